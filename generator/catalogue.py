@@ -1,0 +1,115 @@
+"""Stage 5, catalogue: verified rules -> the export document the site and the PDF read.
+
+Pure: no file is read here. The export is a documented format (`mcref-rules/1`, see
+site/export-format.md) that other tools may read too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+from generator import ENGINE_VERSION, __version__
+from generator.latex import MACROS, symbol_latex
+from generator.parse import is_scalar, is_vector, show_shape
+from generator.rule import Rule
+from generator.verify import Verdict
+
+FORMAT = "mcref-rules/1"
+SOURCE_NAMES = {
+    "paper": "Parr & Howard (2018), The Matrix Calculus You Need For Deep Learning, section {}",
+    "cookbook": "The Matrix Cookbook (2012 edition), eq. {}",
+    "reference": "{}",
+    "derived": "Derived: {}",
+}
+
+
+def combined(verdict: Verdict, example: Verdict | None) -> Verdict:
+    """A rule is only as verified as its printed example."""
+    if example is None or example.status == "verified" or verdict.status != "verified":
+        return Verdict(**{**verdict.__dict__, "example": example})
+    return Verdict(example.status, verdict.sizes, verdict.layouts, verdict.numeric_points, verdict.max_rel_error,
+                   verdict.seconds + example.seconds, f"worked example: {example.detail}", example)
+
+
+def _shape_list(decl: list[Any]) -> list[Any]:
+    return list(decl)
+
+
+def _kind(decl: list[Any]) -> str:
+    return {0: "scalar", 1: "vector", 2: "matrix"}[len(decl)]
+
+
+def _sources(rule: Rule) -> list[dict[str, str]]:
+    out = []
+    for item in rule.data.get("sources", []):
+        ((kind, ref),) = item.items()
+        out.append({"kind": kind, "ref": str(ref), "text": SOURCE_NAMES[kind].format(ref)})
+    return out
+
+
+def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
+    data = rule.data
+    claim = rule.claim
+    result_shape: dict[str, Any] = {}
+    for layout in ("numerator", "denominator"):
+        shape = claim.expect.shape if layout == claim.layout or claim.kind == "differential" else (claim.expect.shape[1], claim.expect.shape[0])
+        result_shape[layout] = [] if is_scalar(shape) else ([shape[0]] if is_vector(shape) else list(shape))
+    example = None
+    if rule.example is not None and rule.example_latex is not None:
+        ex = data["example"]
+        example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex["wrt"], "expect": ex["expect"],
+                   "latex": rule.example_latex}
+    return {
+        "id": rule.id,
+        "title": data["title"],
+        "section": data["section"],
+        "kind": claim.kind,
+        "layout": claim.layout,
+        "symbols": {name: {"shape": _shape_list(decl), "kind": _kind(decl), "latex": symbol_latex(name, claim.scope.symbols[name])}
+                    for name, decl in data["symbols"].items()},
+        "functions": {name: {"args": f["args"], "to": f["to"]} for name, f in data.get("functions", {}).items()},
+        "of": data["of"],
+        "wrt": data["wrt"],
+        "expect": data["expect"],
+        "latex": {**rule.latex, "display": data.get("display")},
+        "result_shape": result_shape,
+        "result_shape_text": {k: show_shape(tuple(v) if len(v) == 2 else ((v[0], 1) if v else (1, 1))) for k, v in result_shape.items()},
+        "assume": {k: list(v) for k, v in claim.assume.items()},
+        "conditions": data.get("conditions", "none"),
+        "sources": _sources(rule),
+        "tags": list(data.get("tags", [])),
+        "aliases": list(data.get("aliases", [])),
+        "notes": data.get("notes", ""),
+        "related": list(data.get("related", [])),
+        "example": example,
+        "verification": {**verdict.to_json(), "engine": ENGINE_VERSION, "sympy": sympy.__version__},
+    }
+
+
+def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
+                 site_url: str, build_date: str) -> dict[str, Any]:
+    """The export document; rules grouped by section order, by id within a section."""
+    order = {s["slug"]: i for i, s in enumerate(sections)}
+    ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), r.id))
+    entries = [rule_entry(r, verdicts[r.id]) for r in ordered]
+    counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
+    counts["total"] = len(entries)
+    section_list = [
+        {"slug": s["slug"], "title": s["title"], "summary": s.get("summary", ""), "order": i,
+         "count": sum(1 for e in entries if e["section"] == s["slug"])}
+        for i, s in enumerate(sections)
+    ]
+    return {
+        "format": FORMAT,
+        "version": __version__,
+        "engine": ENGINE_VERSION,
+        "sympy": sympy.__version__,
+        "build_date": build_date,
+        "site_url": site_url,
+        "macros": dict(MACROS),
+        "counts": counts,
+        "sections": section_list,
+        "rules": entries,
+    }

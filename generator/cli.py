@@ -1,0 +1,172 @@
+"""The `mcref` command: check, export, pdf, build, serve.
+
+No Python traceback reaches a user: every failure becomes a message and an exit code
+(0 all verified, 1 refuted or undecided, 2 invalid input or usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from generator import __version__
+from generator.pipeline import DEFAULT_RULES, Report, build_date, build_export, check, failure_message, site_url
+from generator.problems import BuildFailed
+from generator.rule import Rule
+from generator.runner import DEFAULT_TIMEOUT
+from generator.verify import Verdict
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--no-cache", action="store_true", help="prove every rule again, ignoring cached verdicts")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per rule before it is undecided (default 60)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mcref", description="A verified matrix-calculus reference: check rules, build the site and the cheat sheets.")
+    parser.add_argument("--version", action="version", version=f"mcref {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("check", help="validate and verify rules (default: rules/)")
+    p.add_argument("paths", nargs="*", type=Path, help="rule files or folders")
+    p.add_argument("--publish", action="store_true", help="also require the fields publishing needs (sources, tags, ...)")
+    p.add_argument("--format", choices=("human", "parsable", "github"), default="human", help="how problems are printed")
+    _common(p)
+
+    p = sub.add_parser("export", help="write every rule with its verdict as JSON")
+    p.add_argument("paths", nargs="*", type=Path, help="rule files or folders (default: rules/)")
+    p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    _common(p)
+
+    try:
+        from generator import pdf
+    except ImportError:  # the PDF module is optional for check/export
+        pdf = None  # type: ignore[assignment]
+    if pdf is not None:
+        p = sub.add_parser("pdf", help="typeset a cheat sheet with LaTeX")
+        pdf.add_arguments(p)
+        p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
+        _common(p)
+
+    try:
+        from generator import build
+    except ImportError:
+        build = None  # type: ignore[assignment]
+    if build is not None:
+        p = sub.add_parser("build", help="check every rule, then write build/site, build/pdf and build/rules.json")
+        build.add_arguments(p)
+        _common(p)
+        p = sub.add_parser("serve", help="live preview of the site while editing rules")
+        p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
+    return parser
+
+
+class Lines:
+    """Per-rule verdict lines, with a progress bar on a terminal."""
+
+    def __init__(self, total: int, out: TextIO) -> None:
+        self.out = out
+        self.progress: Any = None
+        if sys.stderr.isatty() and total > 5:
+            try:
+                from rich.progress import Progress
+
+                self.progress = Progress(transient=True)
+                self.progress.start()
+                self.task = self.progress.add_task("verifying", total=total)
+            except ImportError:
+                self.progress = None
+
+    def __call__(self, rule: Rule, verdict: Verdict, cached: bool) -> None:
+        note = "cached" if cached else f"{verdict.seconds:.2f} s"
+        line = f"{verdict.status:<10} {rule.id}  ({note})"
+        if verdict.status != "verified":
+            line += f"\n           {rule.doc.shown}: {verdict.detail}"
+        if self.progress is not None:
+            self.progress.console.print(line, markup=False, highlight=False)
+            self.progress.advance(self.task)
+        else:
+            print(line, file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def _print_problems(report: Report, fmt: str) -> None:
+    for p in report.problems:
+        if fmt == "github":
+            print(f"::error file={p.path},line={p.line},col={p.col},title={p.code}::{p.message}")
+        else:
+            print(p.format())
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    paths = args.paths or [DEFAULT_RULES]
+    from generator.pipeline import load_and_parse, verify
+
+    report = load_and_parse(paths, args.publish)
+    lines = Lines(len(report.rules), sys.stdout)
+    try:
+        verify(report, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout, on_verdict=lines)
+    finally:
+        lines.close()
+    _print_problems(report, args.format)
+    if report.files == 0 and not report.problems:
+        print("no rule files found", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return report.exit_code
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    report = check(args.paths or [DEFAULT_RULES], jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout)
+    if report.problems:
+        print(failure_message(report), file=sys.stderr)
+        return 2
+    export = build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date())
+    text = json.dumps(export, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return report.exit_code
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    from generator import pdf
+    from generator.pipeline import export_rules
+
+    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache)
+    return int(pdf.run(args, export))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return cmd_check(args)
+        if args.command == "export":
+            return cmd_export(args)
+        if args.command == "pdf":
+            return cmd_pdf(args)
+        from generator import build
+
+        if args.command == "build":
+            return int(build.run(args))
+        return int(build.serve(args))
+    except BuildFailed as err:
+        print(str(err), file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as err:
+        print(f"mcref: {err}", file=sys.stderr)
+        return 2

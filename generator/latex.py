@@ -1,0 +1,190 @@
+"""LaTeX for parsed expressions: what readers see is printed from the checked tree.
+
+The same LaTeX feeds KaTeX on the site and pdfLaTeX in the cheat sheet; MACROS is the
+one set of macros both are given.
+"""
+
+from __future__ import annotations
+
+import re
+
+from generator.parse import ELEMENTWISE, Expr, FunctionSig, Scope, is_scalar, is_vector
+
+MACROS: dict[str, str] = {
+    "\\tr": "\\operatorname{tr}",
+    "\\diag": "\\operatorname{diag}",
+    "\\softmax": "\\operatorname{softmax}",
+    "\\softplus": "\\operatorname{softplus}",
+    "\\logsumexp": "\\operatorname{logsumexp}",
+    "\\step": "\\operatorname{step}",
+    "\\sumop": "\\operatorname{sum}",
+}
+
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu",
+    "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}
+
+# Binding strength: a child binding less tightly than its parent needs parentheses.
+ADD, NEG, PROD, POW, ATOM = 1, 2, 3, 5, 6
+
+
+def name_latex(name: str, bold: bool) -> str:
+    """x -> x, x1 -> x_{1}, mu -> \\mu, x_hat -> x_{hat}; bold for vectors and matrices."""
+    base, sub = name, ""
+    if "_" in name:
+        base, sub = name.split("_", 1)
+    else:
+        match = re.fullmatch(r"([A-Za-z]+?)([0-9]+)", name)
+        if match:
+            base, sub = match.group(1), match.group(2)
+    if base in GREEK:
+        core = f"\\{base}"
+        core = f"\\boldsymbol{{{core}}}" if bold else core
+    elif len(base) > 1:
+        core = f"\\mathbf{{{base}}}" if bold else f"\\mathit{{{base}}}"
+    else:
+        core = f"\\mathbf{{{base}}}" if bold else base
+    if sub:
+        sub_tex = sub if sub.isdigit() else f"\\mathrm{{{sub}}}"
+        return f"{core}_{{{sub_tex}}}"
+    return core
+
+
+def symbol_latex(name: str, shape: tuple[object, object]) -> str:
+    return name_latex(name, bold=not is_scalar(shape))  # type: ignore[arg-type]
+
+
+def function_latex(name: str, sig: FunctionSig) -> str:
+    return name_latex(name, bold=not is_scalar(sig.to))
+
+
+class Printer:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def latex(self, expr: Expr) -> str:
+        return self._print(expr)[0]
+
+    def _wrap(self, expr: Expr, min_prec: int) -> str:
+        text, prec = self._print(expr)
+        return f"\\left({text}\\right)" if prec < min_prec else text
+
+    def _print(self, e: Expr) -> tuple[str, int]:
+        op = e.op
+        if op == "sym":
+            return symbol_latex(e.name, e.shape), ATOM
+        if op == "const":
+            return (str(e.value), ATOM) if e.value >= 0 else (str(e.value), NEG)
+        if op == "dim":
+            return e.name, ATOM
+        if op == "neg":
+            return "-" + self._wrap(e.args[0], PROD), NEG
+        if op in ("add", "sub"):
+            left = self._wrap(e.args[0], ADD)
+            right = self._wrap(e.args[1], ADD + 1 if op == "sub" else NEG)
+            return f"{left} {'+' if op == 'add' else '-'} {right}", ADD
+        if op == "mul":
+            return self._mul(e), PROD
+        if op == "div":
+            num, den = e.args
+            if den.is_scalar:
+                return f"\\frac{{{self._print(num)[0]}}}{{{self._print(den)[0]}}}", ATOM
+            return f"{self._hadamard_side(num)} \\oslash {self._hadamard_side(den)}", PROD
+        if op == "pow":
+            base, exponent = e.args
+            mark = "" if base.is_scalar else "\\circ "
+            return f"{self._wrap(base, ATOM)}^{{{mark}{self._print(exponent)[0]}}}", POW
+        if op == "matmul":
+            return f"{self._product_side(e.args[0])} {self._product_side(e.args[1])}", PROD
+        if op == "T":
+            inner = e.args[0]
+            if inner.op == "call" and inner.name == "inv":
+                return f"{self._wrap(inner.args[0], ATOM)}^{{-\\top}}", POW
+            return f"{self._wrap(inner, ATOM)}^{{\\top}}", POW
+        if op == "call":
+            return self._call(e)
+        if op == "apply":
+            sig = self.scope.functions[e.name]
+            args = ", ".join(self._print(a)[0] for a in e.args)
+            return f"{function_latex(e.name, sig)}\\left({args}\\right)", ATOM
+        if op == "D":
+            return self._jacobian(e), ATOM
+        if op == "d":
+            return f"\\mathrm{{d}}{symbol_latex(e.name, e.shape)}", ATOM
+        raise ValueError(f"cannot print {op}")  # pragma: no cover - parse makes only the ops above
+
+    def _product_side(self, e: Expr) -> str:
+        text, prec = self._print(e)
+        hadamard = e.op in ("mul", "div") and not any(a.is_scalar for a in e.args)
+        return f"\\left({text}\\right)" if prec < PROD or hadamard else text
+
+    def _hadamard_side(self, e: Expr) -> str:
+        text, prec = self._print(e)
+        return f"\\left({text}\\right)" if prec <= PROD and e.op in ("mul", "div", "matmul", "neg", "add", "sub") else text
+
+    def _mul(self, e: Expr) -> str:
+        left, right = e.args
+        if left.is_scalar or right.is_scalar:
+            scalar, other = (left, right) if left.is_scalar else (right, left)
+            s_text = self._wrap(scalar, PROD)
+            o_text = self._wrap(other, PROD)
+            sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
+            return f"{s_text}{sep}{o_text}"
+        return f"{self._hadamard_side(left)} \\odot {self._hadamard_side(right)}"
+
+    def _call(self, e: Expr) -> tuple[str, int]:
+        name = e.name
+        if name == "ones":
+            return "\\mathbf{1}", ATOM
+        if name == "zeros":
+            return "\\mathbf{0}", ATOM
+        if name == "eye":
+            return "\\mathbf{I}", ATOM
+        (arg,) = e.args
+        inner = self._print(arg)[0]
+        if name == "inv":
+            return f"{self._wrap(arg, ATOM)}^{{-1}}", POW
+        if name == "norm":
+            sub = "2" if is_vector(arg.shape) or arg.is_scalar else "F"
+            return f"\\left\\lVert {inner} \\right\\rVert_{{{sub}}}", ATOM
+        if name == "sqrt":
+            return f"\\sqrt{{{inner}}}", ATOM
+        if name == "relu":
+            return f"\\max\\left(0, {inner}\\right)", ATOM
+        command = {
+            "trace": "\\tr", "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
+            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "softplus": "\\softplus",
+            "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
+        }[name]
+        return f"{command}\\left({inner}\\right)", ATOM
+
+    def _jacobian(self, e: Expr) -> str:
+        sig = self.scope.functions[e.name]
+        fn = function_latex(e.name, sig)
+        if sig.elementwise:
+            return f"{fn}'\\left({self._print(e.args[0])[0]}\\right)"
+        point = e.args[e.value - 1]
+        if point.op == "apply":
+            by = function_latex(point.name, self.scope.functions[point.name])
+        elif point.op == "sym":
+            by = symbol_latex(point.name, point.shape)
+        else:
+            args = ", ".join(self._print(a)[0] for a in e.args)
+            return f"\\partial_{{{e.value}}} {fn}\\left({args}\\right)"
+        return f"\\frac{{\\partial {fn}}}{{\\partial {by}}}"
+
+
+def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str) -> str:
+    """The left-hand side: d(of)/d(wrt), or the differential d(of)."""
+    if kind == "differential":
+        return f"\\mathrm{{d}}\\left({of_tex}\\right)"
+    simple = of.op in ("sym", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
+    if simple and len(of_tex) <= 48:
+        return f"\\frac{{\\partial {of_tex}}}{{\\partial {wrt_tex}}}"
+    return f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}\\left({of_tex}\\right)"
+
+
+def uses_elementwise(expr: Expr) -> bool:
+    return expr.op == "call" and expr.name in ELEMENTWISE

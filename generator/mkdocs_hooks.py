@@ -1,0 +1,265 @@
+"""MkDocs hooks of the mcref site (mkdocs.yml: `hooks: [generator/mkdocs_hooks.py]`).
+
+What they do, event by event:
+
+- on_config: obtain the export (the JSON file named by $MCREF_EXPORT, else
+  `generator.pipeline.export_rules(rules/)`), render the generated pages with
+  `generator.site.render_pages`, set the site URL and KaTeX macros, expand the
+  `mcref:sections` nav entry, and take the build date from the export when
+  SOURCE_DATE_EPOCH is not set (sitemap.xml.gz then has the same bytes every build).
+  A rule that is invalid, refuted or undecided stops the build with the engine's message.
+- on_files: add the generated pages, rules.json and the pinned KaTeX files (from
+  node_modules/katex, installed by `npm ci`) as virtual files; nothing is written into the
+  docs folder.
+- on_page_markdown: put the list of sections into the home page.
+- on_page_content: give generated pages a table of contents (their headings are raw HTML).
+- on_post_build: replace the LaTeX in the search index by a plain-text reading.
+- on_serve: watch rules/ and errata/ so `mkdocs serve` rebuilds when a rule changes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
+
+_ROOT = Path(__file__).resolve().parent.parent
+if str(_ROOT) not in sys.path:  # mkdocs loads this file by path, not as a package module
+    sys.path.insert(0, str(_ROOT))
+
+from generator.site import SiteError, render_pages, render_section_list, tex_to_text  # noqa: E402
+
+log = logging.getLogger("mkdocs.hooks.mcref")
+
+#: The nav entry that stands for "one page per section, then the index of all rules".
+NAV_MARKER = "mcref:sections"
+#: The home page's placeholder for the list of sections.
+SECTIONS_MARKER = "<!-- mcref:sections -->"
+#: Files of the npm package katex copied into the site, relative to its dist/ folder.
+KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
+KATEX_DEST = "assets/katex"
+
+# Filled by on_config; MkDocs loads a fresh copy of this module for every build.
+_state: dict[str, Any] = {}
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _load_export(root: Path) -> dict[str, Any]:
+    path = os.environ.get("MCREF_EXPORT")
+    if path:
+        try:
+            with open(path, encoding="utf-8") as fh:
+                export = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise PluginError(f"mcref: cannot read the export named by MCREF_EXPORT ({path}): {exc}")
+        if not isinstance(export, dict):
+            raise PluginError(f"mcref: the export {path} is not a JSON object")
+        return export
+    try:
+        from generator.pipeline import export_rules
+        from generator.problems import BuildFailed
+    except ImportError as exc:
+        raise PluginError(
+            f"mcref: the rule engine is not available ({exc}); set MCREF_EXPORT to an export file"
+        )
+    try:
+        return export_rules(root / "rules")
+    except BuildFailed as exc:
+        raise PluginError(f"mcref: the rules do not build:\n{exc}")
+
+
+def _load_errata(root: Path) -> list[dict[str, Any]] | None:
+    env = os.environ.get("MCREF_ERRATA")
+    path = Path(env) if env else root / "errata" / "paper.yaml"
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise PluginError(f"mcref: cannot read the errata {path}: {exc}")
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(e, dict) for e in data):
+        raise PluginError(f"mcref: the errata {path} must be a YAML list of mappings")
+    return data
+
+
+def _epoch_of(build_date: str) -> str | None:
+    try:
+        day = _dt.date.fromisoformat(build_date[:10])
+    except (TypeError, ValueError):
+        return None
+    return str(int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc).timestamp()))
+
+
+def _section_title(title: str) -> str:
+    return re.sub(r"[<>&]", "", title)
+
+
+def _expand_nav(nav: list[Any], section_items: list[dict[str, str]], has_errata: bool) -> list[Any]:
+    out: list[Any] = []
+    for item in nav:
+        if isinstance(item, dict):
+            new = {}
+            for key, value in item.items():
+                if value == NAV_MARKER:
+                    new[key] = section_items + [{"Index of all rules": "all-rules.md"}]
+                elif value == "errata.md" and not has_errata:
+                    continue
+                elif isinstance(value, list):
+                    new[key] = _expand_nav(value, section_items, has_errata)
+                else:
+                    new[key] = value
+            if new:
+                out.append(new)
+        elif item == NAV_MARKER:
+            out.extend(section_items)
+        elif item == "errata.md" and not has_errata:
+            continue
+        else:
+            out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- events
+
+
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    root = Path(config.config_file_path).resolve().parent
+    export = _load_export(root)
+    errata = _load_errata(root)
+    try:
+        pages = render_pages(export, errata)
+    except SiteError as exc:
+        raise PluginError(f"mcref: {exc}")
+    _state.update(root=root, export=export, errata=errata, pages=pages)
+
+    if export.get("site_url"):
+        config.site_url = str(export["site_url"])
+    if not os.environ.get("SOURCE_DATE_EPOCH"):
+        epoch = _epoch_of(str(export.get("build_date", "")))
+        if epoch:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
+    macros = json.dumps(export.get("macros") or {}, ensure_ascii=True, sort_keys=True)
+    config.extra["mcref_katex_macros"] = macros.replace("<", "\\u003c").replace(">", "\\u003e")
+    config.extra["mcref_version"] = str(export.get("version", ""))
+
+    sections = sorted(export.get("sections") or [], key=lambda s: (s.get("order", 0), s["slug"]))
+    section_items = [
+        {_section_title(str(s["title"])): f"{s['slug']}.md"}
+        for s in sections
+        if f"{s['slug']}.md" in pages
+    ]
+    if config.nav:
+        config.nav = _expand_nav(list(config.nav), section_items, errata is not None)
+    return config
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    pages: dict[str, str] = _state["pages"]
+    for src_uri in pages:
+        if files.get_file_from_path(src_uri) is not None:
+            raise PluginError(
+                f"mcref: {src_uri} is generated from the rules; remove {config.docs_dir}/{src_uri}"
+            )
+    for src_uri, text in pages.items():
+        files.append(File.generated(config, src_uri, content=text))
+    export_json = json.dumps(_state["export"], ensure_ascii=False, indent=1) + "\n"
+    files.append(File.generated(config, "rules.json", content=export_json))
+
+    dist = _state["root"] / "node_modules" / "katex" / "dist"
+    if not (dist / "katex.min.js").is_file():
+        raise PluginError(
+            f"mcref: KaTeX is missing ({dist}); run `npm ci` in {_state['root']}"
+        )
+    for name in KATEX_FILES:
+        files.append(
+            File.generated(config, f"{KATEX_DEST}/{name}", abs_src_path=str(dist / name))
+        )
+    for font in sorted((dist / "fonts").glob("*.woff2")):
+        files.append(
+            File.generated(config, f"{KATEX_DEST}/fonts/{font.name}", abs_src_path=str(font))
+        )
+    return files
+
+
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if SECTIONS_MARKER in markdown:
+        depth = page.url.count("/")
+        markdown = markdown.replace(
+            SECTIONS_MARKER, render_section_list(_state["export"], depth=depth)
+        )
+    return markdown
+
+
+_HEADING = re.compile(
+    r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="headerlink"[^>]*>[^<]*</a>)?</h\1>', re.S
+)
+
+
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    if page.file.src_uri not in _state.get("pages", {}):
+        return html
+    tokens: list[dict[str, Any]] = []
+    for level, anchor, name in _HEADING.findall(html):
+        token = {"level": int(level), "id": anchor, "name": name, "children": []}
+        if level == "2" and tokens and tokens[-1]["level"] == 1:
+            tokens[-1]["children"].append(token)
+        else:
+            tokens.append(token)
+    page.toc = get_toc(tokens)  # type: ignore[arg-type]
+    return html
+
+
+_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\$\$(.*?)\$\$", re.S)
+
+
+def clean_search_text(text: str, macros: dict[str, str]) -> str:
+    """Replace every `\\(..\\)`, `\\[..\\]` and `$$..$$` in search index text by plain text."""
+    import html as _html
+
+    def repl(match: re.Match[str]) -> str:
+        tex = _html.unescape(next(g for g in match.groups() if g is not None))
+        return _html.escape(tex_to_text(tex, macros), quote=False)
+
+    return _MATH.sub(repl, text)
+
+
+@event_priority(-50)  # after the search plugin has written its index
+def on_post_build(config: MkDocsConfig) -> None:
+    path = Path(config.site_dir) / "search" / "search_index.json"
+    if not path.is_file():
+        return
+    data = json.loads(path.read_text(encoding="utf-8"))
+    macros = _state.get("export", {}).get("macros") or {}
+    for doc in data.get("docs", []):
+        for key in ("title", "text"):
+            if isinstance(doc.get(key), str):
+                doc[key] = clean_search_text(doc[key], macros)
+    path.write_text(json.dumps(data, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
+
+
+def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
+    root = _state.get("root") or Path(config.config_file_path).resolve().parent
+    for folder in (root / "rules", root / "errata"):
+        if folder.is_dir():
+            server.watch(str(folder))
+    for env in ("MCREF_EXPORT", "MCREF_ERRATA"):
+        if os.environ.get(env):
+            server.watch(os.environ[env])
+    return server

@@ -1,0 +1,357 @@
+"""Stage 3, parse: rule expressions -> typed expression trees with shapes.
+
+Rule text is parsed with Python's `ast` module and every node is checked against a
+whitelist; nothing is ever passed to eval, exec, sympify or parse_expr. Shapes are
+checked here, before any algebra, so a mismatch is reported with the shapes involved.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Union
+
+Dim = Union[int, str]
+Shape = tuple[Dim, Dim]  # always (rows, cols); a scalar is (1, 1), a vector [n] is (n, 1)
+SCALAR: Shape = (1, 1)
+
+MAX_NODES = 400
+MAX_DEPTH = 40
+MAX_EXPONENT = 64
+
+ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus")
+FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d")
+
+
+class ExprError(Exception):
+    """A problem in one expression: code, message and offset (line, col within the text)."""
+
+    def __init__(self, code: str, message: str, line: int = 1, col: int = 0) -> None:
+        super().__init__(message)
+        self.code, self.message, self.line, self.col = code, message, line, col
+
+
+@dataclass(frozen=True)
+class Expr:
+    """A node of a parsed expression. `op` names the operation; `shape` is checked."""
+
+    op: str  # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, d
+    args: tuple["Expr", ...] = ()
+    shape: Shape = SCALAR
+    name: str = ""  # symbol, function or dimension name
+    value: int = 0  # constant value; for D: which argument (0 = the only one)
+
+    @property
+    def is_scalar(self) -> bool:
+        return is_scalar(self.shape)
+
+
+def is_scalar(shape: Shape) -> bool:
+    return shape == SCALAR
+
+
+def is_vector(shape: Shape) -> bool:
+    return shape[1] == 1 and shape[0] != 1
+
+
+@dataclass(frozen=True)
+class FunctionSig:
+    """A generic function declared by a rule: argument shapes and value shape."""
+
+    args: tuple[Shape, ...]
+    to: Shape
+
+    @property
+    def elementwise(self) -> bool:
+        """A scalar function of one scalar acts element-wise on vectors and matrices."""
+        return len(self.args) == 1 and is_scalar(self.args[0]) and is_scalar(self.to)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What names an expression may use."""
+
+    symbols: dict[str, Shape]
+    functions: dict[str, FunctionSig] = field(default_factory=dict)
+    dims: tuple[str, ...] = ()  # a tuple, not a set: its repr is part of the cache key
+    differential_of: str | None = None  # the symbol d(...) may name, in differential rules
+
+
+def shape_from_decl(decl: list[Dim]) -> Shape:
+    if len(decl) == 0:
+        return SCALAR
+    if len(decl) == 1:
+        return (decl[0], 1)
+    return (decl[0], decl[1])
+
+
+def show_shape(shape: Shape) -> str:
+    if is_scalar(shape):
+        return "scalar"
+    return f"{shape[0]}x{shape[1]}"
+
+
+def parse_expression(text: str, scope: Scope) -> Expr:
+    """Parse and shape-check one expression; raises ExprError."""
+    if len(text) > 2000:
+        raise ExprError("MC020", f"expression must be at most 2000 characters (found {len(text)})")
+    if text.count("(") > MAX_DEPTH * 4:
+        raise ExprError("MC021", f"expression must nest at most {MAX_DEPTH} levels deep")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise ExprError("MC020", f"expression must be valid syntax (found {err.msg})", err.lineno or 1, (err.offset or 1) - 1) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExprError("MC021", f"expression must nest at most {MAX_DEPTH} levels deep") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_NODES:
+        raise ExprError("MC021", f"expression must have at most {MAX_NODES} nodes (found {count})")
+    return _Builder(scope).build(tree.body, 0)
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+_SYMBOL_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "matmul": "@"}
+
+
+class _Builder:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def fail(self, code: str, message: str, node: ast.AST) -> ExprError:
+        return ExprError(code, message, getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
+
+    def build(self, node: ast.AST, depth: int) -> Expr:
+        if depth > MAX_DEPTH:
+            raise self.fail("MC021", f"expression must nest at most {MAX_DEPTH} levels deep", node)
+        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+            return self.binop(_BINOPS[type(node.op)], self.build(node.left, depth + 1), self.build(node.right, depth + 1), node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self.build(node.operand, depth + 1)
+            return Expr("neg", (inner,), inner.shape) if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, int):
+                raise self.fail("MC021", f"constants must be integers; write rationals as 1/2 (found {node.value!r})", node)
+            if abs(node.value) > 10**6:
+                raise self.fail("MC021", f"integer constants must be at most 10^6 (found {node.value})", node)
+            return Expr("const", shape=SCALAR, value=node.value)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.Attribute):
+            if node.attr != "T":
+                raise self.fail("MC021", f"attribute access must be .T only (found .{node.attr})", node)
+            inner = self.build(node.value, depth + 1)
+            return Expr("T", (inner,), (inner.shape[1], inner.shape[0]))
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        what = {ast.Lambda: "a lambda", ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension",
+                ast.SetComp: "a comprehension", ast.DictComp: "a comprehension", ast.Subscript: "a subscript",
+                ast.Compare: "a comparison", ast.BoolOp: "a boolean operator", ast.IfExp: "a conditional"}.get(type(node), type(node).__name__)
+        raise self.fail("MC021", f"expression must use only the operators and functions of the rule language (found {what})", node)
+
+    def name(self, node: ast.Name) -> Expr:
+        ident = node.id
+        if ident.startswith("_"):
+            raise self.fail("MC021", f"names must not start with an underscore (found {ident})", node)
+        if ident in self.scope.symbols:
+            return Expr("sym", shape=self.scope.symbols[ident], name=ident)
+        if ident in self.scope.dims:
+            return Expr("dim", shape=SCALAR, name=ident)
+        if ident in self.scope.functions or ident in FUNCTIONS:
+            raise self.fail("MC023", f"function {ident} must be called with arguments (found it used as a value)", node)
+        raise self.fail("MC022", f"name {ident} must be declared under symbols (found it undeclared)", node)
+
+    def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
+        sym = _SYMBOL_TEXT[op]
+        if op == "matmul":
+            if left.is_scalar or right.is_scalar:
+                raise self.fail("MC024", f"@ must join two matrices or vectors; use * with a scalar (found {show_shape(left.shape)} @ {show_shape(right.shape)})", node)
+            if left.shape[1] != right.shape[0]:
+                raise self.fail("MC024", f"@ must join {show_shape(left.shape)} with {left.shape[1]}xk (found {show_shape(left.shape)} @ {show_shape(right.shape)})", node)
+            return Expr(op, (left, right), (left.shape[0], right.shape[1]))
+        if op == "pow":
+            if not right.is_scalar:
+                raise self.fail("MC024", f"** must have a scalar exponent (found {show_shape(right.shape)})", node)
+            exponent = _constant_value(right)
+            if exponent is not None and abs(exponent) > MAX_EXPONENT:
+                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {exponent})", node)
+            return Expr(op, (left, right), left.shape)
+        if left.is_scalar:
+            return Expr(op, (left, right), right.shape)
+        if right.is_scalar or left.shape == right.shape:
+            return Expr(op, (left, right), left.shape)
+        raise self.fail("MC024", f"{sym} must join equal shapes or a scalar (found {show_shape(left.shape)} {sym} {show_shape(right.shape)})", node)
+
+    def call(self, node: ast.Call, depth: int) -> Expr:
+        if not isinstance(node.func, ast.Name):
+            raise self.fail("MC021", "only named functions may be called (found a call of an expression)", node)
+        fname = node.func.id
+        if fname.startswith("_"):
+            raise self.fail("MC021", f"names must not start with an underscore (found {fname})", node)
+        if node.keywords:
+            raise self.fail("MC021", f"{fname} must be called without keyword arguments", node)
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail("MC021", f"{fname} must be called without * arguments", node)
+        if fname in self.scope.functions:
+            return self.apply(fname, [self.build(a, depth + 1) for a in node.args], node)
+        if fname == "D" or (fname[:1] == "D" and fname[1:].isdigit()):
+            return self.jacobian(fname, node, depth)
+        if fname in ("ones", "zeros", "eye"):
+            return self.constructor(fname, node)
+        if fname not in FUNCTIONS:
+            raise self.fail("MC023", f"function {fname} must be one of the rule language's functions or declared under functions (found {fname})", node)
+        args = [self.build(a, depth + 1) for a in node.args]
+        if fname == "max":
+            if len(args) != 2 or _constant_value(args[0]) != 0:
+                raise self.fail("MC023", "max must be written max(0, z), the ReLU (found another form)", node)
+            return Expr("call", (args[1],), args[1].shape, name="relu")
+        if fname == "d":
+            if self.scope.differential_of is None:
+                raise self.fail("MC023", "d(...) must appear only in kind: differential rules", node)
+            if len(args) != 1 or args[0].op != "sym" or args[0].name != self.scope.differential_of:
+                raise self.fail("MC023", f"d must take the symbol of wrt, d({self.scope.differential_of})", node)
+            return Expr("d", (args[0],), args[0].shape, name=args[0].name)
+        if len(args) != 1:
+            raise self.fail("MC023", f"{fname} must take one argument (found {len(args)})", node)
+        (arg,) = args
+        shape = arg.shape
+        if fname in ELEMENTWISE:
+            return Expr("call", (arg,), shape, name=fname)
+        if fname in ("trace", "det", "inv"):
+            if shape[0] != shape[1] or arg.is_scalar:
+                raise self.fail("MC024", f"{fname} must take a square matrix (found {show_shape(shape)})", node)
+            return Expr("call", (arg,), shape if fname == "inv" else SCALAR, name=fname)
+        if fname in ("sum", "norm"):
+            return Expr("call", (arg,), SCALAR, name=fname)
+        if fname == "diag":
+            if not is_vector(shape):
+                raise self.fail("MC024", f"diag must take a column vector (found {show_shape(shape)})", node)
+            return Expr("call", (arg,), (shape[0], shape[0]), name=fname)
+        if fname == "softmax":
+            if arg.is_scalar:
+                raise self.fail("MC024", "softmax must take a vector, or a matrix (row by row) (found scalar)", node)
+            return Expr("call", (arg,), shape, name=fname)
+        if fname == "logsumexp":
+            if arg.is_scalar:
+                raise self.fail("MC024", "logsumexp must take a vector, or a matrix (row by row) (found scalar)", node)
+            return Expr("call", (arg,), SCALAR if is_vector(shape) else (shape[0], 1), name=fname)
+        raise self.fail("MC023", f"function {fname} is not supported", node)  # pragma: no cover - FUNCTIONS is exhaustive
+
+    def constructor(self, fname: str, node: ast.Call) -> Expr:
+        dims: list[Dim] = []
+        for a in node.args:
+            if isinstance(a, ast.Name) and a.id in self.scope.dims:
+                dims.append(a.id)
+            elif isinstance(a, ast.Constant) and isinstance(a.value, int) and not isinstance(a.value, bool) and 1 <= a.value <= 64:
+                dims.append(a.value)
+            else:
+                raise self.fail("MC023", f"{fname} must take dimensions (letters used in shapes, or integers 1-64) (found {ast.unparse(a)})", node)
+        if fname == "eye" and len(dims) != 1:
+            raise self.fail("MC023", f"eye must take one dimension (found {len(dims)})", node)
+        if not 1 <= len(dims) <= 2:
+            raise self.fail("MC023", f"{fname} must take one or two dimensions (found {len(dims)})", node)
+        shape: Shape = (dims[0], dims[0]) if fname == "eye" else (dims[0], dims[1] if len(dims) == 2 else 1)
+        return Expr("call", (), shape, name=fname)
+
+    def apply(self, fname: str, args: list[Expr], node: ast.AST) -> Expr:
+        sig = self.scope.functions[fname]
+        if sig.elementwise and len(args) == 1:
+            return Expr("apply", tuple(args), args[0].shape, name=fname)
+        if len(args) != len(sig.args):
+            raise self.fail("MC023", f"{fname} must take {len(sig.args)} argument(s) (found {len(args)})", node)
+        for i, (arg, want) in enumerate(zip(args, sig.args)):
+            if arg.shape != want:
+                raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
+        return Expr("apply", tuple(args), sig.to, name=fname)
+
+    def jacobian(self, dname: str, node: ast.Call, depth: int) -> Expr:
+        if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.scope.functions:
+            raise self.fail("MC023", f"{dname} must take a declared function first, as {dname}(f, ...) (found another first argument)", node)
+        fname = node.args[0].id
+        sig = self.scope.functions[fname]
+        args = [self.build(a, depth + 1) for a in node.args[1:]]
+        which = 0 if dname == "D" else int(dname[1:])
+        if which == 0:
+            if len(sig.args) != 1:
+                raise self.fail("MC023", f"D must name a function of one argument; for {fname} of {len(sig.args)} use D1, D2, ...", node)
+            which = 1
+        if not 1 <= which <= len(sig.args):
+            raise self.fail("MC023", f"{dname} must name an argument of {fname} (it has {len(sig.args)})", node)
+        if sig.elementwise and len(args) == 1:
+            return Expr("D", tuple(args), args[0].shape, name=fname, value=1)
+        if len(args) != len(sig.args):
+            raise self.fail("MC023", f"{dname}({fname}, ...) must give {len(sig.args)} point argument(s) (found {len(args)})", node)
+        for i, (arg, want) in enumerate(zip(args, sig.args)):
+            if arg.shape != want:
+                raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
+        inp, out = sig.args[which - 1], sig.to
+        if not (is_scalar(inp) or is_vector(inp)) or not (is_scalar(out) or is_vector(out)):
+            raise self.fail("MC023", f"{dname} must differentiate between scalars and vectors only (found {show_shape(out)} by {show_shape(inp)})", node)
+        return Expr("D", tuple(args), numerator_shape(out, inp), name=fname, value=which)
+
+
+def _constant_value(expr: Expr) -> int | None:
+    if expr.op == "const":
+        return expr.value
+    if expr.op == "neg" and expr.args[0].op == "const":
+        return -expr.args[0].value
+    return None
+
+
+def numerator_shape(of: Shape, wrt: Shape) -> Shape:
+    """Shape of d(of)/d(wrt) in numerator layout; ValueError for tensors we do not print."""
+    if is_scalar(wrt):
+        return of
+    if is_scalar(of):
+        return (1, wrt[0]) if is_vector(wrt) else (wrt[1], wrt[0])
+    if is_vector(of) and is_vector(wrt):
+        return (of[0], wrt[0])
+    raise ValueError(f"the derivative of a {show_shape(of)} value by a {show_shape(wrt)} symbol is a tensor")
+
+
+def derivative_shape(of: Shape, wrt: Shape, layout: str) -> Shape:
+    num = numerator_shape(of, wrt)
+    return num if layout == "numerator" else (num[1], num[0])
+
+
+def walk(expr: Expr):
+    yield expr
+    for arg in expr.args:
+        yield from walk(arg)
+
+
+def uses(expr: Expr, *function_names: str) -> bool:
+    return any(e.op == "call" and e.name in function_names for e in walk(expr))
+
+
+def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
+    """The transpose of expr, pushed inward so it prints the way a person writes it.
+
+    (A B)^T -> B^T A^T, (A^T)^T -> A, S^T -> S for a symbol assumed symmetric,
+    diag and eye are symmetric, scalars are their own transpose. The result is checked
+    by the verifier like any expression, so a wrong rewrite here cannot publish.
+    """
+    swapped: Shape = (expr.shape[1], expr.shape[0])
+    if expr.is_scalar:
+        return expr
+    if expr.op == "T":
+        return expr.args[0]
+    if expr.op == "sym" and expr.name in symmetric:
+        return expr
+    if expr.op == "matmul":
+        left, right = expr.args
+        return Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped)
+    if expr.op in ("add", "sub", "mul", "div"):
+        return Expr(expr.op, tuple(transposed(a, symmetric) for a in expr.args), swapped)
+    if expr.op == "neg":
+        return Expr("neg", (transposed(expr.args[0], symmetric),), swapped)
+    if expr.op == "pow":
+        return Expr("pow", (transposed(expr.args[0], symmetric), expr.args[1]), swapped)
+    if expr.op == "call" and expr.name in ("diag", "eye"):
+        return expr
+    if expr.op == "call" and expr.name == "inv":
+        inner = expr.args[0]
+        if inner.op == "sym" and inner.name in symmetric:
+            return expr
+    if expr.op == "call" and expr.name in ELEMENTWISE:
+        return Expr("call", (transposed(expr.args[0], symmetric),), swapped, name=expr.name)
+    return Expr("T", (expr,), swapped)

@@ -1,0 +1,204 @@
+"""The pipeline, end to end: load -> validate -> parse -> verify -> catalogue.
+
+File reading happens here and in generator.load only; everything between is pure.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from generator.cache import VerdictCache, default_cache_dir
+from generator.catalogue import build_export, combined
+from generator.load import SECTIONS_FILE, Document, find_rule_files, read_yaml
+from generator.problems import BuildFailed, Problem
+from generator.rule import Rule, parse_rule
+from generator.runner import DEFAULT_TIMEOUT, verify_claims
+from generator.validate import cross_rule_problems, validate_document
+from generator.verify import Claim, Verdict
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RULES = ROOT / "rules"
+DEFAULT_SITE_URL = "https://mcref.example.org/"
+
+
+@dataclass
+class Report:
+    """What a check found: the valid rules, their verdicts, and every problem of the input."""
+
+    files: int = 0
+    rules: list[Rule] = field(default_factory=list)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)
+    cached: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for v in self.verdicts.values() if v.status == status)
+
+    @property
+    def invalid_files(self) -> int:
+        return len({p.path for p in self.problems})
+
+    def summary(self) -> str:
+        return (f"{self.count('verified')} verified, {self.count('refuted')} refuted, "
+                f"{self.count('undecided')} undecided, {self.invalid_files} invalid")
+
+    @property
+    def exit_code(self) -> int:
+        if self.problems:
+            return 2
+        if any(v.status != "verified" for v in self.verdicts.values()):
+            return 1
+        return 0
+
+
+def read_sections(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+    path = folder / SECTIONS_FILE
+    if not path.is_file():
+        return [], []
+    doc, problems = read_yaml(path)
+    if doc is None:
+        return [], problems
+    ok = isinstance(doc.data, list) and all(isinstance(s, dict) and isinstance(s.get("slug"), str) and isinstance(s.get("title"), str) for s in doc.data)
+    if not ok:
+        return [], [Problem(doc.shown, 1, 1, "MC012", "sections must be a list of {slug, title, summary} mappings (found another form)")]
+    return doc.data, []
+
+
+def load_and_parse(paths: list[Path], publish: bool) -> Report:
+    """Stages load, validate and parse for every file; all problems are collected."""
+    report = Report()
+    files, problems = find_rule_files(paths)
+    report.problems += problems
+    report.files = len(files)
+    folders = sorted({f.parent for f in files})
+    section_slugs: set[str] = set()
+    for folder in folders:
+        sections, problems = read_sections(folder)
+        report.problems += problems
+        for s in sections:
+            if s["slug"] not in section_slugs:
+                section_slugs.add(s["slug"])
+                report.sections.append(s)
+    known_ids = {p.stem for folder in folders for p in folder.glob("*.yaml") if not p.name.startswith("_")}
+    docs: list[Document] = []
+    for path in files:
+        doc, problems = read_yaml(path)
+        report.problems += problems
+        if doc is None or problems:
+            continue
+        problems = validate_document(doc, section_slugs, publish)
+        report.problems += problems
+        if any(p.code != "MC041" for p in problems):
+            continue
+        docs.append(doc)
+    report.problems += cross_rule_problems(docs, known_ids)
+    for doc in docs:
+        rule, problems = parse_rule(doc)
+        report.problems += problems
+        if rule is not None:
+            report.rules.append(rule)
+    report.problems.sort()
+    return report
+
+
+def verify(report: Report, *, jobs: int | None = None, use_cache: bool = True, timeout: float = DEFAULT_TIMEOUT,
+           on_verdict: Callable[[Rule, Verdict, bool], None] | None = None) -> None:
+    """Stage verify: fill report.verdicts, from the cache where a claim is unchanged."""
+    cache = VerdictCache(default_cache_dir() if use_cache else None)
+    claims: list[Claim] = [c for r in report.rules for c in (r.claim, r.example) if c is not None]
+    known: dict[str, Verdict] = {}
+    todo: list[Claim] = []
+    for claim in claims:
+        hit = cache.get(claim)
+        if hit is None:
+            todo.append(claim)
+        else:
+            known[claim.label] = hit
+    report.cached = len(claims) - len(todo)
+    by_label = {c.label: c for c in claims}
+    rule_of = {c.label: r for r in report.rules for c in (r.claim, r.example) if c is not None}
+    done: set[str] = set()
+
+    def rule_finished(rule: Rule, cached: bool) -> None:
+        labels = [c.label for c in (rule.claim, rule.example) if c is not None]
+        if rule.id in done or any(label not in known for label in labels):
+            return
+        done.add(rule.id)
+        verdict = combined(known[rule.claim.label], known.get(f"{rule.id} example"))
+        report.verdicts[rule.id] = verdict
+        if on_verdict:
+            on_verdict(rule, verdict, cached)
+
+    for label in list(known):
+        rule_finished(rule_of[label], True)
+
+    def on_done(claim: Claim, verdict: Verdict) -> None:
+        known[claim.label] = verdict
+        cache.put(by_label[claim.label], verdict)
+        rule_finished(rule_of[claim.label], False)
+
+    verify_claims(todo, jobs=jobs, timeout=timeout, on_done=on_done)
+    for rule in report.rules:
+        rule_finished(rule, False)
+
+
+def check(paths: list[Path], *, publish: bool = False, jobs: int | None = None, use_cache: bool = True,
+          timeout: float = DEFAULT_TIMEOUT, on_verdict: Callable[[Rule, Verdict, bool], None] | None = None) -> Report:
+    report = load_and_parse(paths, publish)
+    verify(report, jobs=jobs, use_cache=use_cache, timeout=timeout, on_verdict=on_verdict)
+    return report
+
+
+def site_url(root: Path = ROOT) -> str:
+    """The site's URL as mkdocs.yml states it (read as text: mkdocs.yml may hold Python tags)."""
+    try:
+        text = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    except OSError:
+        return DEFAULT_SITE_URL
+    match = re.search(r"^site_url:\s*['\"]?([^'\"\s#]+)", text, re.MULTILINE)
+    url = match.group(1) if match else DEFAULT_SITE_URL
+    return url if url.endswith("/") else url + "/"
+
+
+def build_date(root: Path = ROOT) -> str:
+    """SOURCE_DATE_EPOCH, else the last commit's date: never the clock, so builds repeat."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if not epoch:
+        try:
+            epoch = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%ct"], capture_output=True,
+                                   text=True, timeout=10, check=False).stdout.strip()
+        except (OSError, subprocess.TimeoutExpired):
+            epoch = ""
+    seconds = int(epoch) if epoch.isdigit() else 0
+    return dt.datetime.fromtimestamp(seconds, tz=dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+def source_date_epoch(root: Path = ROOT) -> int:
+    date = build_date(root)
+    return int(dt.datetime.strptime(date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc).timestamp())
+
+
+def failure_message(report: Report) -> str:
+    lines = [p.format() for p in report.problems]
+    for rule in report.rules:
+        verdict = report.verdicts.get(rule.id)
+        if verdict is not None and verdict.status != "verified":
+            lines.append(f"{rule.doc.shown}:1:1: {verdict.status}: {verdict.detail}")
+    lines.append(report.summary())
+    return "\n".join(lines)
+
+
+def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, use_cache: bool = True,
+                 publish: bool = True) -> dict[str, Any]:
+    """The export document for the whole corpus; BuildFailed unless every rule is verified."""
+    report = check([rules_dir], publish=publish, jobs=jobs, use_cache=use_cache)
+    if report.exit_code != 0:
+        raise BuildFailed(failure_message(report), report.exit_code)
+    return build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date())

@@ -1,0 +1,567 @@
+"""Stage 4, verify: prove a claimed derivative with explicit SymPy matrices, then numerically.
+
+Ground truth is entry by entry: every symbol becomes a sympy.Matrix of scalar symbols at
+concrete sizes, `of` is differentiated by every entry of `wrt` (all entries independent),
+the result is assembled in the stated layout, assumptions are imposed on the point, and
+the difference with `expect` must simplify to exactly zero. MatrixSymbol.diff is never
+used: in SymPy 1.14 it gets standard rules wrong (../shared/reference/toolchain.md).
+The second, independent check compares `expect` with central finite differences of `of`
+at random well-conditioned points.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import sympy as sp
+
+from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector, transposed
+
+NUMERIC_POINTS = 3
+REL_TOL = 1e-6
+FD_STEP = 1e-6
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Everything needed to check one derivative claim; plain data, so it can cross processes."""
+
+    label: str  # rule id, or "<id> example"
+    kind: str  # derivative | differential
+    layout: str  # layout of expect
+    scope: Scope
+    of: Expr
+    wrt: str
+    expect: Expr
+    assume: dict[str, tuple[str, ...]]
+    sizes: tuple[tuple[tuple[str, int], ...], ...]
+
+    @property
+    def other_layout(self) -> str:
+        return "denominator" if self.layout == "numerator" else "numerator"
+
+    def symmetric_symbols(self) -> frozenset[str]:
+        return frozenset(n for n, props in self.assume.items() if {"symmetric", "spd", "diagonal"} & set(props))
+
+    def other(self) -> Expr:
+        """The same derivative in the other layout: the transpose, pushed inward."""
+        return transposed(self.expect, self.symmetric_symbols())
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # verified | refuted | undecided
+    sizes: tuple[dict[str, int], ...] = ()
+    layouts: tuple[str, ...] = ()
+    numeric_points: int = 0
+    max_rel_error: float = 0.0
+    seconds: float = 0.0
+    detail: str = ""
+    example: "Verdict | None" = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.status,
+            "sizes": [dict(s) for s in self.sizes],
+            "layouts": list(self.layouts),
+            "numeric_points": self.numeric_points,
+            "max_rel_error": float(f"{self.max_rel_error:.3g}"),
+            "seconds": round(self.seconds, 3),
+            "detail": self.detail,
+        }
+        if self.example is not None:
+            data["example"] = self.example.to_json()
+        return data
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> "Verdict":
+        example = Verdict.from_json(data["example"]) if data.get("example") else None
+        return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
+                       data["max_rel_error"], data["seconds"], data["detail"], example)
+
+
+class Refuted(Exception):
+    pass
+
+
+class Undecided(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- evaluation
+
+def _scalar_fn(name: str) -> Callable[[sp.Expr], sp.Expr]:
+    return {
+        "log": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh, "sqrt": sp.sqrt,
+        "sigmoid": lambda z: 1 / (1 + sp.exp(-z)),
+        "softplus": lambda z: sp.log(1 + sp.exp(z)),
+        "relu": lambda z: sp.Piecewise((z, z > 0), (0, True)),
+        "step": lambda z: sp.Piecewise((1, z > 0), (0, True)),
+    }[name]
+
+
+@dataclass
+class Evaluator:
+    """Turns an expression tree into a sympy.Matrix at concrete sizes.
+
+    Generic functions are undefined SymPy functions (symbolic check) or fixed smooth
+    functions with seeded coefficients (numeric check, which needs numbers).
+    """
+
+    scope: Scope
+    sizes: dict[str, int]
+    env: dict[str, sp.Matrix]
+    concrete_functions: bool = False
+    seed: int = 0
+    _fn_cache: dict[str, tuple[list[sp.Symbol], list[sp.Expr]]] = field(default_factory=dict)
+
+    def dim(self, d: object) -> int:
+        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+
+    def components(self, fname: str) -> tuple[list[sp.Symbol], list[sp.Expr]]:
+        """Input symbols u and output component expressions f_i(u) of a generic function."""
+        if fname in self._fn_cache:
+            return self._fn_cache[fname]
+        sig: FunctionSig = self.scope.functions[fname]
+        n_in = [self.dim(s[0]) * self.dim(s[1]) for s in sig.args]
+        us = [sp.Symbol(f"{fname}_u{a}_{k}", real=True) for a, n in enumerate(n_in) for k in range(n)]
+        n_out = self.dim(sig.to[0]) * self.dim(sig.to[1])
+        if self.concrete_functions:
+            rng = np.random.default_rng(_stable_seed(f"{self.seed}:{fname}"))
+            comps = []
+            for _ in range(n_out):
+                a = [sp.Rational(int(v), 10) for v in rng.integers(-9, 10, len(us))]
+                c = [sp.Rational(int(v), 10) for v in rng.integers(-9, 10, len(us))]
+                lin = sum((ai * u for ai, u in zip(a, us)), sp.Integer(0))
+                quad = sum((ci * u for ci, u in zip(c, us)), sp.Integer(0))
+                comps.append(sp.sin(lin + sp.Rational(1, 3)) + quad**2 / 4 + quad)
+        else:
+            comps = [sp.Function(f"{fname}{i}" if n_out > 1 else fname)(*us) for i in range(n_out)]
+        self._fn_cache[fname] = (us, comps)
+        return us, comps
+
+    def _point(self, fname: str, args: list[sp.Matrix]) -> dict[sp.Symbol, sp.Expr]:
+        us, _ = self.components(fname)
+        values = [v for m in args for v in m]
+        return dict(zip(us, values))
+
+    def ev(self, e: Expr) -> sp.Matrix:
+        op = e.op
+        if op == "sym":
+            return self.env[e.name]
+        if op == "const":
+            return sp.Matrix([[sp.Integer(e.value)]])
+        if op == "dim":
+            return sp.Matrix([[sp.Integer(self.sizes[e.name])]])
+        if op == "d":
+            return self.env[f"d({e.name})"]
+        args = [self.ev(a) for a in e.args] if op not in ("D",) else []
+        if op == "neg":
+            return -args[0]
+        if op in ("add", "sub", "mul", "div", "pow"):
+            return _elementwise(op, args[0], args[1])
+        if op == "matmul":
+            return args[0] * args[1]
+        if op == "T":
+            return args[0].T
+        if op == "call":
+            return self.call(e, args)
+        if op == "apply":
+            return self.apply(e, args)
+        if op == "D":
+            return self.jacobian(e)
+        raise ValueError(op)  # pragma: no cover
+
+    def call(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
+        name = e.name
+        if name in ("ones", "zeros", "eye"):
+            r, c = self.dim(e.shape[0]), self.dim(e.shape[1])
+            if name == "eye":
+                return sp.eye(r)
+            return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
+        (m,) = args
+        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+            return m.applyfunc(_scalar_fn(name))
+        if name == "trace":
+            return sp.Matrix([[m.trace()]])
+        if name == "det":
+            return sp.Matrix([[m.det(method="berkowitz")]])
+        if name == "inv":
+            if m.shape == (1, 1):
+                return sp.Matrix([[1 / m[0, 0]]])
+            return m.adjugate(method="berkowitz") / m.det(method="berkowitz")
+        if name == "sum":
+            return sp.Matrix([[sum(m, sp.Integer(0))]])
+        if name == "norm":
+            return sp.Matrix([[sp.sqrt(sum((v**2 for v in m), sp.Integer(0)))]])
+        if name == "diag":
+            return sp.diag(*list(m))
+        if name == "softmax":
+            if m.shape[1] == 1:
+                exps = m.applyfunc(sp.exp)
+                return exps / sum(exps, sp.Integer(0))
+            rows = []
+            for i in range(m.shape[0]):
+                exps = [sp.exp(v) for v in m.row(i)]
+                total = sum(exps, sp.Integer(0))
+                rows.append([x / total for x in exps])
+            return sp.Matrix(rows)
+        if name == "logsumexp":
+            if m.shape[1] == 1:
+                return sp.Matrix([[sp.log(sum((sp.exp(v) for v in m), sp.Integer(0)))]])
+            return sp.Matrix([[sp.log(sum((sp.exp(v) for v in m.row(i)), sp.Integer(0)))] for i in range(m.shape[0])])
+        raise ValueError(name)  # pragma: no cover
+
+    def apply(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
+        sig = self.scope.functions[e.name]
+        us, comps = self.components(e.name)
+        if sig.elementwise:
+            return args[0].applyfunc(lambda v: comps[0].xreplace({us[0]: v}))
+        point = self._point(e.name, args)
+        values = [c.xreplace(point) for c in comps]
+        return sp.Matrix(values) if not is_scalar(sig.to) else sp.Matrix([[values[0]]])
+
+    def jacobian(self, e: Expr) -> sp.Matrix:
+        """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        us, comps = self.components(e.name)
+        if sig.elementwise:
+            derivative = sp.diff(comps[0], us[0])
+            return args[0].applyfunc(lambda v: _at(derivative, {us[0]: v}))
+        sizes_in = [self.dim(s[0]) * self.dim(s[1]) for s in sig.args]
+        start = sum(sizes_in[: e.value - 1])
+        by = us[start : start + sizes_in[e.value - 1]]
+        point = self._point(e.name, args)
+        jac = sp.Matrix([[_at(sp.diff(c, u), point) for u in by] for c in comps])
+        return jac
+
+
+def _at(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
+    """Evaluate a derivative expression at a point; Subs objects are resolved later by doit()."""
+    return expr.subs(point, simultaneous=True)
+
+
+def _elementwise(op: str, a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
+    fn: Callable[[sp.Expr, sp.Expr], sp.Expr] = {
+        "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+        "div": lambda x, y: x / y, "pow": lambda x, y: x**y,
+    }[op]
+    if a.shape == (1, 1) and b.shape != (1, 1):
+        s = a[0, 0]
+        return b.applyfunc(lambda v: fn(s, v))
+    if b.shape == (1, 1) and a.shape != (1, 1):
+        s = b[0, 0]
+        return a.applyfunc(lambda v: fn(v, s))
+    return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: fn(a[i, j], b[i, j]))
+
+
+def _stable_seed(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+# ---------------------------------------------------------------- symbols and assumptions
+
+def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:
+    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)  # type: ignore[return-value]
+
+
+def make_symbols(claim: Claim, sizes: dict[str, int]) -> dict[str, sp.Matrix]:
+    env: dict[str, sp.Matrix] = {}
+    for name, shape in claim.scope.symbols.items():
+        props = set(claim.assume.get(name, ()))
+        flags: dict[str, bool] = {"real": True}
+        if props & {"positive", "probability"}:
+            flags["positive"] = True
+        elif "nonzero" in props:
+            flags["nonzero"] = True
+        r, c = concrete(shape, sizes)
+        if is_scalar(shape):
+            env[name] = sp.Matrix([[sp.Symbol(name, **flags)]])
+        else:
+            env[name] = sp.Matrix(r, c, lambda i, j: sp.Symbol(f"{name}_{i}_{j}", **flags))
+    return env
+
+
+def assumption_substitution(claim: Claim, env: dict[str, sp.Matrix]) -> dict[sp.Symbol, sp.Expr]:
+    """Entries to replace after differentiating, so the point satisfies the assumptions."""
+    subs: dict[sp.Symbol, sp.Expr] = {}
+    for name, props in claim.assume.items():
+        m = env[name]
+        if {"symmetric", "spd"} & set(props):
+            for i in range(m.shape[0]):
+                for j in range(i):
+                    subs[m[i, j]] = m[j, i]
+        if "diagonal" in props:
+            for i in range(m.shape[0]):
+                for j in range(m.shape[1]):
+                    if i != j:
+                        subs[m[i, j]] = sp.Integer(0)
+        if "probability" in props:
+            flat = list(m)
+            subs[flat[-1]] = 1 - sum(flat[:-1], sp.Integer(0))
+    return subs
+
+
+# ---------------------------------------------------------------- assembly in a layout
+
+def numerator_entries(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int],
+                      partial: Callable[[int, int, int, int], Any]) -> list[list[Any]]:
+    """The numerator-layout derivative as rows, from partial(a, b, i, j) = d of[a,b] / d wrt[i,j]."""
+    if is_scalar(wrt_shape):
+        return [[partial(a, b, 0, 0) for b in range(of_c[1])] for a in range(of_c[0])]
+    if is_scalar(of_shape):
+        if is_vector(wrt_shape):
+            return [[partial(0, 0, i, 0) for i in range(wrt_c[0])]]
+        return [[partial(0, 0, i, j) for i in range(wrt_c[0])] for j in range(wrt_c[1])]
+    return [[partial(a, 0, i, 0) for i in range(wrt_c[0])] for a in range(of_c[0])]
+
+
+def in_layout(rows: list[list[Any]], layout: str) -> list[list[Any]]:
+    return rows if layout == "numerator" else [list(col) for col in zip(*rows)]
+
+
+# ---------------------------------------------------------------- zero tests
+
+def is_zero(expr: sp.Expr) -> bool | None:
+    """True if expr simplifies to 0, None if simplification could not tell."""
+    if expr == 0:
+        return True
+    if expr.has(sp.Subs, sp.Derivative):
+        expr = expr.doit()
+        if expr == 0:
+            return True
+    if expr.has(sp.Piecewise):
+        folded = sp.piecewise_fold(expr)
+        if isinstance(folded, sp.Piecewise):
+            results = [is_zero(branch) for branch, cond in folded.args if cond is not sp.false]
+            if all(r is True for r in results):
+                return True
+            return None
+        expr = folded
+    for simplify in (sp.expand, lambda x: sp.cancel(sp.together(x)), sp.simplify,
+                     lambda x: sp.simplify(x.rewrite(sp.exp))):
+        try:
+            if simplify(expr) == 0:
+                return True
+        except (TypeError, ValueError, ZeroDivisionError, NotImplementedError, sp.PolynomialError):
+            continue
+    return None
+
+
+def _short(expr: Any) -> str:
+    text = sp.sstr(expr)
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def show_sizes(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sizes.items()) or "scalars"
+
+
+# ---------------------------------------------------------------- the symbolic check
+
+def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
+    """Raise Refuted or Undecided unless expect (and its other layout) equal the derivative exactly."""
+    env = make_symbols(claim, sizes)
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    W = env[claim.wrt]
+    if claim.kind == "differential":
+        t = sp.Symbol("t_", real=True)
+        V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Symbol(f"dX_{i}_{j}", real=True))
+        moved = dict(env)
+        moved[claim.wrt] = W + t * V
+        of_t = Evaluator(claim.scope, sizes, moved).ev(claim.of)
+        truth = of_t.diff(t).subs(t, 0)
+        env_d = dict(env)
+        env_d[f"d({claim.wrt})"] = V
+        claimed = Evaluator(claim.scope, sizes, env_d).ev(claim.expect)
+        _compare(claim, truth, claimed, sizes, "differential", assumption_substitution(claim, env))
+        return
+    evaluator = Evaluator(claim.scope, sizes, env)
+    O = evaluator.ev(claim.of)
+    num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
+                            lambda a, b, i, j: sp.diff(O[a, b], W[i, j]))
+    subs = assumption_substitution(claim, env)
+    for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other())):
+        truth = sp.Matrix(in_layout(num, layout))
+        claimed = evaluator.ev(expr)
+        _compare(claim, truth, claimed, sizes, layout, subs)
+
+
+def _compare(claim: Claim, truth: sp.Matrix, claimed: sp.Matrix, sizes: dict[str, int], layout: str,
+             subs: dict[sp.Symbol, sp.Expr]) -> None:
+    if claimed.shape == (1, 1) and truth.shape != (1, 1):
+        claimed = sp.ones(*truth.shape) * claimed[0, 0]  # a scalar claim broadcasts only in 1x1 results
+    if truth.shape != claimed.shape:
+        raise Refuted(f"in {layout} layout at {show_sizes(sizes)} the derivative is {truth.shape[0]}x{truth.shape[1]} "
+                      f"but the claim is {claimed.shape[0]}x{claimed.shape[1]}")
+    undecided = None
+    for i in range(truth.shape[0]):
+        for j in range(truth.shape[1]):
+            diff = (truth[i, j] - claimed[i, j]).xreplace(subs) if subs else truth[i, j] - claimed[i, j]
+            verdict = is_zero(diff)
+            if verdict is True:
+                continue
+            if _numerically_nonzero(diff):
+                raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
+                              f"derivative minus claim is {_short(sp.simplify(diff) if len(str(diff)) < 400 else diff)}, not 0")
+            undecided = f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): simplification could not show the difference is 0"
+    if undecided:
+        raise Undecided(undecided)
+
+
+def _numerically_nonzero(diff: sp.Expr) -> bool:
+    """Is diff clearly non-zero at some random point? (A witness for refutation.)"""
+    expr = diff.doit() if diff.has(sp.Subs, sp.Derivative) else diff
+    if expr.has(sp.Function) and any(isinstance(f, sp.core.function.AppliedUndef) for f in expr.atoms(sp.Function)):
+        return True  # differs by terms in generic functions that did not cancel
+    symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+    rng = np.random.default_rng(7)
+    for _ in range(3):
+        point = {s: sp.Float(rng.uniform(0.5, 1.5)) for s in symbols}
+        try:
+            value = complex(expr.xreplace(point).evalf())
+        except (TypeError, ValueError):
+            continue
+        if abs(value) > 1e-9:
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- the numeric check
+
+def sample_point(claim: Claim, env: dict[str, sp.Matrix], rng: np.random.Generator) -> dict[sp.Symbol, float]:
+    point: dict[sp.Symbol, float] = {}
+    for name, m in env.items():
+        if name.startswith("d("):
+            continue
+        props = set(claim.assume.get(name, ()))
+        r, c = m.shape
+        if "probability" in props:
+            values = rng.uniform(0.5, 1.5, (r, c))
+            values = values / values.sum()
+        elif "positive" in props:
+            values = rng.uniform(0.5, 2.0, (r, c))
+        elif "nonzero" in props:
+            values = rng.uniform(0.5, 2.0, (r, c)) * rng.choice([-1, 1], (r, c))
+        elif "spd" in props:
+            g = rng.normal(size=(r, r))
+            values = g @ g.T / r + np.eye(r)
+        elif "symmetric" in props:
+            g = rng.normal(size=(r, r))
+            values = np.eye(r) + 0.3 * (g + g.T) / 2
+        elif "diagonal" in props:
+            values = np.diag(rng.uniform(0.5, 2.0, r) * rng.choice([-1, 1], r))
+        elif r == c and r > 1:
+            values = np.eye(r) + 0.3 * rng.normal(size=(r, c))  # well-conditioned, not symmetric
+        else:
+            values = rng.normal(size=(r, c))
+        for i in range(r):
+            for j in range(c):
+                point[m[i, j]] = float(values[i, j])
+    return point
+
+
+def numeric_check(claim: Claim, sizes: dict[str, int]) -> float:
+    """Largest relative error of expect against central differences of `of`; raises Refuted."""
+    env = make_symbols(claim, sizes)
+    seed = _stable_seed(claim.label)
+    evaluator = Evaluator(claim.scope, sizes, env, concrete_functions=True, seed=seed)
+    W = env[claim.wrt]
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    rng = np.random.default_rng(seed)
+    worst = 0.0
+    if claim.kind == "differential":
+        V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Symbol(f"dX_{i}_{j}", real=True))
+        env_d = dict(env)
+        env_d[f"d({claim.wrt})"] = V
+        of_m = evaluator.ev(claim.of)
+        claimed_m = Evaluator(claim.scope, sizes, env_d, concrete_functions=True, seed=seed).ev(claim.expect)
+        symbols = sorted({s for m in env.values() for s in m} | set(V), key=lambda s: s.name)
+        index = {s: k for k, s in enumerate(symbols)}
+        f_of = _lambdify(symbols, of_m)
+        f_claim = _lambdify(symbols, claimed_m)
+        for _ in range(NUMERIC_POINTS):
+            point = sample_point(claim, env, rng)
+            point.update({v: float(x) for v, x in zip(V, rng.normal(size=len(V)))})
+            base = np.array([point[s] for s in symbols])
+            shift = np.zeros(len(symbols))  # move X along the direction V = dX
+            for w, v in zip(W, V):
+                shift[index[w]] = point[v]
+            fd = (np.asarray(f_of(*(base + FD_STEP * shift)), dtype=float)
+                  - np.asarray(f_of(*(base - FD_STEP * shift)), dtype=float)) / (2 * FD_STEP)
+            worst = max(worst, _rel_error(fd, f_claim(*base), claim, sizes, "differential"))
+        return worst
+    O = evaluator.ev(claim.of)
+    symbols = sorted({s for m in env.values() for s in m}, key=lambda s: s.name)
+    index = {s: k for k, s in enumerate(symbols)}
+    f_of = _lambdify(symbols, O)
+    checks = [(claim.layout, _lambdify(symbols, evaluator.ev(claim.expect))),
+              (claim.other_layout, _lambdify(symbols, evaluator.ev(claim.other())))]
+    for _ in range(NUMERIC_POINTS):
+        point = sample_point(claim, env, rng)
+        base = np.array([point[s] for s in symbols])
+        grads: dict[tuple[int, int], np.ndarray] = {}
+        for i in range(W.shape[0]):
+            for j in range(W.shape[1]):
+                k = index[W[i, j]]
+                step = FD_STEP * max(1.0, abs(base[k]))
+                up, down = base.copy(), base.copy()
+                up[k] += step
+                down[k] -= step
+                grads[(i, j)] = (np.asarray(f_of(*up), dtype=float) - np.asarray(f_of(*down), dtype=float)) / (2 * step)
+        num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
+                                lambda a, b, i, j: grads[(i, j)][a, b])
+        for layout, f_claim in checks:
+            fd = np.array(in_layout(num, layout), dtype=float)
+            worst = max(worst, _rel_error(fd, f_claim(*base), claim, sizes, layout))
+    return worst
+
+
+def _lambdify(symbols: list[sp.Symbol], matrix: sp.Matrix) -> Callable[..., np.ndarray]:
+    expr = matrix.doit() if matrix.has(sp.Subs, sp.Derivative) else matrix
+    return sp.lambdify(symbols, expr, modules="numpy", dummify=True)
+
+
+def _rel_error(fd: np.ndarray, claimed: Any, claim: Claim, sizes: dict[str, int], layout: str) -> float:
+    claimed_arr = np.asarray(claimed, dtype=complex)
+    if claimed_arr.size == 1 and fd.size != 1:
+        claimed_arr = np.full(fd.shape, claimed_arr.reshape(-1)[0])
+    if np.any(np.abs(claimed_arr.imag) > 1e-12) or not np.all(np.isfinite(claimed_arr)) or not np.all(np.isfinite(fd)):
+        raise Undecided(f"the numeric check at {show_sizes(sizes)} left the domain (a log or sqrt of a negative value?); "
+                        "declare the symbol positive or probability under assume")
+    claimed_real = claimed_arr.real.reshape(fd.shape)
+    scale = max(1.0, float(np.max(np.abs(fd))))
+    error = float(np.max(np.abs(fd - claimed_real))) / scale if fd.size else 0.0
+    if error > REL_TOL:
+        i, j = np.unravel_index(int(np.argmax(np.abs(fd - claimed_real))), fd.shape)
+        raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): finite differences give "
+                      f"{fd[i, j]:.6g} but the claim gives {claimed_real[i, j]:.6g}")
+    return error
+
+
+# ---------------------------------------------------------------- one claim, all sizes
+
+def check_claim(claim: Claim) -> Verdict:
+    """Both checks at every size assignment; the first failure decides."""
+    start = time.perf_counter()
+    sizes_list = tuple(dict(s) for s in claim.sizes)
+    layouts = (claim.layout,) if claim.kind == "differential" else (claim.layout, claim.other_layout)
+    worst = 0.0
+    try:
+        for sizes in sizes_list:
+            symbolic_check(claim, sizes)
+            worst = max(worst, numeric_check(claim, sizes))
+    except Refuted as err:
+        return Verdict("refuted", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, str(err))
+    except Undecided as err:
+        return Verdict("undecided", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, str(err))
+    at = " and ".join(show_sizes(s) for s in sizes_list)
+    layout_words = "in both layouts" if len(layouts) == 2 else "as a differential"
+    detail = (f"exact symbolic equality at {at} {layout_words}; central finite differences agree at "
+              f"{NUMERIC_POINTS} random points per size (largest relative error {worst:.1e})")
+    return Verdict("verified", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, detail)
