@@ -55,8 +55,8 @@ INSTALL_HINT = (
 _PAPER_OPTION = {"a4": "a4paper", "letter": "letterpaper"}
 # Widths of the fixed columns (the formula column takes the rest, the id column is as
 # wide as the longest id).
-_TITLE_WIDTH = "52mm"
-_SHAPE_WIDTH = "50mm"
+_TITLE_WIDTH = "60mm"
+_SHAPE_WIDTH = "46mm"
 
 _LAYOUT_TEXT = {
     "numerator": (
@@ -114,6 +114,7 @@ _ESCAPES = {
     '"': r"\textquotedbl{}",
     "`": r"\textasciigrave{}",
     "-": "-{}",  # no en/em dash ligatures: "--" prints as two hyphens, as typed
+    "'": "'{}",  # no '' ligature (a closing double quote)
     "\t": " ",
     "\n": " ",
     "\r": " ",
