@@ -4,7 +4,8 @@ What they do, event by event:
 
 - on_config: obtain the export (the JSON file named by $MCREF_EXPORT, else
   `generator.pipeline.export_rules(rules/)`), render the generated pages with
-  `generator.site.render_pages`, set the site URL and KaTeX macros, expand the
+  `generator.site.render_pages`, set the KaTeX macros (and the site URL when
+  $MCREF_SITE_URL names one), expand the
   `mcref:sections` nav entry, and take the build date from the export when
   SOURCE_DATE_EPOCH is not set (sitemap.xml.gz then has the same bytes every build).
   A rule that is invalid, refuted or undecided stops the build with the engine's message.
@@ -87,7 +88,9 @@ def _load_errata(root: Path) -> list[dict[str, Any]] | None:
     env = os.environ.get("MCREF_ERRATA")
     path = Path(env) if env else root / "errata" / "paper.yaml"
     if not path.is_file():
-        return None
+        if env:
+            raise PluginError(f"mcref: MCREF_ERRATA names {path}, which is not a file")
+        return []  # the page still exists (the home page links it) and says none are listed
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -149,8 +152,12 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         raise PluginError(f"mcref: {exc}")
     _state.update(root=root, export=export, errata=errata, pages=pages)
 
-    if export.get("site_url"):
-        config.site_url = str(export["site_url"])
+    # The site URL of mkdocs.yml (or of `mkdocs serve`) stays, unless MCREF_SITE_URL names
+    # another: Material's instant navigation only follows links of the origin in the
+    # sitemap, so a site served elsewhere (a test server) is built with its own URL.
+    # Citations always use the export's site_url.
+    if os.environ.get("MCREF_SITE_URL"):
+        config.site_url = os.environ["MCREF_SITE_URL"]
     if not os.environ.get("SOURCE_DATE_EPOCH"):
         epoch = _epoch_of(str(export.get("build_date", "")))
         if epoch:

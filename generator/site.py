@@ -335,7 +335,7 @@ def _tabs_html(rule: Mapping[str, Any], n: int) -> str:
         f'<div class="tabbed-set tabbed-alternate mc-formula" data-tabs="{n}:{len(layouts)}"'
         f' data-rule="{_e(rid)}">'
         + inputs
-        + f'<div class="tabbed-labels">{labels}</div>'
+        + f'<div class="tabbed-labels" data-search-exclude="1">{labels}</div>'
         + f'<div class="tabbed-content">{"".join(blocks)}</div></div>'
     )
 
@@ -361,7 +361,8 @@ def _verification_html(rule: Mapping[str, Any]) -> str:
     detail = f'<p class="mc-detail">{_e(v.get("detail", ""))}</p>' if v.get("detail") else ""
     return (
         '<details class="mc-verification" data-search-exclude="1">'
-        '<summary><span class="mc-badge">✓ Verified</span></summary>'
+        '<summary><span class="mc-badge">✓ Verified</span>'
+        ' <span class="mc-summary-hint">how it was checked</span></summary>'
         f"<p>{_e(VERIFIED_STATEMENT)}</p>{detail}<dl>{dl}</dl></details>"
     )
 
@@ -570,7 +571,7 @@ def _index_page(
             )
     out.append(
         '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-        '<table class="mc-index"><thead><tr><th>Id</th><th>Title</th><th>Section</th>'
+        '<table class="mc-index" data-search-exclude="1"><thead><tr><th>Id</th><th>Title</th><th>Section</th>'
         "<th>Formula</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
     )
     return "\n\n".join(out) + "\n"
@@ -626,7 +627,7 @@ def _verification_page(
     out.append(f"<p>Total verification time of the published rules: {seconds:.2f} s.</p>")
     out.append(
         '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-        '<table class="mc-report"><thead><tr><th>Rule</th><th>Section</th><th>Status</th>'
+        '<table class="mc-report" data-search-exclude="1"><thead><tr><th>Rule</th><th>Section</th><th>Status</th>'
         "<th>Sizes</th><th>Numeric points</th><th>Max. rel. error</th><th>Seconds</th>"
         "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
     )
@@ -805,6 +806,9 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             return tex_to_text(macros[key], {})
         if name in _TEX_DROP:
             return ""
+        if name == "mathbb":
+            arg = group()
+            return {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "1": "𝟙", "E": "𝔼"}.get(arg, arg)
         if name in _TEX_STYLE:
             return group()
         if name in ("frac", "dfrac", "tfrac"):

@@ -1,0 +1,126 @@
+/* mcref: render math with KaTeX, copy LaTeX, print with every detail open.
+ *
+ * Math is written by pymdownx.arithmatex (generic) and by the rule generator as
+ * <span class="arithmatex">\( ... \)</span> and <div class="arithmatex">\[ ... \]</div>.
+ * Each element is rendered with katex.render (no scan of the page's text), on the first
+ * load and after every instant navigation (Material's document$ observable).
+ */
+(function () {
+  "use strict";
+
+  var macros = null;
+
+  function readMacros() {
+    if (macros === null) {
+      macros = {};
+      var el = document.getElementById("mcref-katex-macros");
+      if (el) {
+        try {
+          macros = JSON.parse(el.textContent || "{}");
+        } catch (err) {
+          console.error("mcref: cannot read the KaTeX macros", err);
+        }
+      }
+    }
+    return macros;
+  }
+
+  function unwrap(text) {
+    var tex = text.trim();
+    var pairs = [["\\(", "\\)", false], ["\\[", "\\]", true], ["$$", "$$", true], ["$", "$", false]];
+    for (var i = 0; i < pairs.length; i++) {
+      var p = pairs[i];
+      if (tex.length >= p[0].length + p[1].length &&
+          tex.slice(0, p[0].length) === p[0] && tex.slice(-p[1].length) === p[1]) {
+        return { tex: tex.slice(p[0].length, tex.length - p[1].length), display: p[2] };
+      }
+    }
+    return null;
+  }
+
+  function renderMath(root) {
+    var started = performance.now();
+    if (typeof katex === "undefined") {
+      console.error("mcref: KaTeX did not load");
+      return;
+    }
+    var nodes = root.querySelectorAll(".arithmatex");
+    var m = readMacros();
+    for (var i = 0; i < nodes.length; i++) {
+      var el = nodes[i];
+      if (el.getAttribute("data-mc-math") === "1") continue;
+      var parsed = unwrap(el.textContent || "");
+      if (parsed === null) continue;
+      try {
+        katex.render(parsed.tex, el, {
+          displayMode: parsed.display || el.tagName === "DIV",
+          macros: Object.assign({}, m),
+          throwOnError: true,
+          strict: "ignore",
+          output: "htmlAndMathml"
+        });
+        el.setAttribute("data-mc-math", "1");
+      } catch (err) {
+        console.error("mcref: KaTeX cannot render " + JSON.stringify(parsed.tex) + ": " + err.message);
+      }
+    }
+    window.mcrefMath = {
+      count: nodes.length,
+      renderMs: performance.now() - started,
+      doneAt: performance.now()
+    };
+    document.documentElement.setAttribute("data-mc-math", "done");
+  }
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = document.execCommand("copy");
+      document.body.removeChild(area);
+      ok ? resolve() : reject(new Error("copy refused"));
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".mc-copy") : null;
+    if (!button) return;
+    var latex = button.getAttribute("data-latex") || "";
+    copyText(latex).then(function () {
+      button.textContent = "Copied";
+      button.classList.add("mc-copied");
+      setTimeout(function () {
+        button.textContent = "Copy LaTeX";
+        button.classList.remove("mc-copied");
+      }, 1500);
+    }, function (err) {
+      console.warn("mcref: copy failed", err);
+      button.textContent = "Copy failed";
+    });
+  });
+
+  /* Print with every <details> open (verification, citation), then restore. */
+  var reopened = [];
+  window.addEventListener("beforeprint", function () {
+    reopened = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+    reopened.forEach(function (d) { d.setAttribute("open", ""); });
+  });
+  window.addEventListener("afterprint", function () {
+    reopened.forEach(function (d) { d.removeAttribute("open"); });
+    reopened = [];
+  });
+
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(function (doc) { renderMath(doc.body || document.body); });
+  } else {
+    renderMath(document.body);
+  }
+})();
