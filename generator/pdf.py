@@ -55,8 +55,8 @@ INSTALL_HINT = (
 _PAPER_OPTION = {"a4": "a4paper", "letter": "letterpaper"}
 # Widths of the fixed columns (the formula column takes the rest, the id column is as
 # wide as the longest id).
-_TITLE_WIDTH = "60mm"
-_SHAPE_WIDTH = "46mm"
+_TITLE_WIDTH = "58mm"
+_SHAPE_WIDTH = "66mm"
 
 _LAYOUT_TEXT = {
     "numerator": (
@@ -330,30 +330,66 @@ class _Section:
     rows: tuple[_Row, ...]
 
 
-def _shape_tex(shape: Any, where: str) -> str:
-    """`[m, n]` as m x n; `[n]` as n (a column); `[]` as scalar."""
+def _dims(shape: Any, where: str) -> list[str]:
     if not isinstance(shape, list):
         raise PdfError(f"{where}: expected a shape list, found {shape!r}")
-    dims = []
     for d in shape:
         if not _DIM.match(str(d)):
             raise PdfError(f"{where}: a dimension must be a letter or an integer, found {d!r}")
-        dims.append(str(d))
+    return [str(d) for d in shape]
+
+
+def _space_tex(shape: Any, where: str) -> str:
+    """`[]` as R, `[n]` as R^n (a column), `[m, n]` as R^{m x n}."""
+    dims = _dims(shape, where)
     if not dims:
-        return "1{\\times}1"
+        return "\\mathbb{R}"
+    return "\\mathbb{R}^{" + "\\times ".join(dims) + "}"
+
+
+def _size_tex(shape: Any, where: str) -> str:
+    """A result's size: `[]` as 1 x 1, `[n]` as n x 1, `[m, n]` as m x n."""
+    dims = _dims(shape, where) or ["1"]
     if len(dims) == 1:
-        return f"{dims[0]}{{\\times}}1"
+        dims.append("1")
     return "{\\times}".join(dims)
 
 
-def _source_label(source: Mapping[str, Any]) -> str:
-    kind = str(source.get("kind", ""))
-    ref = str(source.get("ref", "") or "")
-    if kind in ("paper", "cookbook"):
-        return f"{kind} {ref}".strip()
-    if kind == "derived":
-        return "derived"
-    return "see site"
+def _sources_text(sources: Iterable[Mapping[str, Any]]) -> str:
+    """`paper 4.2, 8.2 · cookbook 103`: the printed sources; the rest is on the site."""
+    refs: dict[str, list[str]] = {"paper": [], "cookbook": []}
+    for source in sources:
+        kind = str(source.get("kind", ""))
+        ref = str(source.get("ref", "") or "").strip()
+        if kind in refs and ref and ref not in refs[kind]:
+            refs[kind].append(ref)
+    return " \u00b7 ".join(f"{kind} {', '.join(r)}" for kind, r in refs.items() if r)
+
+
+def _shapes(rule: Mapping[str, Any], layout: str, where: str) -> str:
+    """The symbols grouped by space (`w, x in R^n`), the functions, and the result size."""
+    groups: dict[str, list[str]] = {}
+    for name, sym in (rule.get("symbols") or {}).items():
+        sym_tex = _check_formula(sym.get("latex"), f"{where}: symbols.{name}.latex")
+        space = _space_tex(sym.get("shape") or [], f"{where}: symbols.{name}")
+        groups.setdefault(space, []).append(sym_tex)
+    parts = [f"${', '.join(names)} \\in {space}$" for space, names in groups.items()]
+    for fname, fn in (rule.get("functions") or {}).items():
+        if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", str(fname)):
+            raise PdfError(f"{where}: a function name must be a letter and digits, found {fname!r}")
+        if not isinstance(fn, Mapping):
+            raise PdfError(f"{where}: functions.{fname} must be a mapping, found {fn!r}")
+        to = fn.get("to") or []
+        name = str(fname) if len(str(fname)) == 1 else f"\\mathit{{{fname}}}"
+        name = f"\\mathbf{{{name}}}" if to else name
+        args = [_space_tex(a, f"{where}: functions.{fname}.args") for a in fn.get("args") or []]
+        domain = " \\times ".join(args) or "\\mathbb{R}"
+        parts.append(f"${name}\\colon {domain}\\to {_space_tex(to, f'{where}: functions.{fname}.to')}$")
+    result = (rule.get("result_shape") or {}).get(layout)
+    text = ", ".join(parts)
+    if result is not None:
+        text += f"; result ${_size_tex(result, f'{where}: result_shape.{layout}')}$"
+    return text
 
 
 def _row(rule: Mapping[str, Any], layout: str, site_url: str) -> _Row:
@@ -365,49 +401,21 @@ def _row(rule: Mapping[str, Any], layout: str, site_url: str) -> _Row:
     latex = rule.get("latex") or {}
     lhs = _check_formula(latex.get("derivative"), f"{where}: latex.derivative")
     rhs = _check_formula(latex.get(layout), f"{where}: latex.{layout}")
-
     try:
         title = latex_escape(str(rule.get("title", "")))
-        sources = latex_escape(
-            " \u00b7 ".join(_source_label(s) for s in rule.get("sources") or [])
-        )
+        sources = latex_escape(_sources_text(rule.get("sources") or []))
         conditions = str(rule.get("conditions") or "none")
         cond_tex = "" if conditions.strip().lower() == "none" else latex_escape(conditions)
     except PdfError as err:
         raise PdfError(f"{where}: {err}") from None
-
-    symbols: Mapping[str, Any] = rule.get("symbols") or {}
-    scalars: list[str] = []
-    others: list[str] = []
-    for name, sym in symbols.items():
-        sym_tex = _check_formula(sym.get("latex"), f"{where}: symbols.{name}.latex")
-        shape = sym.get("shape") or []
-        if not shape:
-            scalars.append(sym_tex)
-        else:
-            others.append(f"${sym_tex}$ ${_shape_tex(shape, f'{where}: symbols.{name}')}$")
-    parts = others
-    if scalars:
-        parts.append(f"${', '.join(scalars)}$ scalar")
-    for fname, fn in (rule.get("functions") or {}).items():
-        label = latex_escape(str(fname))
-        if isinstance(fn, Mapping) and isinstance(fn.get("to"), list):
-            to = _shape_tex(fn["to"], f"{where}: functions.{fname}")
-            parts.append(f"\\textit{{{label}}} function to ${to}$")
-        else:
-            parts.append(f"\\textit{{{label}}} function")
-    result = (rule.get("result_shape") or {}).get(layout)
-    if result is not None:
-        parts.append(f"result ${_shape_tex(result, f'{where}: result_shape.{layout}')}$")
-    url = f"{site_url}{section}/\\#{rid}"
     return _Row(
         id=Tex(rid),
-        url=Tex(url),
+        url=Tex(f"{site_url}{section}/\\#{rid}"),
         title=Tex(title),
         sources=Tex(sources),
         lhs=lhs,
         rhs=rhs,
-        shapes=Tex(", ".join(parts)),
+        shapes=Tex(_shapes(rule, layout, where)),
         conditions=Tex(cond_tex),
     )
 
@@ -565,6 +573,8 @@ def _explain(log: str, tex: str) -> list[str]:
         if not m and not bang:
             continue
         message = m.group(2) if m else bang.group(1)  # type: ignore[union-attr]
+        if message.lstrip().startswith("==> Fatal error occurred"):
+            continue
         lineno = int(m.group(1)) if m else None
         context = ""
         for follow in lines[i + 1 : i + 12]:
