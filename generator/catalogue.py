@@ -59,7 +59,7 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
     example = None
     if rule.example is not None and rule.example_latex is not None:
         ex = data["example"]
-        example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex["wrt"], "expect": ex["expect"],
+        example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex.get("wrt", data["wrt"]), "expect": ex["expect"],
                    "latex": rule.example_latex}
     return {
         "id": rule.id,

@@ -14,6 +14,11 @@ What they do, event by event:
   docs folder.
 - on_page_markdown: put the list of sections into the home page.
 - on_page_content: give generated pages a table of contents (their headings are raw HTML).
+- on_env: typeset every formula of every page with the pinned KaTeX, in one node process
+  (generator/katex_prerender.cjs); a formula KaTeX cannot typeset stops the build.
+- on_post_page: put the typeset math into the written HTML. Readers get math at first
+  paint, without waiting for (or even running) JavaScript; the search index, built from
+  the page before this step, keeps the TeX, which on_post_build turns into plain text.
 - on_post_build: replace the LaTeX in the search index by a plain-text reading.
 - on_serve: watch rules/ and errata/ so `mkdocs serve` rebuilds when a rule changes.
 """
@@ -24,7 +29,10 @@ import datetime as _dt
 import json
 import logging
 import os
+import html as _html
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -232,6 +240,65 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     page.toc = get_toc(tokens)  # type: ignore[arg-type]
     return html
 
+
+# --------------------------------------------------------------------------- typesetting
+
+#: Math as pymdownx.arithmatex (generic) and generator.site write it.
+_ARITHMATEX = re.compile(
+    r'<(span|div) class="arithmatex">(\\\(|\\\[)(.*?)(\\\)|\\\])</\1>', re.S
+)
+
+
+def _math_items(content: str) -> list[tuple[str, bool]]:
+    return [(_html.unescape(tex), opener == "\\[") for _tag, opener, tex, _close in _ARITHMATEX.findall(content)]
+
+
+def typeset(items: list[tuple[str, bool]], macros: dict[str, str], root: Path) -> dict[tuple[str, bool], str]:
+    """Typeset (tex, display) pairs with KaTeX in one node process; PluginError on any failure."""
+    unique = sorted(set(items))
+    if not unique:
+        return {}
+    node = shutil.which("node")
+    if node is None:
+        raise PluginError("mcref: node is needed to typeset the math at build time (install node, run `npm ci`)")
+    script = root / "generator" / "katex_prerender.cjs"
+    payload = json.dumps({"macros": macros, "items": [{"tex": t, "display": d} for t, d in unique]})
+    proc = subprocess.run([node, str(script)], input=payload, capture_output=True, text=True,
+                          cwd=root, timeout=600, check=False)
+    if proc.returncode != 0:
+        raise PluginError(f"mcref: KaTeX typesetting failed: {proc.stderr.strip()[-2000:]}")
+    result = json.loads(proc.stdout)
+    if result["errors"]:
+        lines = [f"  - {unique[e['index']][0]!r}: {e['message']}" for e in result["errors"]]
+        raise PluginError("mcref: KaTeX cannot typeset these formulas:\n" + "\n".join(lines))
+    return {key: html for key, html in zip(unique, result["html"])}
+
+
+def on_env(env: Any, config: MkDocsConfig, files: Files) -> Any:
+    items: list[tuple[str, bool]] = []
+    for file in files.documentation_pages():
+        if file.page is not None and file.page.content:
+            items.extend(_math_items(file.page.content))
+    macros = _state.get("export", {}).get("macros") or {}
+    _state["typeset"] = typeset(items, macros, _state["root"])
+    return env
+
+
+def _replace_math(match: re.Match[str]) -> str:
+    tag, opener, tex = match.group(1), match.group(2), match.group(3)
+    rendered = _state["typeset"].get((_html.unescape(tex), opener == "\\["))
+    if rendered is None:  # not seen in on_env (cannot happen in a full build): leave it to mcref.js
+        return match.group(0)
+    return f'<{tag} class="arithmatex" data-mc-math="1">{rendered}</{tag}>'
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    if "typeset" not in _state:
+        return output
+    return _ARITHMATEX.sub(_replace_math, output)
+
+
+# --------------------------------------------------------------------------- search
 
 _MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\$\$(.*?)\$\$", re.S)
 

@@ -78,7 +78,7 @@ def parse_rule(doc: Document) -> tuple[Rule | None, list[Problem]]:
         ex_symbols = ex.get("symbols", data["symbols"])
         ex_assume = {k: v for k, v in assume.items() if k in ex_symbols}
         example_claim, example_latex = _parse_claim(doc, ("example",), ex_symbols, functions, kind, layout, ex_assume,
-                                                    ex, problems, f"{data['id']} example")
+                                                    ex, problems, f"{data['id']} example", data["wrt"])
     if problems or claim is None or latex is None:
         return None, problems
     return Rule(data["id"], doc, data, claim, example_claim, latex, example_latex), []
@@ -86,8 +86,8 @@ def parse_rule(doc: Document) -> tuple[Rule | None, list[Problem]]:
 
 def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], functions: dict[str, Any], kind: str,
                  layout: str, assume: dict[str, tuple[str, ...]], fields: dict[str, Any], problems: list[Problem],
-                 label: str) -> tuple[Claim | None, dict[str, Any] | None]:
-    wrt = fields["wrt"]
+                 label: str, defaults_wrt: str = "") -> tuple[Claim | None, dict[str, Any] | None]:
+    wrt = fields.get("wrt", defaults_wrt) if base else fields["wrt"]
     if wrt not in symbols:
         line, col = doc.at(*base, "wrt")
         problems.append(Problem(doc.shown, line, col, "MC022", f"{_name(base, 'wrt')} must be a declared symbol (found {wrt})"))

@@ -34,6 +34,27 @@ def _work(claim: Claim, conn: multiprocessing.connection.Connection) -> None:
     conn.close()
 
 
+_warmed = False
+
+
+def warm_up() -> None:
+    """Run one small check in this process before forking workers.
+
+    SymPy and lambdify pay ~0.5 s on their first use; forked workers inherit the warmed
+    state instead of each paying it again.
+    """
+    global _warmed
+    if _warmed:
+        return
+    from generator.parse import FunctionSig, Scope, parse_expression
+
+    scope = Scope({"x": ("n", 1), "A": ("n", "n")}, {"f": FunctionSig(((1, 1),), (1, 1))}, ("n",))
+    of = parse_expression("sum(f(A @ x)) + log(exp(sum(x))) + sum(relu(x))", scope)
+    expect = parse_expression("A.T @ D(f, A @ x) + ones(n) + step(x)", scope)
+    check_claim(Claim("warm-up", "derivative", "denominator", scope, of, "x", expect, {}, ((("n", 2),),)))
+    _warmed = True
+
+
 def default_jobs() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
@@ -43,6 +64,8 @@ def verify_claims(claims: list[Claim], jobs: int | None = None, timeout: float =
     """Verdict per claim label; claims run in up to `jobs` processes at once."""
     ctx = multiprocessing.get_context("fork")
     jobs = jobs or default_jobs()
+    if claims:
+        warm_up()
     pending = list(claims)
     running: dict[multiprocessing.connection.Connection, tuple[Claim, multiprocessing.process.BaseProcess, float]] = {}
     results: dict[str, Verdict] = {}

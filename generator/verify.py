@@ -140,7 +140,7 @@ class Evaluator:
                 quad = sum((ci * u for ci, u in zip(c, us)), sp.Integer(0))
                 comps.append(sp.sin(lin + sp.Rational(1, 3)) + quad**2 / 4 + quad)
         else:
-            comps = [sp.Function(f"{fname}{i}" if n_out > 1 else fname)(*us) for i in range(n_out)]
+            comps = [generic_function(f"{fname}{i}" if n_out > 1 else fname)(*us) for i in range(n_out)]
         self._fn_cache[fname] = (us, comps)
         return us, comps
 
@@ -241,9 +241,27 @@ class Evaluator:
         return jac
 
 
+_GENERIC: dict[str, type] = {}
+
+
+def generic_function(name: str) -> type:
+    """An undefined function whose partial derivatives are again named undefined functions.
+
+    d/du_j f(u) is f_dj(u), so SymPy's chain rule on f(g(x)) gives f_d1(g(x)) * g_d1(x)
+    with no Subs or Derivative objects: both sides of a chain rule compare structurally,
+    and a point that depends on another argument cannot be confused with it.
+    """
+    if name not in _GENERIC:
+        def fdiff(self: sp.Function, argindex: int = 1) -> sp.Expr:
+            return generic_function(f"{name}_d{argindex}")(*self.args)
+
+        _GENERIC[name] = type(name, (sp.Function,), {"fdiff": fdiff})
+    return _GENERIC[name]
+
+
 def _at(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
-    """Evaluate a derivative expression at a point; Subs objects are resolved later by doit()."""
-    return expr.subs(point, simultaneous=True)
+    """Put a point into a function's formula (structural; no derivative objects remain)."""
+    return expr.xreplace(point)
 
 
 def _elementwise(op: str, a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
@@ -434,97 +452,181 @@ def _numerically_nonzero(diff: sp.Expr) -> bool:
 
 # ---------------------------------------------------------------- the numeric check
 
-def sample_point(claim: Claim, env: dict[str, sp.Matrix], rng: np.random.Generator) -> dict[sp.Symbol, float]:
-    point: dict[sp.Symbol, float] = {}
-    for name, m in env.items():
-        if name.startswith("d("):
-            continue
+class NumericEvaluator:
+    """Evaluates an expression tree in float64 with NumPy, independently of SymPy.
+
+    Generic functions are fixed smooth functions with seeded coefficients,
+    f_i(u) = sin(a_i . u + 1/3) + (c_i . u)^2 / 4 + c_i . u, whose Jacobians are exact.
+    """
+
+    def __init__(self, scope: Scope, sizes: dict[str, int], values: dict[str, np.ndarray], seed: int) -> None:
+        self.scope, self.sizes, self.values, self.seed = scope, sizes, values, seed
+        self.coefficients: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def dim(self, d: object) -> int:
+        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+
+    def coeffs(self, fname: str) -> tuple[np.ndarray, np.ndarray]:
+        if fname not in self.coefficients:
+            sig = self.scope.functions[fname]
+            n_in = sum(self.dim(s[0]) * self.dim(s[1]) for s in sig.args)
+            n_out = self.dim(sig.to[0]) * self.dim(sig.to[1])
+            rng = np.random.default_rng(_stable_seed(f"{self.seed}:{fname}"))
+            a = rng.integers(-9, 10, (n_out, n_in)) / 10
+            c = rng.integers(-9, 10, (n_out, n_in)) / 10
+            self.coefficients[fname] = (a, c)
+        return self.coefficients[fname]
+
+    def fn_value(self, fname: str, u: np.ndarray) -> np.ndarray:
+        a, c = self.coeffs(fname)
+        lin, quad = a @ u, c @ u
+        return np.sin(lin + 1 / 3) + quad**2 / 4 + quad
+
+    def fn_jacobian(self, fname: str, u: np.ndarray) -> np.ndarray:
+        a, c = self.coeffs(fname)
+        lin, quad = a @ u, c @ u
+        return np.cos(lin + 1 / 3)[:, None] * a + (quad / 2 + 1)[:, None] * c
+
+    def ev(self, e: Expr) -> np.ndarray:
+        op = e.op
+        if op == "sym":
+            return self.values[e.name]
+        if op == "d":
+            return self.values[f"d({e.name})"]
+        if op == "const":
+            return np.array([[float(e.value)]])
+        if op == "dim":
+            return np.array([[float(self.sizes[e.name])]])
+        if op == "D":
+            return self.jacobian(e)
+        args = [self.ev(a) for a in e.args]
+        if op == "neg":
+            return -args[0]
+        if op in ("add", "sub", "mul", "div", "pow"):
+            left, right = args
+            return {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power}[op](left, right)
+        if op == "matmul":
+            return args[0] @ args[1]
+        if op == "T":
+            return args[0].T
+        if op == "call":
+            return self.call(e, args)
+        if op == "apply":
+            sig = self.scope.functions[e.name]
+            if sig.elementwise:
+                return np.vectorize(lambda v: self.fn_value(e.name, np.array([v]))[0])(args[0]).astype(float)
+            u = np.concatenate([a.reshape(-1) for a in args])
+            return self.fn_value(e.name, u).reshape(-1, 1)
+        raise ValueError(op)  # pragma: no cover
+
+    def jacobian(self, e: Expr) -> np.ndarray:
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        if sig.elementwise:
+            return np.vectorize(lambda v: self.fn_jacobian(e.name, np.array([v]))[0, 0])(args[0]).astype(float)
+        u = np.concatenate([a.reshape(-1) for a in args])
+        sizes_in = [self.dim(s[0]) * self.dim(s[1]) for s in sig.args]
+        start = sum(sizes_in[: e.value - 1])
+        return self.fn_jacobian(e.name, u)[:, start : start + sizes_in[e.value - 1]]
+
+    def call(self, e: Expr, args: list[np.ndarray]) -> np.ndarray:
+        name = e.name
+        if name in ("ones", "zeros", "eye"):
+            r, c = self.dim(e.shape[0]), self.dim(e.shape[1])
+            return np.eye(r) if name == "eye" else (np.ones((r, c)) if name == "ones" else np.zeros((r, c)))
+        (m,) = args
+        simple: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+            "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
+            "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "softplus": lambda z: np.logaddexp(0, z),
+            "relu": lambda z: np.maximum(z, 0), "step": lambda z: (z > 0).astype(float),
+        }
+        if name in simple:
+            return simple[name](m)
+        if name == "trace":
+            return np.array([[np.trace(m)]])
+        if name == "det":
+            return np.array([[np.linalg.det(m)]])
+        if name == "inv":
+            return np.linalg.inv(m)
+        if name == "sum":
+            return np.array([[m.sum()]])
+        if name == "norm":
+            return np.array([[np.sqrt((m**2).sum())]])
+        if name == "diag":
+            return np.diag(m.reshape(-1))
+        if name == "softmax":
+            axis = 0 if m.shape[1] == 1 else 1
+            z = np.exp(m - m.max(axis=axis, keepdims=True))
+            return z / z.sum(axis=axis, keepdims=True)
+        if name == "logsumexp":
+            if m.shape[1] == 1:
+                return np.array([[np.log(np.exp(m).sum())]])
+            return np.log(np.exp(m).sum(axis=1, keepdims=True))
+        raise ValueError(name)  # pragma: no cover
+
+
+def sample_values(claim: Claim, sizes: dict[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A random point that satisfies the assumptions; square matrices are well-conditioned."""
+    values: dict[str, np.ndarray] = {}
+    for name, shape in claim.scope.symbols.items():
         props = set(claim.assume.get(name, ()))
-        r, c = m.shape
+        r, c = concrete(shape, sizes)
         if "probability" in props:
-            values = rng.uniform(0.5, 1.5, (r, c))
-            values = values / values.sum()
+            v = rng.uniform(0.5, 1.5, (r, c))
+            v = v / v.sum()
         elif "positive" in props:
-            values = rng.uniform(0.5, 2.0, (r, c))
+            v = rng.uniform(0.5, 2.0, (r, c))
         elif "nonzero" in props:
-            values = rng.uniform(0.5, 2.0, (r, c)) * rng.choice([-1, 1], (r, c))
+            v = rng.uniform(0.5, 2.0, (r, c)) * rng.choice([-1, 1], (r, c))
         elif "spd" in props:
             g = rng.normal(size=(r, r))
-            values = g @ g.T / r + np.eye(r)
+            v = g @ g.T / r + np.eye(r)
         elif "symmetric" in props:
             g = rng.normal(size=(r, r))
-            values = np.eye(r) + 0.3 * (g + g.T) / 2
+            v = np.eye(r) + 0.3 * (g + g.T) / 2
         elif "diagonal" in props:
-            values = np.diag(rng.uniform(0.5, 2.0, r) * rng.choice([-1, 1], r))
+            v = np.diag(rng.uniform(0.5, 2.0, r) * rng.choice([-1, 1], r))
         elif r == c and r > 1:
-            values = np.eye(r) + 0.3 * rng.normal(size=(r, c))  # well-conditioned, not symmetric
+            v = np.eye(r) + 0.3 * rng.normal(size=(r, c))  # well-conditioned, not symmetric
         else:
-            values = rng.normal(size=(r, c))
-        for i in range(r):
-            for j in range(c):
-                point[m[i, j]] = float(values[i, j])
-    return point
+            v = rng.normal(size=(r, c))
+        values[name] = v.astype(float)
+    return values
 
 
 def numeric_check(claim: Claim, sizes: dict[str, int]) -> float:
-    """Largest relative error of expect against central differences of `of`; raises Refuted."""
-    env = make_symbols(claim, sizes)
+    """Largest relative error of expect (both layouts) against central differences of `of`."""
     seed = _stable_seed(claim.label)
-    evaluator = Evaluator(claim.scope, sizes, env, concrete_functions=True, seed=seed)
-    W = env[claim.wrt]
-    wrt_shape = claim.scope.symbols[claim.wrt]
     rng = np.random.default_rng(seed)
     worst = 0.0
-    if claim.kind == "differential":
-        V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Symbol(f"dX_{i}_{j}", real=True))
-        env_d = dict(env)
-        env_d[f"d({claim.wrt})"] = V
-        of_m = evaluator.ev(claim.of)
-        claimed_m = Evaluator(claim.scope, sizes, env_d, concrete_functions=True, seed=seed).ev(claim.expect)
-        symbols = sorted({s for m in env.values() for s in m} | set(V), key=lambda s: s.name)
-        index = {s: k for k, s in enumerate(symbols)}
-        f_of = _lambdify(symbols, of_m)
-        f_claim = _lambdify(symbols, claimed_m)
+    with np.errstate(all="ignore"):
         for _ in range(NUMERIC_POINTS):
-            point = sample_point(claim, env, rng)
-            point.update({v: float(x) for v, x in zip(V, rng.normal(size=len(V)))})
-            base = np.array([point[s] for s in symbols])
-            shift = np.zeros(len(symbols))  # move X along the direction V = dX
-            for w, v in zip(W, V):
-                shift[index[w]] = point[v]
-            fd = (np.asarray(f_of(*(base + FD_STEP * shift)), dtype=float)
-                  - np.asarray(f_of(*(base - FD_STEP * shift)), dtype=float)) / (2 * FD_STEP)
-            worst = max(worst, _rel_error(fd, f_claim(*base), claim, sizes, "differential"))
-        return worst
-    O = evaluator.ev(claim.of)
-    symbols = sorted({s for m in env.values() for s in m}, key=lambda s: s.name)
-    index = {s: k for k, s in enumerate(symbols)}
-    f_of = _lambdify(symbols, O)
-    checks = [(claim.layout, _lambdify(symbols, evaluator.ev(claim.expect))),
-              (claim.other_layout, _lambdify(symbols, evaluator.ev(claim.other())))]
-    for _ in range(NUMERIC_POINTS):
-        point = sample_point(claim, env, rng)
-        base = np.array([point[s] for s in symbols])
-        grads: dict[tuple[int, int], np.ndarray] = {}
-        for i in range(W.shape[0]):
-            for j in range(W.shape[1]):
-                k = index[W[i, j]]
-                step = FD_STEP * max(1.0, abs(base[k]))
-                up, down = base.copy(), base.copy()
-                up[k] += step
-                down[k] -= step
-                grads[(i, j)] = (np.asarray(f_of(*up), dtype=float) - np.asarray(f_of(*down), dtype=float)) / (2 * step)
-        num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
-                                lambda a, b, i, j: grads[(i, j)][a, b])
-        for layout, f_claim in checks:
-            fd = np.array(in_layout(num, layout), dtype=float)
-            worst = max(worst, _rel_error(fd, f_claim(*base), claim, sizes, layout))
+            values = sample_values(claim, sizes, rng)
+            W = values[claim.wrt]
+
+            def at(extra: dict[str, np.ndarray], expr: Expr) -> np.ndarray:
+                return NumericEvaluator(claim.scope, sizes, {**values, **extra}, seed).ev(expr)
+
+            if claim.kind == "differential":
+                V = rng.normal(size=W.shape)
+                fd = (at({claim.wrt: W + FD_STEP * V}, claim.of) - at({claim.wrt: W - FD_STEP * V}, claim.of)) / (2 * FD_STEP)
+                worst = max(worst, _rel_error(fd, at({f"d({claim.wrt})": V}, claim.expect), claim, sizes, "differential"))
+                continue
+            grads: dict[tuple[int, int], np.ndarray] = {}
+            for i in range(W.shape[0]):
+                for j in range(W.shape[1]):
+                    step = FD_STEP * max(1.0, abs(W[i, j]))
+                    up, down = W.copy(), W.copy()
+                    up[i, j] += step
+                    down[i, j] -= step
+                    grads[(i, j)] = (at({claim.wrt: up}, claim.of) - at({claim.wrt: down}, claim.of)) / (2 * step)
+            O = at({}, claim.of)
+            num = numerator_entries(claim.of.shape, claim.scope.symbols[claim.wrt], O.shape, W.shape,
+                                    lambda a, b, i, j: grads[(i, j)][a, b])
+            for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other())):
+                fd = np.array(in_layout(num, layout), dtype=float)
+                worst = max(worst, _rel_error(fd, at({}, expr), claim, sizes, layout))
     return worst
-
-
-def _lambdify(symbols: list[sp.Symbol], matrix: sp.Matrix) -> Callable[..., np.ndarray]:
-    expr = matrix.doit() if matrix.has(sp.Subs, sp.Derivative) else matrix
-    return sp.lambdify(symbols, expr, modules="numpy", dummify=True)
 
 
 def _rel_error(fd: np.ndarray, claimed: Any, claim: Claim, sizes: dict[str, int], layout: str) -> float:
