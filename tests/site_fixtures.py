@@ -82,7 +82,8 @@ def big_export(per_section: int = 30) -> dict[str, Any]:
         rule["section"] = "traces"
         rule["related"] = []
         rules.append(rule)
-    export["rules"] = [r for r in export["rules"] if r["section"] != "traces"] + rules
+    kept = [dict(r, related=[]) for r in export["rules"] if r["section"] != "traces"]
+    export["rules"] = kept + rules
     return _recount(export)
 
 

@@ -154,3 +154,21 @@ def test_downloads(page: Any, base_url: str, built_site: Path) -> None:
         pytest.skip("the PDF cheat sheets are placed in build/site/pdf/ by `mcref build`, not by mkdocs: links checked, files absent")
     for pdf in pdfs:
         assert page.request.get(pdf).ok
+
+
+def test_untypeset_math_falls_back_to_client_katex(page: Any, base_url: str) -> None:
+    """Math the build did not typeset is rendered in the browser with the site's own KaTeX."""
+    page.goto(base_url + "notation/")
+    _wait_math(page)
+    assert page.evaluate("typeof katex") == "undefined"  # the build typeset everything
+    page.evaluate(r"""() => {
+        const el = document.createElement('span');
+        el.className = 'arithmatex'; el.id = 'late-math';
+        el.textContent = '\\(\\tr(\\mathbf{X}^{-1})\\)';
+        document.querySelector('article.md-content__inner').appendChild(el);
+        document.documentElement.removeAttribute('data-mc-math');
+        window.mcrefRenderMath(document.body);
+    }""")
+    _wait_math(page)
+    assert page.locator("#late-math .katex").count() == 1
+    assert "\\tr" not in page.inner_text("#late-math")

@@ -1,14 +1,18 @@
-/* mcref: render math with KaTeX, copy LaTeX, print with every detail open.
+/* mcref: math, copy LaTeX, print with every detail open.
  *
  * Math is written by pymdownx.arithmatex (generic) and by the rule generator as
  * <span class="arithmatex">\( ... \)</span> and <div class="arithmatex">\[ ... \]</div>.
- * Each element is rendered with katex.render (no scan of the page's text), on the first
- * load and after every instant navigation (Material's document$ observable).
+ * The build typesets all of it with KaTeX (generator/mkdocs_hooks.py, on_env) and marks it
+ * data-mc-math="1", so pages arrive with their math. Should any element arrive untypeset,
+ * this script loads the site's own copy of KaTeX and renders it with katex.render, on the
+ * first load and after every instant navigation (Material's document$ observable).
+ * When a page's math is done, <html data-mc-math="done"> is set (tests and bench wait on it).
  */
 (function () {
   "use strict";
 
   var macros = null;
+  var scriptAt = performance.now();
 
   function readMacros() {
     if (macros === null) {
@@ -38,17 +42,53 @@
     return null;
   }
 
+  var katexLoading = null;
+
+  function loadKatex() {
+    if (typeof katex !== "undefined") return Promise.resolve();
+    if (katexLoading === null) {
+      katexLoading = new Promise(function (resolve, reject) {
+        var self = document.querySelector("script[src*='assets/js/mcref.js']");
+        var script = document.createElement("script");
+        script.src = new URL("../katex/katex.min.js", self ? self.src : location.href).href;
+        script.onload = function () { resolve(); };
+        script.onerror = function () { reject(new Error("cannot load " + script.src)); };
+        document.head.appendChild(script);
+      });
+    }
+    return katexLoading;
+  }
+
+  function done(count, started) {
+    window.mcrefMath = {
+      count: count,
+      renderMs: performance.now() - started,
+      doneAt: performance.now(),
+      scriptAt: scriptAt
+    };
+    document.documentElement.setAttribute("data-mc-math", "done");
+  }
+
   function renderMath(root) {
     var started = performance.now();
-    if (typeof katex === "undefined") {
-      console.error("mcref: KaTeX did not load");
+    var all = root.querySelectorAll(".arithmatex");
+    var todo = root.querySelectorAll(".arithmatex:not([data-mc-math])");
+    if (todo.length === 0) {
+      done(all.length, started);
       return;
     }
-    var nodes = root.querySelectorAll(".arithmatex");
+    loadKatex().then(function () {
+      renderNodes(todo);
+      done(all.length, started);
+    }, function (err) {
+      console.error("mcref: KaTeX did not load: " + err.message);
+    });
+  }
+
+  function renderNodes(nodes) {
     var m = readMacros();
     for (var i = 0; i < nodes.length; i++) {
       var el = nodes[i];
-      if (el.getAttribute("data-mc-math") === "1") continue;
       var parsed = unwrap(el.textContent || "");
       if (parsed === null) continue;
       try {
@@ -64,12 +104,6 @@
         console.error("mcref: KaTeX cannot render " + JSON.stringify(parsed.tex) + ": " + err.message);
       }
     }
-    window.mcrefMath = {
-      count: nodes.length,
-      renderMs: performance.now() - started,
-      doneAt: performance.now()
-    };
-    document.documentElement.setAttribute("data-mc-math", "done");
   }
 
   function copyText(text) {
@@ -117,6 +151,8 @@
     reopened.forEach(function (d) { d.removeAttribute("open"); });
     reopened = [];
   });
+
+  window.mcrefRenderMath = renderMath;
 
   if (typeof document$ !== "undefined") {
     document$.subscribe(function (doc) { renderMath(doc.body || document.body); });

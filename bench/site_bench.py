@@ -1,0 +1,154 @@
+"""Site bench: weight of a 30-rule section page with all its assets, and the time from
+navigation to all math rendered, in headless Debian chromium.
+
+    python bench/site_bench.py [--rules 30] [--runs 5]
+
+Goals: page weight < 1 MB, math rendered within 300 ms of navigation start.
+The site is built from a synthetic export (tests/site_fixtures.big_export) into a
+temporary folder and served on 127.0.0.1; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from site_fixtures import big_export, build_site  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+WEIGHT_GOAL = 1_000_000
+MATH_GOAL_MS = 300.0
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rules", type=int, default=30, help="rules on the section page")
+    parser.add_argument("--runs", type=int, default=5, help="page loads to time (fresh profile each)")
+    parser.add_argument("--verbose", action="store_true", help="print the navigation and resource timings")
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="mcref-bench-") as tmp:
+        out = Path(tmp)
+        site = out / "site"
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        started = time.perf_counter()
+        result = build_site(big_export(args.rules), out, env={"MCREF_SITE_URL": base})
+        build_s = time.perf_counter() - started
+        if result.returncode != 0:
+            print(result.stderr, file=sys.stderr)
+            return 2
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        url = base + "traces/"
+        weights: list[int] = []
+        math_ms: list[float] = []
+        render_ms: list[float] = []
+        script_ms: list[float] = []
+        parsed_ms: list[float] = []
+        typeset = 0
+        fonts_ms: list[float] = []
+        by_kind: dict[str, int] = {}
+        count = 0
+        with sync_playwright() as pw:
+            for run in range(args.runs):
+                profile = tempfile.mkdtemp(prefix="mcref-bench-profile-", dir=tmp)
+                ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS)
+                page = ctx.new_page()
+                sizes: dict[str, int] = {}
+                foreign: list[str] = []
+
+                def on_response(resp: Any) -> None:
+                    if not resp.url.startswith(base):
+                        foreign.append(resp.url)
+                    try:
+                        sizes[resp.url] = len(resp.body())
+                    except Exception:  # noqa: BLE001 - redirects have no body
+                        sizes.setdefault(resp.url, 0)
+
+                page.on("response", on_response)
+                page.goto(url, wait_until="load")
+                page.wait_for_function("document.documentElement.getAttribute('data-mc-math') === 'done'")
+                info = page.evaluate("""async () => {
+                    await document.fonts.ready;
+                    return {doneAt: window.mcrefMath.doneAt, renderMs: window.mcrefMath.renderMs,
+                            count: window.mcrefMath.count, fontsAt: performance.now(),
+                            rules: document.querySelectorAll('article.mc-rule').length,
+                            scriptAt: window.mcrefMath.scriptAt,
+                            fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {startTime: NaN}).startTime,
+                            fontsEnd: Math.max(0, ...performance.getEntriesByType('resource')
+                                .filter(r => r.name.endsWith('.woff2')).map(r => r.responseEnd)),
+                            typesetInHtml: document.querySelectorAll('.arithmatex[data-mc-math="1"]').length,
+                            nav: performance.getEntriesByType('navigation')[0].toJSON(),
+                            res: performance.getEntriesByType('resource').map(r => [r.name.split('/').pop(), Math.round(r.startTime), Math.round(r.responseEnd)])};
+                }""")
+                page.wait_for_load_state("networkidle")
+                if getattr(args, "verbose", False):
+                    nav = info["nav"]
+                    print({k: round(nav[k]) for k in ("responseStart", "responseEnd", "domInteractive", "domContentLoadedEventEnd", "loadEventEnd")},
+                          "script", round(info["scriptAt"]), "done", round(info["doneAt"]))
+                    print(info["res"])
+                ctx.close()
+                if foreign:
+                    print(f"requests off 127.0.0.1: {foreign}", file=sys.stderr)
+                    return 2
+                weights.append(sum(sizes.values()))
+                # The math arrives typeset in the HTML; it is on screen at the first paint
+                # once its fonts (font-display: block) are in.
+                math_ms.append(max(info["fcp"], info["fontsEnd"]))
+                script_ms.append(info["doneAt"])
+                parsed_ms.append(info["nav"]["domInteractive"])
+                typeset = info["typesetInHtml"]
+                render_ms.append(info["renderMs"])
+                fonts_ms.append(info["fontsAt"])
+                count = info["count"]
+                if run == 0:
+                    for u, n in sizes.items():
+                        kind = ("font" if u.endswith(".woff2") else "js" if u.endswith(".js")
+                                else "css" if u.endswith(".css") else "json" if u.endswith(".json")
+                                else "xml" if u.endswith(".xml") else "html")
+                        by_kind[kind] = by_kind.get(kind, 0) + n
+                    rules = info["rules"]
+        server.shutdown()
+        server.server_close()
+
+    weight = max(weights)
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else ["?"]
+    print(f"machine load average during the bench: {' '.join(load)} ({__import__('os').cpu_count()} cores)")
+    math = statistics.median(math_ms)
+    print(f"site build (mkdocs build --strict, {args.rules}-rule section): {build_s:.2f} s")
+    print(f"section page: {rules} rules, {count} math elements, {typeset} of them typeset in the HTML by the build")
+    print(f"page weight with all assets: {weight / 1000:.0f} kB "
+          + "(" + ", ".join(f"{k} {v / 1000:.0f} kB" for k, v in sorted(by_kind.items())) + ")"
+          + f"  goal < {WEIGHT_GOAL / 1000:.0f} kB: {'ok' if weight < WEIGHT_GOAL else 'MISSED'}")
+    print(f"navigation start -> all math on screen (first contentful paint, KaTeX fonts in): median {math:.0f} ms (runs: "
+          + ", ".join(f"{m:.0f}" for m in math_ms) + f")  goal < {MATH_GOAL_MS:.0f} ms: "
+          + ("ok" if math < MATH_GOAL_MS else "MISSED"))
+    print(f"  whole page parsed, all {count} formulas typeset in the DOM (domInteractive): median "
+          f"{statistics.median(parsed_ms):.0f} ms")
+    print(f"  mcref.js done (Material's document$ fired): median {statistics.median(script_ms):.0f} ms; "
+          f"client-side KaTeX work: median {statistics.median(render_ms):.1f} ms; "
+          f"document.fonts.ready: median {statistics.median(fonts_ms):.0f} ms")
+    return 0 if weight < WEIGHT_GOAL and math < MATH_GOAL_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

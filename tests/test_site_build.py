@@ -1,0 +1,132 @@
+"""`mkdocs build --strict` of the real mkdocs.yml on small exports, into tmp_path."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from site_fixtures import build_site, errata_sample, hostile_export, sample_export
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    result = build_site(hostile_export(), out, errata=errata_sample())
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr
+    return out / "site"
+
+
+def test_build_writes_every_page(site: Path) -> None:
+    """The strict build writes the hand-written pages, one page per section, the index, report and errata."""
+    for page in ("index.html", "notation/index.html", "layouts/index.html", "cite/index.html",
+                 "contributing/index.html", "elementwise/index.html", "traces/index.html",
+                 "all-rules/index.html", "verification/index.html", "errata/index.html"):
+        assert (site / page).is_file(), page
+
+
+def test_generated_pages_are_not_written_into_the_sources(site: Path) -> None:
+    """Generated pages exist only in the built site, never in site/ (the docs folder)."""
+    root = Path(__file__).resolve().parent.parent
+    for name in ("traces.md", "elementwise.md", "all-rules.md", "verification.md", "errata.md", "rules.json"):
+        assert not (root / "site" / name).exists()
+
+
+def test_rule_blocks_in_html(site: Path) -> None:
+    """Section pages hold every rule block, anchored, with both layouts and the escaped hostile title."""
+    page = (site / "traces" / "index.html").read_text(encoding="utf-8")
+    for rid in ("trace-axb", "trace-hostile", "inverse-differential"):
+        assert f'<h2 id="{rid}" class="mc-rule-title">' in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page
+    assert page.count('<label for="mc-tabs-1-1">Denominator layout</label>') == 1
+    # the table of contents lists the rules
+    assert '<a href="#trace-axb" class="md-nav__link">' in page
+
+
+def test_math_is_typeset_at_build_time(site: Path) -> None:
+    """Every formula of every page arrives typeset by KaTeX; no raw arithmatex element is left."""
+    for html_file in site.rglob("*.html"):
+        text = html_file.read_text(encoding="utf-8")
+        assert 'class="arithmatex">\\(' not in text and 'class="arithmatex">\\[' not in text, html_file
+    page = (site / "traces" / "index.html").read_text(encoding="utf-8")
+    assert page.count('<span class="katex-display">') >= 4
+    assert '<annotation encoding="application/x-tex">' in page  # MathML kept for screen readers
+
+
+def test_rules_json_is_the_export(site: Path) -> None:
+    """build/site/rules.json is the export the pages were rendered from."""
+    assert json.loads((site / "rules.json").read_text(encoding="utf-8")) == hostile_export()
+
+
+def test_katex_is_served_from_the_site(site: Path) -> None:
+    """KaTeX's script, style, auto-render and woff2 fonts are in the site; pages name no other host."""
+    katex = site / "assets" / "katex"
+    for name in ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js", "fonts/KaTeX_Main-Regular.woff2"):
+        assert (katex / name).is_file(), name
+    css = (katex / "katex.min.css").read_text(encoding="utf-8")
+    for font in set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css)):
+        assert (katex / font).is_file(), font
+    for html_file in site.rglob("*.html"):
+        text = html_file.read_text(encoding="utf-8")
+        loads = re.findall(r'\ssrc="((?:https?:)?//[^"]+)"', text)
+        for tag in re.findall(r"<link\b[^>]*>", text):
+            rel = re.search(r'rel="([^"]+)"', tag)
+            href = re.search(r'href="((?:https?:)?//[^"]+)"', tag)
+            if href and not (rel and rel.group(1) in ("canonical", "alternate")):
+                loads.append(href.group(1))
+        assert loads == [], f"{html_file.relative_to(site)} loads from another host: {loads}"
+        assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
+
+
+def test_search_index_is_clean_text(site: Path) -> None:
+    """The search index holds no raw TeX, and finds rules by id, title, tag, alias and note words."""
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    for doc in index["docs"]:
+        for tex in ("\\(", "\\[", "$$", "\\frac", "\\mathbf"):
+            assert tex not in doc["text"] and tex not in doc["title"], (doc["location"], tex)
+    docs = {d["location"]: d for d in index["docs"]}
+    hadamard = docs["elementwise/#elementwise-hadamard-x"]
+    assert hadamard["title"] == "Hadamard product w * x, by x"
+    for word in ("elementwise-hadamard-x", "element-wise product", "hadamard", "Kronecker", "diag(w)"):
+        assert word in hadamard["text"], word
+    hostile = docs["traces/#trace-hostile"]
+    assert hostile["title"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"quotes\" *stars*"
+    assert "quokka" in hostile["text"] and "zebra-alias" in hostile["text"]
+
+
+def test_build_is_reproducible(site: Path, tmp_path: Path) -> None:
+    """A second build of the same export gives the same bytes, sitemap.xml.gz included."""
+    result = build_site(hostile_export(), tmp_path, errata=errata_sample())
+    assert result.returncode == 0, result.stderr
+    again = tmp_path / "site"
+    first = sorted(p.relative_to(site) for p in site.rglob("*") if p.is_file())
+    second = sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
+    assert first == second
+    _, mismatch, errors = filecmp.cmpfiles(site, again, [str(p) for p in first], shallow=False)
+    assert mismatch == [] and errors == []
+
+
+def test_refuted_rule_stops_the_build_cleanly(tmp_path: Path) -> None:
+    """A refuted rule in the export makes `mkdocs build` fail with a message, not a traceback."""
+    export = sample_export()
+    export["rules"][1]["verification"]["status"] = "refuted"
+    result = build_site(export, tmp_path)
+    assert result.returncode != 0
+    assert "rule trace-axb: verification status is 'refuted'; only verified rules are published" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "site" / "traces").exists()
+
+
+def test_unreadable_export_stops_the_build_cleanly(tmp_path: Path) -> None:
+    """An export file that is not JSON stops the build with a message naming it."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = build_site(sample_export(), tmp_path, env={"MCREF_EXPORT": str(bad)})
+    assert result.returncode != 0
+    assert f"cannot read the export named by MCREF_EXPORT ({bad})" in result.stderr
+    assert "Traceback" not in result.stderr
