@@ -180,6 +180,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
         for s in sections
         if f"{s['slug']}.md" in pages
     ]
+    # contributing.md transcludes rules/README.md: resolve snippets from the repository,
+    # whatever the working directory of `mkdocs` is.
+    snippets = config.mdx_configs.get("pymdownx.snippets")
+    if isinstance(snippets, dict):
+        snippets["base_path"] = [str(root)]
     if config.nav:
         config.nav = _expand_nav(list(config.nav), section_items, errata is not None)
     return config

@@ -465,7 +465,9 @@ def _rule_html(
     display = (rule.get("latex") or {}).get("display")
     if display:
         parts.append(
-            f'<p class="mc-display">As usually written: {_math(str(display))}</p>'
+            '<div class="mc-display"><p class="mc-label">As usually written</p>'
+            + _math(str(display), display=True)
+            + "</div>"
         )
     parts.append('<p class="mc-label">Shapes</p>' + _symbols_html(rule))
     parts.append(_conditions_html(rule))

@@ -172,3 +172,20 @@ def test_untypeset_math_falls_back_to_client_katex(page: Any, base_url: str) -> 
     _wait_math(page)
     assert page.locator("#late-math .katex").count() == 1
     assert "\\tr" not in page.inner_text("#late-math")
+
+
+def test_print_stylesheet(page: Any, base_url: str, screenshots: Path) -> None:
+    """Printed, a section page drops the header, sidebars and buttons, and shows both layouts."""
+    page.goto(base_url + "traces/")
+    _wait_math(page)
+    page.emulate_media(media="print")
+    for selector in (".md-header", ".md-sidebar--primary", ".mc-copy"):
+        assert not page.locator(selector).first.is_visible(), selector
+    blocks = page.locator("article[data-rule-id='trace-axb'] .tabbed-block")
+    assert blocks.count() == 2
+    assert blocks.nth(0).is_visible() and blocks.nth(1).is_visible()
+    page.screenshot(path=str(screenshots / "section-traces-print.png"), full_page=True)
+    page.emulate_media(media="screen", color_scheme="dark")
+    page.reload()
+    _wait_math(page)
+    page.screenshot(path=str(screenshots / "section-traces-dark.png"))
