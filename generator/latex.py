@@ -117,8 +117,7 @@ class Printer:
 
     def _product_side(self, e: Expr) -> str:
         text, prec = self._print(e)
-        hadamard = e.op in ("mul", "div") and not any(a.is_scalar for a in e.args)
-        return f"\\left({text}\\right)" if prec < PROD or hadamard else text
+        return f"\\left({text}\\right)" if prec < PROD or _is_hadamard(e) else text
 
     def _hadamard_side(self, e: Expr) -> str:
         text, prec = self._print(e)
@@ -129,7 +128,7 @@ class Printer:
         if left.is_scalar or right.is_scalar:
             scalar, other = (left, right) if left.is_scalar else (right, left)
             s_text = self._wrap(scalar, PROD)
-            o_text = self._wrap(other, PROD)
+            o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
             sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
             return f"{s_text}{sep}{o_text}"
         return f"{self._hadamard_side(left)} \\odot {self._hadamard_side(right)}"
@@ -176,10 +175,23 @@ class Printer:
         return f"\\frac{{\\partial {fn}}}{{\\partial {by}}}"
 
 
-def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str) -> str:
-    """The left-hand side: d(of)/d(wrt), or the differential d(of)."""
+def _is_hadamard(e: Expr) -> bool:
+    """An element-wise product or quotient of two non-scalars, printed with an operator."""
+    return e.op in ("mul", "div") and not any(a.is_scalar for a in e.args)
+
+
+def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_variable: bool = False) -> str:
+    """The left-hand side: d(of)/d(wrt), or the differential d(of).
+
+    A function of the one scalar variable wrt gets an upright d (a total derivative);
+    anything with other symbols gets a partial.
+    """
     if kind == "differential":
         return f"\\mathrm{{d}}\\left({of_tex}\\right)"
+    if single_variable:
+        if len(of_tex) <= 48 and of.op in ("sym", "call", "apply", "pow"):
+            return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"
+        return f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}\\left({of_tex}\\right)"
     simple = of.op in ("sym", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
     if simple and len(of_tex) <= 48:
         return f"\\frac{{\\partial {of_tex}}}{{\\partial {wrt_tex}}}"

@@ -12,7 +12,7 @@ from typing import Any
 from generator.latex import Printer, derivative_latex, symbol_latex
 from generator.load import Document, expression_origin
 from generator.parse import (
-    Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, parse_expression, shape_from_decl, show_shape, walk,
+    Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, is_scalar, parse_expression, shape_from_decl, show_shape, walk,
 )
 from generator.problems import Problem
 from generator.verify import Claim
@@ -147,7 +147,9 @@ def _latex(claim: Claim, scope: Scope) -> dict[str, Any]:
     else:
         other_tex = printer.latex(claim.other())
         layouts = {claim.layout: expect_tex, claim.other_layout: other_tex}
-    return {"of": of_tex, "wrt": wrt_tex, "derivative": derivative_latex(of_tex, claim.of, wrt_tex, claim.kind), **layouts}
+    symbols_used = {e.name for e in walk(claim.of) if e.op == "sym"}
+    single = is_scalar(scope.symbols[claim.wrt]) and symbols_used <= {claim.wrt}
+    return {"of": of_tex, "wrt": wrt_tex, "derivative": derivative_latex(of_tex, claim.of, wrt_tex, claim.kind, single), **layouts}
 
 
 def functions_used(expr: Expr) -> set[str]:

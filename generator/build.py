@@ -1,0 +1,164 @@
+"""Stage 7, write: `mcref build` and `mcref serve`.
+
+A build checks every rule, then writes build/rules.json, build/pdf/*.pdf (with their .tex)
+and build/site into a staging folder beside build/, and swaps it in only when everything
+succeeded: a failed build leaves the previous good build/ whole. Nothing is done twice: the
+verdict cache skips unchanged rules and the PDF cache skips an unchanged .tex.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from generator.cache import default_cache_dir
+from generator.load import read_yaml
+from generator.pipeline import DEFAULT_RULES, ROOT, export_rules, source_date_epoch
+from generator.problems import BuildFailed
+from generator.validate import latex_problems
+
+PAPERS = ("a4", "letter")
+TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk lmodern"
+ERRATA = ROOT / "errata" / "paper.yaml"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
+    parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default: build/)")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF cheat sheets")
+
+
+def _pdf_cache_dir() -> Path:
+    return default_cache_dir().parent / "pdf"
+
+
+def check_errata(export: dict[str, Any], path: Path = ERRATA) -> list[dict[str, Any]]:
+    """The errata list, each entry tied to a verified rule and holding only whitelisted LaTeX."""
+    if not path.is_file():
+        return []
+    doc, problems = read_yaml(path)
+    messages = [p.format() for p in problems]
+    if doc is not None and not isinstance(doc.data, list):
+        messages.append(f"{doc.shown}:1:1: MC004 errata must be a YAML list (found another form)")
+    if doc is not None and isinstance(doc.data, list):
+        ids = {r["id"] for r in export["rules"]}
+        for i, entry in enumerate(doc.data):
+            line, col = doc.at(i)
+            if not isinstance(entry, dict):
+                messages.append(f"{doc.shown}:{line}:{col}: MC012 errata[{i}] must be a mapping")
+                continue
+            for key in ("number", "title", "paper", "problem", "correction", "rule"):
+                if key not in entry:
+                    messages.append(f"{doc.shown}:{line}:{col}: MC010 errata[{i}].{key} must be present (found it missing)")
+            if entry.get("rule") not in ids:
+                r_line, r_col = doc.at(i, "rule")
+                messages.append(f"{doc.shown}:{r_line}:{r_col}: MC016 errata[{i}].rule must be the id of a verified rule (found {entry.get('rule')!r})")
+            for key in ("where", "paper", "problem", "correction", "note", "title"):
+                if isinstance(entry.get(key), str):
+                    import re
+
+                    for math in re.findall(r"\$([^$]*)\$", entry[key]):
+                        messages += [p.format() for p in latex_problems(doc, (i, key), math)]
+    if messages:
+        raise BuildFailed("\n".join(messages), 2)
+    return doc.data if doc is not None else []
+
+
+def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> bool:
+    """Compile, or copy the PDF an identical .tex gave before. True if it was cached."""
+    from generator import pdf
+
+    key = hashlib.sha256(f"{epoch}\n{tex}".encode()).hexdigest()
+    cached = _pdf_cache_dir() / f"{key}.pdf"
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    if cached.is_file():
+        shutil.copyfile(cached, out_pdf)
+        out_pdf.with_suffix(".tex").write_text(tex, encoding="utf-8")
+        return True
+    try:
+        pdf.compile_pdf(tex, out_pdf, source_date_epoch=epoch)
+    except pdf.PdfError as err:
+        raise BuildFailed(f"the cheat sheet did not typeset: {err}") from None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out_pdf, cached)
+    except OSError:
+        pass
+    return False
+
+
+def _build_site(staging: Path, export_path: Path, epoch: int) -> None:
+    env = {**os.environ, "MCREF_EXPORT": str(export_path), "SOURCE_DATE_EPOCH": str(epoch)}
+    if ERRATA.is_file():
+        env.setdefault("MCREF_ERRATA", str(ERRATA))
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(ROOT / "mkdocs.yml"),
+                           "-d", str(staging / "site")], cwd=ROOT, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip() and not ln.startswith("  File ")]
+        tail = "\n".join(lines[-15:])
+        raise BuildFailed(f"the site did not build (mkdocs build --strict):\n{tail}")
+
+
+def _swap(staging: Path, out: Path) -> None:
+    """Put the finished staging folder in place of out; the old build is removed last."""
+    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    if out.exists():
+        out.rename(old)
+    staging.rename(out)
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache)
+    errata = check_errata(export)
+    epoch = source_date_epoch()
+    out: Path = args.out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        export_path = staging / "rules.json"
+        export_path.write_text(json.dumps(export, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        pdf_note = ""
+        if args.no_pdf:
+            pdf_note = "PDFs skipped (--no-pdf)"
+        elif shutil.which("latexmk") is None:
+            pdf_note = f"PDFs skipped: latexmk not found; on Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}"
+            print(f"warning: {pdf_note}", file=sys.stderr)
+        else:
+            from generator import pdf
+
+            reused = 0
+            for paper in PAPERS:
+                tex = pdf.render_tex(export, layout="numerator", paper=paper)
+                reused += _compile_cached(tex, staging / "pdf" / f"cheatsheet-{paper}.pdf", epoch)
+            pdf_note = f"{len(PAPERS)} PDFs ({reused} unchanged)"
+        _build_site(staging, export_path, epoch)
+        if (staging / "pdf").is_dir():
+            shutil.copytree(staging / "pdf", staging / "site" / "pdf", dirs_exist_ok=True)
+        _swap(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    counts = export["counts"]
+    print(f"built {out}: {counts['verified']} verified rules, site, {pdf_note}, errata {len(errata)} "
+          f"in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    """`mkdocs serve` with the hook running the pipeline itself, so edits to rules/ reload."""
+    env = {k: v for k, v in os.environ.items() if k != "MCREF_EXPORT"}
+    return subprocess.call([sys.executable, "-m", "mkdocs", "serve", "-f", str(ROOT / "mkdocs.yml"), "-a", args.dev_addr],
+                           cwd=ROOT, env=env)
