@@ -1,6 +1,6 @@
 """Verdict cache: an unchanged claim is not proved again.
 
-The key hashes the parsed claim (expressions, shapes, assumptions, sizes, label) with the
+The key hashes the parsed claim (expressions, shapes, assumptions, sizes) with the
 engine and SymPy versions, so a change to any of them, or an engine upgrade, re-proves.
 Titles, notes and sources are not part of the key: editing them costs no proof.
 """
@@ -26,7 +26,7 @@ def default_cache_dir() -> Path:
 
 
 def claim_key(claim: Claim) -> str:
-    text = json.dumps({"engine": ENGINE_VERSION, "sympy": sympy.__version__, "claim": repr(claim)})
+    text = json.dumps({"engine": ENGINE_VERSION, "sympy": sympy.__version__, "claim": claim.content()})
     return hashlib.sha256(text.encode()).hexdigest()
 
 

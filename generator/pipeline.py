@@ -144,7 +144,19 @@ def verify(report: Report, *, jobs: int | None = None, use_cache: bool = True, t
         cache.put(by_label[claim.label], verdict)
         rule_finished(rule_of[claim.label], False)
 
-    verify_claims(todo, jobs=jobs, timeout=timeout, on_done=on_done)
+    # Claims with the same content (e.g. copies of a rule under other ids) are proved once.
+    first_of: dict[str, Claim] = {}
+    copies: dict[str, list[Claim]] = {}
+    for claim in todo:
+        key = claim.content()
+        first_of.setdefault(key, claim)
+        copies.setdefault(first_of[key].label, []).append(claim)
+
+    def on_unique_done(claim: Claim, verdict: Verdict) -> None:
+        for copy in copies[claim.label]:
+            on_done(copy, verdict)
+
+    verify_claims(list(first_of.values()), jobs=jobs, timeout=timeout, on_done=on_unique_done)
     for rule in report.rules:
         rule_finished(rule, False)
 
