@@ -15,6 +15,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _pdf_cache_dir() -> Path:
     return default_cache_dir().parent / "pdf"
+
+
+def errata_path(rules_dir: Path) -> Path:
+    """The errata that belong to a rules folder: errata/paper.yaml beside it (rules/ -> ERRATA).
+
+    A build of another folder (a subset, a test corpus) must not be checked against, or
+    publish, the errata of the repository's own rules.
+    """
+    return rules_dir.resolve().parent / "errata" / "paper.yaml"
 
 
 def check_errata(export: dict[str, Any], path: Path = ERRATA) -> list[dict[str, Any]]:
@@ -95,10 +105,18 @@ def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> bool:
     return False
 
 
-def _build_site(staging: Path, export_path: Path, epoch: int) -> None:
+def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA) -> None:
     env = {**os.environ, "MCREF_EXPORT": str(export_path), "SOURCE_DATE_EPOCH": str(epoch)}
-    if ERRATA.is_file():
-        env.setdefault("MCREF_ERRATA", str(ERRATA))
+    with tempfile.TemporaryDirectory(prefix="mcref-errata-") as tmp:
+        if not errata.is_file():
+            # Name an empty list, else the hook falls back to the repository's errata.
+            errata = Path(tmp) / "errata.yaml"
+            errata.write_text("[]\n", encoding="utf-8")
+        env["MCREF_ERRATA"] = str(errata)
+        _run_mkdocs(staging, env)
+
+
+def _run_mkdocs(staging: Path, env: dict[str, str]) -> None:
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-f", str(ROOT / "mkdocs.yml"),
                            "-d", str(staging / "site")], cwd=ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
@@ -119,8 +137,9 @@ def _swap(staging: Path, out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache)
-    errata = check_errata(export)
+    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout)
+    errata_file = errata_path(args.rules)
+    errata = check_errata(export, errata_file)
     epoch = source_date_epoch()
     out: Path = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                 tex = pdf.render_tex(export, layout="numerator", paper=paper)
                 reused += _compile_cached(tex, staging / "pdf" / f"cheatsheet-{paper}.pdf", epoch)
             pdf_note = f"{len(PAPERS)} PDFs ({reused} unchanged)"
-        _build_site(staging, export_path, epoch)
+        _build_site(staging, export_path, epoch, errata_file)
         if (staging / "pdf").is_dir():
             shutil.copytree(staging / "pdf", staging / "site" / "pdf", dirs_exist_ok=True)
         _swap(staging, out)

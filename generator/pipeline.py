@@ -208,9 +208,9 @@ def failure_message(report: Report) -> str:
 
 
 def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, use_cache: bool = True,
-                 publish: bool = True) -> dict[str, Any]:
+                 publish: bool = True, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """The export document for the whole corpus; BuildFailed unless every rule is verified."""
-    report = check([rules_dir], publish=publish, jobs=jobs, use_cache=use_cache)
+    report = check([rules_dir], publish=publish, jobs=jobs, use_cache=use_cache, timeout=timeout)
     if report.exit_code != 0:
         raise BuildFailed(failure_message(report), report.exit_code)
     return build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date())
