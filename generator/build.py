@@ -160,7 +160,10 @@ def run(args: argparse.Namespace) -> int:
 
             reused = 0
             for paper in PAPERS:
-                tex = pdf.render_tex(export, layout="numerator", paper=paper)
+                try:
+                    tex = pdf.render_tex(export, layout="numerator", paper=paper)
+                except pdf.PdfError as err:  # e.g. a title character pdfLaTeX cannot print
+                    raise BuildFailed(f"the cheat sheet cannot be rendered ({args.rules}): {err}", 2) from None
                 reused += _compile_cached(tex, staging / "pdf" / f"cheatsheet-{paper}.pdf", epoch)
             pdf_note = f"{len(PAPERS)} PDFs ({reused} unchanged)"
         _build_site(staging, export_path, epoch, errata_file)
