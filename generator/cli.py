@@ -23,7 +23,7 @@ from generator.verify import Verdict
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", "-j", type=int, default=None, help="worker processes (default: all cores)")
     parser.add_argument("--no-cache", action="store_true", help="prove every rule again, ignoring cached verdicts")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per rule before it is undecided (default 60)")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per rule before it is undecided (default 180)")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from typing import Callable
 
 from generator.verify import Claim, Verdict, check_claim
 
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 180.0  # generous: heavy inverse rules take ~30-60 s on a busy 2-core machine
 MEMORY_LIMIT = 4 * 1024**3  # bytes per worker: a blow-up is stopped, not the machine
 
 
