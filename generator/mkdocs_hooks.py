@@ -237,7 +237,9 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         return html
     tokens: list[dict[str, Any]] = []
     for level, anchor, name in _HEADING.findall(html):
-        token = {"level": int(level), "id": anchor, "name": name, "children": []}
+        # the name is already escaped HTML; drop tags (a link inside a heading) so the table
+        # of contents does not nest links
+        token = {"level": int(level), "id": anchor, "name": re.sub(r"<[^>]+>", "", name), "children": []}
         if level == "2" and tokens and tokens[-1]["level"] == 1:
             tokens[-1]["children"].append(token)
         else:

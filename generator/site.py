@@ -289,7 +289,7 @@ def _symbols_html(rule: Mapping[str, Any]) -> str:
         tex = fn.get("latex") or name
         math = _math(f"{tex} : {dom} " + "\\to " + _space(fn.get("to") or []))
         rows.append(f'<li>{math} <span class="mc-shape-words">(generic function)</span></li>')
-    return '<ul class="mc-symbols">' + "".join(rows) + "</ul>"
+    return '<ul class="mc-symbols" data-search-exclude="1">' + "".join(rows) + "</ul>"
 
 
 def _tabs_html(rule: Mapping[str, Any], n: int) -> str:
@@ -317,7 +317,7 @@ def _tabs_html(rule: Mapping[str, Any], n: int) -> str:
         formula = _formula(rule, lay)
         shape = (rule.get("result_shape") or {}).get(lay)
         shape_txt = (
-            f'<p class="mc-result-shape">Result: {_e(_result_shape_words(shape))}'
+ f'<p class="mc-result-shape" data-search-exclude="1">Result: {_e(_result_shape_words(shape))}'
             + (" (the layout this rule is stated in)" if lay == rule.get("layout") else
                " (the transpose of the other layout)")
             + "</p>"
@@ -380,7 +380,7 @@ def _conditions_html(rule: Mapping[str, Any]) -> str:
         parts.append(f"<li>Conditions: {_e(conditions)}</li>")
     if not parts:
         return ""
-    return '<ul class="mc-conditions">' + "".join(parts) + "</ul>"
+    return '<ul class="mc-conditions" data-search-exclude="1">' + "".join(parts) + "</ul>"
 
 
 def _cite_html(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
@@ -469,7 +469,7 @@ def _rule_html(
             + _math(str(display), display=True)
             + "</div>"
         )
-    parts.append('<p class="mc-label">Shapes</p>' + _symbols_html(rule))
+    parts.append('<p class="mc-label" data-search-exclude="1">Shapes</p>' + _symbols_html(rule))
     parts.append(_conditions_html(rule))
     parts.append(_verification_html(rule))
     if rule.get("notes"):
@@ -489,9 +489,9 @@ def _rule_html(
     sources = rule.get("sources") or []
     if sources:
         parts.append(
-            '<p class="mc-label">Sources</p><ul class="mc-sources">'
+            '<div class="mc-sources-block" data-search-exclude="1"><p class="mc-label">Sources</p><ul class="mc-sources">'
             + "".join(f"<li>{_e(s.get('text') or s.get('ref'))}</li>" for s in sources)
-            + "</ul>"
+            + "</ul></div>"
         )
     related = rule.get("related") or []
     if related:
@@ -502,7 +502,10 @@ def _rule_html(
                 f'<li><a href="{_rel(depth)}{_e(target["section"])}/#{_e(other)}">'
                 f'{_e(target["title"])}</a> <code>{_e(other)}</code></li>'
             )
-        parts.append('<p class="mc-label">Related rules</p><ul class="mc-related">' + "".join(links) + "</ul>")
+        parts.append(
+            '<div class="mc-related-block" data-search-exclude="1"><p class="mc-label">Related rules</p>'
+            '<ul class="mc-related">' + "".join(links) + "</ul></div>"
+        )
     tags = rule.get("tags") or []
     if tags:
         parts.append(
@@ -553,29 +556,35 @@ def _index_page(
     out.append('<h1 id="index-of-all-rules">Index of all rules</h1>')
     total = sum(len(v) for v in grouped.values())
     out.append(
-        f"<p>{total} verified rules, each in the layout it is stated in. The id is the "
-        "permanent name of a rule; its link never changes.</p>"
+        f"<p>{total} verified rules by section, each in the layout it is stated in. The id is "
+        "the permanent name of a rule; its link never changes.</p>"
     )
-    rows = []
     for section in sections:
         slug = str(section["slug"])
-        for rule in grouped.get(slug, []):
+        rules = grouped.get(slug, [])
+        if not rules:
+            continue
+        rows = []
+        for rule in rules:
             rid = str(rule["id"])
             layout = _rule_layouts(rule)[0]
             rows.append(
                 "<tr>"
-                f'<td><a href="../{_e(slug)}/#{_e(rid)}"><code>{_e(rid)}</code></a></td>'
+                f'<td class="mc-index-id"><a href="../{_e(slug)}/#{_e(rid)}"><code>{_e(rid)}</code></a></td>'
                 f"<td>{_e(rule['title'])}</td>"
-                f'<td><a href="../{_e(slug)}/">{_e(section["title"])}</a></td>'
                 f"<td>{_math(_formula(rule, layout))}"
                 f' <span class="mc-layout-note">({_e(layout)})</span></td>'
                 "</tr>"
             )
-    out.append(
-        '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-        '<table class="mc-index" data-search-exclude="1"><thead><tr><th>Id</th><th>Title</th><th>Section</th>'
-        "<th>Formula</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
-    )
+        out.append(
+            f'<h2 id="index-{_e(slug)}"><a href="../{_e(slug)}/">{_e(section["title"])}</a>'
+            f'<a class="headerlink" href="#index-{_e(slug)}" title="Permanent link">¶</a></h2>'
+        )
+        out.append(
+            '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
+            '<table class="mc-index" data-search-exclude="1"><thead><tr><th>Id</th><th>Title</th>'
+            "<th>Formula</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
+        )
     return "\n\n".join(out) + "\n"
 
 
