@@ -47,6 +47,7 @@ RESERVED_SLUGS = frozenset(
         "layouts",
         "cite",
         "contributing",
+        "export-format",
         "all-rules",
         "verification",
         "errata",

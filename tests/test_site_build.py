@@ -130,3 +130,19 @@ def test_unreadable_export_stops_the_build_cleanly(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert f"cannot read the export named by MCREF_EXPORT ({bad})" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_build_date_comes_from_the_export(tmp_path: Path) -> None:
+    """Without SOURCE_DATE_EPOCH the sitemap's dates (and the .gz header) are the export's build date, not today."""
+    import gzip
+    import struct
+
+    export = sample_export()
+    export["build_date"] = "2020-01-02"
+    result = build_site(export, tmp_path)
+    assert result.returncode == 0, result.stderr
+    sitemap = (tmp_path / "site" / "sitemap.xml").read_text(encoding="utf-8")
+    assert set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)) == {"2020-01-02"}
+    raw = (tmp_path / "site" / "sitemap.xml.gz").read_bytes()
+    assert struct.unpack("<I", raw[4:8])[0] == 1577923200  # 2020-01-02T00:00:00Z
+    assert gzip.decompress(raw).decode("utf-8") == sitemap
