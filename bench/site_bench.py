@@ -24,17 +24,24 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from site_fixtures import big_export, build_site  # noqa: E402
+from site_fixtures import big_export, build_site
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 WEIGHT_GOAL = 1_000_000
 MATH_GOAL_MS = 300.0
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -84,7 +91,9 @@ def main() -> int:
                 gzipped: dict[str, int] = {}
                 foreign: list[str] = []
 
-                def on_response(resp: Any) -> None:
+                def on_response(
+                    resp: Any, foreign: list[str] = foreign, sizes: dict[str, int] = sizes, gzipped: dict[str, int] = gzipped
+                ) -> None:
                     if not resp.url.startswith(base):
                         foreign.append(resp.url)
                     try:
@@ -115,8 +124,16 @@ def main() -> int:
                 page.wait_for_load_state("networkidle")
                 if getattr(args, "verbose", False):
                     nav = info["nav"]
-                    print({k: round(nav[k]) for k in ("responseStart", "responseEnd", "domInteractive", "domContentLoadedEventEnd", "loadEventEnd")},
-                          "script", round(info["scriptAt"]), "done", round(info["doneAt"]))
+                    print(
+                        {
+                            k: round(nav[k])
+                            for k in ("responseStart", "responseEnd", "domInteractive", "domContentLoadedEventEnd", "loadEventEnd")
+                        },
+                        "script",
+                        round(info["scriptAt"]),
+                        "done",
+                        round(info["doneAt"]),
+                    )
                     print(info["res"])
                 ctx.close()
                 if foreign:
@@ -135,9 +152,19 @@ def main() -> int:
                 count = info["count"]
                 if run == 0:
                     for u, n in sizes.items():
-                        kind = ("font" if u.endswith(".woff2") else "js" if u.endswith(".js")
-                                else "css" if u.endswith(".css") else "json" if u.endswith(".json")
-                                else "xml" if u.endswith(".xml") else "html")
+                        kind = (
+                            "font"
+                            if u.endswith(".woff2")
+                            else "js"
+                            if u.endswith(".js")
+                            else "css"
+                            if u.endswith(".css")
+                            else "json"
+                            if u.endswith(".json")
+                            else "xml"
+                            if u.endswith(".xml")
+                            else "html"
+                        )
                         by_kind[kind] = by_kind.get(kind, 0) + n
                     rules = info["rules"]
         server.shutdown()
@@ -150,18 +177,26 @@ def main() -> int:
     what = f"{len(export['rules'])} rules of {args.export}" if args.export else f"{args.rules}-rule section"
     print(f"site build (mkdocs build --strict, {what}): {build_s:.2f} s")
     print(f"section page: {rules} rules, {count} math elements, {typeset} of them typeset in the HTML by the build")
-    print(f"page weight with all assets: {weight / 1000:.0f} kB "
-          + "(" + ", ".join(f"{k} {v / 1000:.0f} kB" for k, v in sorted(by_kind.items())) + ")"
-          + f"  goal < {WEIGHT_GOAL / 1000:.0f} kB: {'ok' if weight < WEIGHT_GOAL else 'MISSED'}")
+    print(
+        f"page weight with all assets: {weight / 1000:.0f} kB "
+        + "("
+        + ", ".join(f"{k} {v / 1000:.0f} kB" for k, v in sorted(by_kind.items()))
+        + ")"
+        + f"  goal < {WEIGHT_GOAL / 1000:.0f} kB: {'ok' if weight < WEIGHT_GOAL else 'MISSED'}"
+    )
     print(f"  the same, gzip-compressed as a compressing server sends it: {max(weights_gz) / 1000:.0f} kB")
-    print(f"navigation start -> all math on screen (first contentful paint, KaTeX fonts in): median {math:.0f} ms (runs: "
-          + ", ".join(f"{m:.0f}" for m in math_ms) + f")  goal < {MATH_GOAL_MS:.0f} ms: "
-          + ("ok" if math < MATH_GOAL_MS else "MISSED"))
-    print(f"  whole page parsed, all {count} formulas typeset in the DOM (domInteractive): median "
-          f"{statistics.median(parsed_ms):.0f} ms")
-    print(f"  mcref.js done (Material's document$ fired): median {statistics.median(script_ms):.0f} ms; "
-          f"client-side KaTeX work: median {statistics.median(render_ms):.1f} ms; "
-          f"document.fonts.ready: median {statistics.median(fonts_ms):.0f} ms")
+    print(
+        f"navigation start -> all math on screen (first contentful paint, KaTeX fonts in): median {math:.0f} ms (runs: "
+        + ", ".join(f"{m:.0f}" for m in math_ms)
+        + f")  goal < {MATH_GOAL_MS:.0f} ms: "
+        + ("ok" if math < MATH_GOAL_MS else "MISSED")
+    )
+    print(f"  whole page parsed, all {count} formulas typeset in the DOM (domInteractive): median {statistics.median(parsed_ms):.0f} ms")
+    print(
+        f"  mcref.js done (Material's document$ fired): median {statistics.median(script_ms):.0f} ms; "
+        f"client-side KaTeX work: median {statistics.median(render_ms):.1f} ms; "
+        f"document.fonts.ready: median {statistics.median(fonts_ms):.0f} ms"
+    )
     return 0 if weight < WEIGHT_GOAL and math < MATH_GOAL_MS else 1
 
 

@@ -26,10 +26,10 @@ What they do, event by event:
 from __future__ import annotations
 
 import datetime as _dt
+import html as _html
 import json
 import logging
 import os
-import html as _html
 import re
 import shutil
 import subprocess
@@ -49,7 +49,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:  # mkdocs loads this file by path, not as a package module
     sys.path.insert(0, str(_ROOT))
 
-from generator.site import SiteError, render_pages, render_section_list, tex_to_text  # noqa: E402
+from generator.site import SiteError, render_pages, render_section_list, tex_to_text
 
 log = logging.getLogger("mkdocs.hooks.mcref")
 
@@ -83,9 +83,7 @@ def _load_export(root: Path) -> dict[str, Any]:
         from generator.pipeline import export_rules
         from generator.problems import BuildFailed
     except ImportError as exc:
-        raise PluginError(
-            f"mcref: the rule engine is not available ({exc}); set MCREF_EXPORT to an export file"
-        )
+        raise PluginError(f"mcref: the rule engine is not available ({exc}); set MCREF_EXPORT to an export file")
     try:
         return export_rules(root / "rules")
     except BuildFailed as exc:
@@ -115,7 +113,7 @@ def _epoch_of(build_date: str) -> str | None:
         day = _dt.date.fromisoformat(build_date[:10])
     except (TypeError, ValueError):
         return None
-    return str(int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.timezone.utc).timestamp()))
+    return str(int(_dt.datetime(day.year, day.month, day.day, tzinfo=_dt.UTC).timestamp()))
 
 
 def _section_title(title: str) -> str:
@@ -175,11 +173,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     config.extra["mcref_version"] = str(export.get("version", ""))
 
     sections = sorted(export.get("sections") or [], key=lambda s: (s.get("order", 0), s["slug"]))
-    section_items = [
-        {_section_title(str(s["title"])): f"{s['slug']}.md"}
-        for s in sections
-        if f"{s['slug']}.md" in pages
-    ]
+    section_items = [{_section_title(str(s["title"])): f"{s['slug']}.md"} for s in sections if f"{s['slug']}.md" in pages]
     # contributing.md transcludes rules/README.md: resolve snippets from the repository,
     # whatever the working directory of `mkdocs` is.
     snippets = config.mdx_configs.get("pymdownx.snippets")
@@ -194,9 +188,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     pages: dict[str, str] = _state["pages"]
     for src_uri in pages:
         if files.get_file_from_path(src_uri) is not None:
-            raise PluginError(
-                f"mcref: {src_uri} is generated from the rules; remove {config.docs_dir}/{src_uri}"
-            )
+            raise PluginError(f"mcref: {src_uri} is generated from the rules; remove {config.docs_dir}/{src_uri}")
     for src_uri, text in pages.items():
         files.append(File.generated(config, src_uri, content=text))
     export_json = json.dumps(_state["export"], ensure_ascii=False, indent=1) + "\n"
@@ -204,32 +196,22 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
     dist = _state["root"] / "node_modules" / "katex" / "dist"
     if not (dist / "katex.min.js").is_file():
-        raise PluginError(
-            f"mcref: KaTeX is missing ({dist}); run `npm ci` in {_state['root']}"
-        )
+        raise PluginError(f"mcref: KaTeX is missing ({dist}); run `npm ci` in {_state['root']}")
     for name in KATEX_FILES:
-        files.append(
-            File.generated(config, f"{KATEX_DEST}/{name}", abs_src_path=str(dist / name))
-        )
+        files.append(File.generated(config, f"{KATEX_DEST}/{name}", abs_src_path=str(dist / name)))
     for font in sorted((dist / "fonts").glob("*.woff2")):
-        files.append(
-            File.generated(config, f"{KATEX_DEST}/fonts/{font.name}", abs_src_path=str(font))
-        )
+        files.append(File.generated(config, f"{KATEX_DEST}/fonts/{font.name}", abs_src_path=str(font)))
     return files
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     if SECTIONS_MARKER in markdown:
         depth = page.url.count("/")
-        markdown = markdown.replace(
-            SECTIONS_MARKER, render_section_list(_state["export"], depth=depth)
-        )
+        markdown = markdown.replace(SECTIONS_MARKER, render_section_list(_state["export"], depth=depth))
     return markdown
 
 
-_HEADING = re.compile(
-    r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="headerlink"[^>]*>[^<]*</a>)?</h\1>', re.S
-)
+_HEADING = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="headerlink"[^>]*>[^<]*</a>)?</h\1>', re.DOTALL)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -251,9 +233,7 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
 # --------------------------------------------------------------------------- typesetting
 
 #: Math as pymdownx.arithmatex (generic) and generator.site write it.
-_ARITHMATEX = re.compile(
-    r'<(span|div) class="arithmatex">(\\\(|\\\[)(.*?)(\\\)|\\\])</\1>', re.S
-)
+_ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">(\\\(|\\\[)(.*?)(\\\)|\\\])</\1>', re.DOTALL)
 
 
 def _math_items(content: str) -> list[tuple[str, bool]]:
@@ -270,8 +250,7 @@ def typeset(items: list[tuple[str, bool]], macros: dict[str, str], root: Path) -
         raise PluginError("mcref: node is needed to typeset the math at build time (install node, run `npm ci`)")
     script = root / "generator" / "katex_prerender.cjs"
     payload = json.dumps({"macros": macros, "items": [{"tex": t, "display": d} for t, d in unique]})
-    proc = subprocess.run([node, str(script)], input=payload, capture_output=True, text=True,
-                          cwd=root, timeout=600, check=False)
+    proc = subprocess.run([node, str(script)], input=payload, capture_output=True, text=True, cwd=root, timeout=600, check=False)
     if proc.returncode != 0:
         raise PluginError(f"mcref: KaTeX typesetting failed: {proc.stderr.strip()[-2000:]}")
     result = json.loads(proc.stdout)
@@ -307,7 +286,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 # --------------------------------------------------------------------------- search
 
-_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\$\$(.*?)\$\$", re.S)
+_MATH = re.compile(r"\\\((.*?)\\\)|\\\[(.*?)\\\]|\$\$(.*?)\$\$", re.DOTALL)
 
 
 def clean_search_text(text: str, macros: dict[str, str]) -> str:

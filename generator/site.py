@@ -60,8 +60,7 @@ RESERVED_SLUGS = frozenset(
 )
 
 VERIFIED_STATEMENT = (
-    "Exact symbolic equality at the sizes named plus numeric agreement at random points: "
-    "strong evidence, not a proof for every size."
+    "Exact symbolic equality at the sizes named plus numeric agreement at random points: strong evidence, not a proof for every size."
 )
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
@@ -75,10 +74,7 @@ class SiteError(ValueError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__(
-            "the site cannot be built from this export:\n"
-            + "\n".join(f"  - {p}" for p in self.problems)
-        )
+        super().__init__("the site cannot be built from this export:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -115,10 +111,7 @@ def _text_with_math(text: str, where: str, problems: list[str]) -> str:
 def _plain(text: str, where: str, problems: list[str]) -> str:
     command = _TEX_COMMAND.search(text)
     if command:
-        problems.append(
-            f"{where}: LaTeX {command.group(0)} outside $...$ would be printed raw; "
-            "put the math between $ signs"
-        )
+        problems.append(f"{where}: LaTeX {command.group(0)} outside $...$ would be printed raw; put the math between $ signs")
     if "$" in text.replace("\\$", ""):
         problems.append(f"{where}: unbalanced $ (inline math is written $...$)")
     return _e(text.replace("\\$", "$"))
@@ -216,9 +209,7 @@ def _rel(from_depth: int) -> str:
 def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None) -> None:
     problems: list[str] = []
     if export.get("format") != EXPORT_FORMAT:
-        problems.append(
-            f"export format must be {EXPORT_FORMAT!r}, found {export.get('format')!r}"
-        )
+        problems.append(f"export format must be {EXPORT_FORMAT!r}, found {export.get('format')!r}")
     sections = export.get("sections") or []
     slugs: set[str] = set()
     for section in sections:
@@ -241,10 +232,7 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
         ids.add(rid)
         status = (rule.get("verification") or {}).get("status")
         if status != "verified":
-            problems.append(
-                f"rule {rid}: verification status is {status!r}; only verified rules "
-                "are published"
-            )
+            problems.append(f"rule {rid}: verification status is {status!r}; only verified rules are published")
         if rule.get("section") not in slugs:
             problems.append(f"rule {rid}: unknown section {rule.get('section')!r}")
         latex = rule.get("latex") or {}
@@ -258,15 +246,12 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
     counts = export.get("counts") or {}
     if counts.get("verified") != len(rules) or counts.get("total") != len(rules):
         problems.append(
-            f"export counts {dict(counts)} do not match its {len(rules)} verified rules; "
-            "a refuted or undecided rule must stop the build"
+            f"export counts {dict(counts)} do not match its {len(rules)} verified rules; a refuted or undecided rule must stop the build"
         )
     for entry in errata or []:
         target = entry.get("rule")
         if target and target not in ids:
-            problems.append(
-                f"erratum {entry.get('number')}: rule {target!r} is not a verified rule"
-            )
+            problems.append(f"erratum {entry.get('number')}: rule {target!r} is not a verified rule")
     if problems:
         raise SiteError(problems)
 
@@ -280,10 +265,7 @@ def _symbols_html(rule: Mapping[str, Any]) -> str:
         shape = sym.get("shape") or []
         tex = sym.get("latex") or name
         math = _math(tex + " \\in " + _space(shape))
-        rows.append(
-            f"<li>{math}"
-            f' <span class="mc-shape-words">({_e(_shape_words(shape))})</span></li>'
-        )
+        rows.append(f'<li>{math} <span class="mc-shape-words">({_e(_shape_words(shape))})</span></li>')
     for name, fn in (rule.get("functions") or {}).items():
         args = fn.get("args") or []
         dom = " \\times ".join(_space(a) for a in args) or "\\mathbb{R}"
@@ -298,29 +280,17 @@ def _tabs_html(rule: Mapping[str, Any], n: int) -> str:
     rid = str(rule["id"])
     if rule.get("kind", "derivative") == "differential":
         formula = _formula(rule, layouts[0])
-        return (
-            '<div class="mc-formula">'
-            + _math(formula, display=True)
-            + _copy_button(formula)
-            + "</div>"
-        )
+        return '<div class="mc-formula">' + _math(formula, display=True) + _copy_button(formula) + "</div>"
     name = f"mc-tabs-{n}"
-    inputs = "".join(
-        f'<input{" checked" if i == 0 else ""} id="{name}-{i + 1}" name="{name}" type="radio">'
-        for i in range(len(layouts))
-    )
-    labels = "".join(
-        f'<label for="{name}-{i + 1}">{_e(LAYOUT_LABELS[lay])}</label>'
-        for i, lay in enumerate(layouts)
-    )
+    inputs = "".join(f'<input{" checked" if i == 0 else ""} id="{name}-{i + 1}" name="{name}" type="radio">' for i in range(len(layouts)))
+    labels = "".join(f'<label for="{name}-{i + 1}">{_e(LAYOUT_LABELS[lay])}</label>' for i, lay in enumerate(layouts))
     blocks = []
     for lay in layouts:
         formula = _formula(rule, lay)
         shape = (rule.get("result_shape") or {}).get(lay)
         shape_txt = (
- f'<p class="mc-result-shape" data-search-exclude="1">Result: {_e(_result_shape_words(shape))}'
-            + (" (the layout this rule is stated in)" if lay == rule.get("layout") else
-               " (the transpose of the other layout)")
+            f'<p class="mc-result-shape" data-search-exclude="1">Result: {_e(_result_shape_words(shape))}'
+            + (" (the layout this rule is stated in)" if lay == rule.get("layout") else " (the transpose of the other layout)")
             + "</p>"
             if shape is not None
             else ""
@@ -372,9 +342,7 @@ def _conditions_html(rule: Mapping[str, Any]) -> str:
     parts = []
     assume = rule.get("assume") or {}
     if assume:
-        words = "; ".join(
-            f"{sym}: {', '.join(str(p) for p in props)}" for sym, props in assume.items()
-        )
+        words = "; ".join(f"{sym}: {', '.join(str(p) for p in props)}" for sym, props in assume.items())
         parts.append(f"<li>Imposed at the checked points: {_e(words)}</li>")
     conditions = rule.get("conditions")
     if conditions is not None:
@@ -390,10 +358,7 @@ def _cite_html(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
     url = rule_url(export, rule)
     year = str(export.get("build_date", ""))[:4]
     title = str(rule["title"])
-    plain = (
-        f"mcref contributors. “{title}” (rule {rid}). mcref: a verified matrix-calculus "
-        f"reference, version {version}, {year}. {url}"
-    )
+    plain = f"mcref contributors. “{title}” (rule {rid}). mcref: a verified matrix-calculus reference, version {version}, {year}. {url}"
     bib = "\n".join(
         [
             f"@misc{{mcref:{rid},",
@@ -402,8 +367,10 @@ def _cite_html(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
             f"  year         = {{{year}}},",
             f"  version      = {{{_bibtex_escape(version)}}},",
             f"  howpublished = {{\\url{{{url}}}}},",
-            f"  note         = {{Rule {_bibtex_escape(rid)}, verified with SymPy "
-            f"{_bibtex_escape(str(rule['verification'].get('sympy', '')))}}}",
+            (
+                f"  note         = {{Rule {_bibtex_escape(rid)}, verified with SymPy "
+                f"{_bibtex_escape(str(rule['verification'].get('sympy', '')))}}}"
+            ),
             "}",
         ]
     )
@@ -425,20 +392,14 @@ def _example_html(rule: Mapping[str, Any], problems: list[str]) -> str:
     latex = ex.get("latex") or {}
     layout = str(rule.get("layout") or "numerator")
     if latex.get("derivative") and (latex.get(layout) or latex.get("expect")):
-        body.append(
-            _math(f"{latex['derivative']} = {latex.get(layout) or latex.get('expect')}", display=True)
-        )
+        body.append(_math(f"{latex['derivative']} = {latex.get(layout) or latex.get('expect')}", display=True))
     elif ex.get("of") is not None:
         body.append(
             "<p>"
             f"<code>{_e(ex.get('of'))}</code> by <code>{_e(ex.get('wrt', rule.get('wrt')))}</code>"
             f" is <code>{_e(ex.get('expect'))}</code></p>"
         )
-    return (
-        '<div class="mc-example"><p class="mc-label">Worked example (verified)</p>'
-        + "".join(body)
-        + "</div>"
-    )
+    return '<div class="mc-example"><p class="mc-label">Worked example (verified)</p>' + "".join(body) + "</div>"
 
 
 def _rule_html(
@@ -465,11 +426,7 @@ def _rule_html(
     parts.append(_tabs_html(rule, n))
     display = (rule.get("latex") or {}).get("display")
     if display:
-        parts.append(
-            '<div class="mc-display"><p class="mc-label">As usually written</p>'
-            + _math(str(display), display=True)
-            + "</div>"
-        )
+        parts.append('<div class="mc-display"><p class="mc-label">As usually written</p>' + _math(str(display), display=True) + "</div>")
     parts.append('<p class="mc-label" data-search-exclude="1">Shapes</p>' + _symbols_html(rule))
     parts.append(_conditions_html(rule))
     parts.append(_verification_html(rule))
@@ -500,8 +457,7 @@ def _rule_html(
         for other in related:
             target = by_id[other]
             links.append(
-                f'<li><a href="{_rel(depth)}{_e(target["section"])}/#{_e(other)}">'
-                f'{_e(target["title"])}</a> <code>{_e(other)}</code></li>'
+                f'<li><a href="{_rel(depth)}{_e(target["section"])}/#{_e(other)}">{_e(target["title"])}</a> <code>{_e(other)}</code></li>'
             )
         parts.append(
             '<div class="mc-related-block" data-search-exclude="1"><p class="mc-label">Related rules</p>'
@@ -509,11 +465,7 @@ def _rule_html(
         )
     tags = rule.get("tags") or []
     if tags:
-        parts.append(
-            '<p class="mc-tags">'
-            + " ".join(f'<span class="mc-tag">{_e(t)}</span>' for t in tags)
-            + "</p>"
-        )
+        parts.append('<p class="mc-tags">' + " ".join(f'<span class="mc-tag">{_e(t)}</span>' for t in tags) + "</p>")
     parts.append(_cite_html(export, rule))
     parts.append("</article>")
     return "\n".join(p for p in parts if p)
@@ -604,10 +556,7 @@ def _verification_page(
     )
     out.append(
         '<table class="mc-counts"><tbody>'
-        + "".join(
-            f"<tr><th>{_e(k)}</th><td>{_e(counts.get(k, 0))}</td></tr>"
-            for k in ("verified", "refuted", "undecided", "total")
-        )
+        + "".join(f"<tr><th>{_e(k)}</th><td>{_e(counts.get(k, 0))}</td></tr>" for k in ("verified", "refuted", "undecided", "total"))
         + "</tbody></table>"
     )
     out.append(
@@ -671,13 +620,13 @@ def _errata_page(
         where = f"erratum {number}"
         anchor = f"erratum-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}"
 
-        def field(name: str) -> str:
+        def field(name: str, entry: Mapping[str, Any] = entry, where: str = where) -> str:
             value = entry.get(name)
             if value in (None, ""):
                 return ""
             return _text_with_math(str(value), f"{where}, field {name}", problems)
 
-        parts = [f'<article class="mc-erratum">']
+        parts = ['<article class="mc-erratum">']
         parts.append(
             f'<h2 id="{_e(anchor)}">{_e(number)}. {_e(entry.get("title", ""))}'
             f'<a class="headerlink" href="#{_e(anchor)}" title="Permanent link">¶</a></h2>'
@@ -701,9 +650,7 @@ def _errata_page(
         if entry.get("problem"):
             parts.append(f'<p><span class="mc-label-inline">Problem.</span> {field("problem")}</p>')
         if rule is not None and entry.get("correction"):
-            parts.append(
-                f'<p><span class="mc-label-inline">Correction.</span> {field("correction")}</p>'
-            )
+            parts.append(f'<p><span class="mc-label-inline">Correction.</span> {field("correction")}</p>')
         if entry.get("note"):
             parts.append(f'<p class="mc-notes"><span class="mc-label-inline">Note.</span> {field("note")}</p>')
         parts.append("</article>")
@@ -719,15 +666,12 @@ def render_section_list(export: Mapping[str, Any], depth: int = 0) -> str:
         if not count:
             continue
         items.append(
-            f'<li><a href="{_rel(depth)}{_e(section["slug"])}/">{_e(section["title"])}</a>'
-            f" ({count}): {_e(section.get('summary', ''))}</li>"
+            f'<li><a href="{_rel(depth)}{_e(section["slug"])}/">{_e(section["title"])}</a> ({count}): {_e(section.get("summary", ""))}</li>'
         )
     return '<ul class="mc-section-list">\n' + "\n".join(items) + "\n</ul>"
 
 
-def render_pages(
-    export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None
-) -> dict[str, str]:
+def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
     """Render every generated page: one per section with rules, the index of all rules,
     the verification report and (when `errata` is given) the errata page.
 
@@ -758,22 +702,96 @@ def render_pages(
 # --------------------------------------------------------------------------- search text
 
 _TEX_SYMBOLS = {
-    "partial": "∂", "top": "ᵀ", "intercal": "ᵀ", "odot": "⊙", "otimes": "⊗", "oplus": "⊕",
-    "cdot": "·", "times": "×", "in": "∈", "to": "→", "le": "≤", "leq": "≤", "ge": "≥",
-    "geq": "≥", "neq": "≠", "ne": "≠", "infty": "∞", "sum": "∑", "prod": "∏", "nabla": "∇",
-    "approx": "≈", "mid": "|", "ldots": "…", "cdots": "⋯", "dots": "…", "vdots": "⋮",
-    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "varepsilon": "ε",
-    "eta": "η", "theta": "θ", "lambda": "λ", "mu": "μ", "pi": "π", "rho": "ρ", "sigma": "σ",
-    "tau": "τ", "phi": "φ", "varphi": "φ", "psi": "ψ", "omega": "ω", "Sigma": "Σ",
-    "Delta": "Δ", "Lambda": "Λ", "Omega": "Ω", "Phi": "Φ", "Gamma": "Γ", "bigcirc": "○",
-    "circ": "∘", "lVert": "‖", "rVert": "‖", "Vert": "‖", "|": "‖", "lvert": "|",
-    "rvert": "|", "langle": "⟨", "rangle": "⟩", "quad": " ", "qquad": " ", ",": " ",
-    ";": " ", ":": " ", "!": "", " ": " ", "{": "{", "}": "}", "\\": " ", "prime": "′",
+    "partial": "∂",
+    "top": "ᵀ",
+    "intercal": "ᵀ",
+    "odot": "⊙",
+    "otimes": "⊗",
+    "oplus": "⊕",
+    "cdot": "·",
+    "times": "×",
+    "in": "∈",
+    "to": "→",
+    "le": "≤",
+    "leq": "≤",
+    "ge": "≥",
+    "geq": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "infty": "∞",
+    "sum": "∑",
+    "prod": "∏",
+    "nabla": "∇",
+    "approx": "≈",
+    "mid": "|",
+    "ldots": "…",
+    "cdots": "⋯",
+    "dots": "…",
+    "vdots": "⋮",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "eta": "η",
+    "theta": "θ",
+    "lambda": "λ",
+    "mu": "μ",
+    "pi": "π",
+    "rho": "ρ",
+    "sigma": "σ",
+    "tau": "τ",
+    "phi": "φ",
+    "varphi": "φ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Sigma": "Σ",
+    "Delta": "Δ",
+    "Lambda": "Λ",
+    "Omega": "Ω",
+    "Phi": "Φ",
+    "Gamma": "Γ",
+    "bigcirc": "○",
+    "circ": "∘",
+    "lVert": "‖",
+    "rVert": "‖",
+    "Vert": "‖",
+    "|": "‖",
+    "lvert": "|",
+    "rvert": "|",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "quad": " ",
+    "qquad": " ",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    " ": " ",
+    "{": "{",
+    "}": "}",
+    "\\": " ",
+    "prime": "′",
 }
-_TEX_DROP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-             "displaystyle", "limits", "nolimits"}
-_TEX_STYLE = {"mathbf", "boldsymbol", "bm", "mathrm", "mathit", "mathsf", "mathcal",
-              "operatorname", "text", "textrm", "mathbb", "vec", "hat", "bar", "tilde"}
+_TEX_DROP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "displaystyle", "limits", "nolimits"}
+_TEX_STYLE = {
+    "mathbf",
+    "boldsymbol",
+    "bm",
+    "mathrm",
+    "mathit",
+    "mathsf",
+    "mathcal",
+    "operatorname",
+    "text",
+    "textrm",
+    "mathbb",
+    "vec",
+    "hat",
+    "bar",
+    "tilde",
+}
 _SUPERSCRIPTS = str.maketrans("0123456789-+()nTi", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿᵀⁱ")
 
 
@@ -825,7 +843,7 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             return group()
         if name in ("frac", "dfrac", "tfrac"):
             num, den = group(), group()
-            wrap = lambda s: s if re.fullmatch(r"[^\s+\-−/]*|∂ ?\S+", s) else f"({s})"  # noqa: E731
+            wrap = lambda s: s if re.fullmatch(r"[^\s+\-−/]*|∂ ?\S+", s) else f"({s})"
             return f"{wrap(num)}/{wrap(den)}"
         if name == "sqrt":
             return f"√({group()})"

@@ -15,7 +15,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "export-sample.json"
-HOSTILE_TITLE = "<script>alert(1)</script> & \"quotes\" *stars*"
+HOSTILE_TITLE = '<script>alert(1)</script> & "quotes" *stars*'
 
 
 def sample_export() -> dict[str, Any]:
@@ -55,18 +55,36 @@ def hostile_export() -> dict[str, Any]:
     bad["latex"] = dict(base["latex"], display="\\mathbf{A}^{\\top}\\mathbf{B}^{\\top}")
     export["rules"].append(bad)
     diff = copy.deepcopy(base)
-    diff.update(id="inverse-differential", title="Differential of the inverse", kind="differential",
-                layout="numerator", of="inv(X)", wrt="X", expect="-inv(X) @ d(X) @ inv(X)",
-                symbols={"X": {"shape": ["n", "n"], "kind": "matrix", "latex": "\\mathbf{X}"}},
-                tags=["inverse"], aliases=[], notes="", related=[])
+    diff.update(
+        id="inverse-differential",
+        title="Differential of the inverse",
+        kind="differential",
+        layout="numerator",
+        of="inv(X)",
+        wrt="X",
+        expect="-inv(X) @ d(X) @ inv(X)",
+        symbols={"X": {"shape": ["n", "n"], "kind": "matrix", "latex": "\\mathbf{X}"}},
+        tags=["inverse"],
+        aliases=[],
+        notes="",
+        related=[],
+    )
     diff["latex"] = {
-        "of": "\\mathbf{X}^{-1}", "wrt": "\\mathbf{X}", "derivative": "d(\\mathbf{X}^{-1})",
+        "of": "\\mathbf{X}^{-1}",
+        "wrt": "\\mathbf{X}",
+        "derivative": "d(\\mathbf{X}^{-1})",
         "numerator": "-\\mathbf{X}^{-1} \\, d\\mathbf{X} \\, \\mathbf{X}^{-1}",
-        "denominator": "-\\mathbf{X}^{-1} \\, d\\mathbf{X} \\, \\mathbf{X}^{-1}", "display": None,
+        "denominator": "-\\mathbf{X}^{-1} \\, d\\mathbf{X} \\, \\mathbf{X}^{-1}",
+        "display": None,
     }
     diff["result_shape"] = {"numerator": ["n", "n"], "denominator": ["n", "n"]}
-    diff["example"] = {"text": "At $\\mathbf{X} = \\mathbf{I}$ the differential is $-d\\mathbf{X}$.",
-                       "of": "inv(X)", "wrt": "X", "expect": "-d(X)", "latex": None}
+    diff["example"] = {
+        "text": "At $\\mathbf{X} = \\mathbf{I}$ the differential is $-d\\mathbf{X}$.",
+        "of": "inv(X)",
+        "wrt": "X",
+        "expect": "-d(X)",
+        "latex": None,
+    }
     export["rules"].append(diff)
     return _recount(export)
 
@@ -90,19 +108,32 @@ def big_export(per_section: int = 30) -> dict[str, Any]:
 def errata_sample() -> list[dict[str, Any]]:
     """Two errata in the shape of errata/paper.yaml."""
     return [
-        {"number": 6, "title": "Hadamard written as a Kronecker product", "where": "section 4.2",
-         "paper": "$\\mathbf{w} \\otimes \\mathbf{x}$",
-         "problem": "$\\otimes$ usually means the Kronecker product.",
-         "correction": "Write $\\mathbf{w} \\odot \\mathbf{x}$.", "rule": "elementwise-hadamard-x",
-         "note": "The Jacobian is $\\operatorname{diag}(\\mathbf{w})$."},
-        {"number": 2, "title": "A derivative written d/x", "where": "section 4.5",
-         "paper": "$\\frac{d}{x} u_1$", "problem": "The denominator lost its d.",
-         "correction": "$\\frac{du_1}{dx}$", "rule": None, "note": None},
+        {
+            "number": 6,
+            "title": "Hadamard written as a Kronecker product",
+            "where": "section 4.2",
+            "paper": "$\\mathbf{w} \\otimes \\mathbf{x}$",
+            "problem": "$\\otimes$ usually means the Kronecker product.",
+            "correction": "Write $\\mathbf{w} \\odot \\mathbf{x}$.",
+            "rule": "elementwise-hadamard-x",
+            "note": "The Jacobian is $\\operatorname{diag}(\\mathbf{w})$.",
+        },
+        {
+            "number": 2,
+            "title": "A derivative written d/x",
+            "where": "section 4.5",
+            "paper": "$\\frac{d}{x} u_1$",
+            "problem": "The denominator lost its d.",
+            "correction": "$\\frac{du_1}{dx}$",
+            "rule": None,
+            "note": None,
+        },
     ]
 
 
-def build_site(export: dict[str, Any], out: Path, *, errata: list[dict[str, Any]] | None = None,
-               strict: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def build_site(
+    export: dict[str, Any], out: Path, *, errata: list[dict[str, Any]] | None = None, strict: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `mkdocs build` of the real mkdocs.yml on `export`, into `out`/site."""
     out.mkdir(parents=True, exist_ok=True)
     export_path = out / "export.json"
@@ -120,4 +151,4 @@ def build_site(export: dict[str, Any], out: Path, *, errata: list[dict[str, Any]
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out / "site")]
     if strict:
         cmd.append("--strict")
-    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=300, check=False)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import html
 import re
-from pathlib import Path
 
 import pytest
 import yaml
+from site_fixtures import HOSTILE_TITLE, ROOT, errata_sample, hostile_export, sample_export
 
 from generator.site import (
     RESERVED_SLUGS,
@@ -19,7 +19,6 @@ from generator.site import (
     rule_url,
     tex_to_text,
 )
-from site_fixtures import HOSTILE_TITLE, ROOT, errata_sample, hostile_export, sample_export
 
 
 @pytest.fixture
@@ -28,7 +27,7 @@ def pages() -> dict[str, str]:
 
 
 def _article(page: str, rule_id: str) -> str:
-    match = re.search(rf'<article class="mc-rule" data-rule-id="{re.escape(rule_id)}">.*?</article>', page, re.S)
+    match = re.search(rf'<article class="mc-rule" data-rule-id="{re.escape(rule_id)}">.*?</article>', page, re.DOTALL)
     assert match, f"no block for {rule_id}"
     return match.group(0)
 
@@ -176,8 +175,13 @@ def test_related_rules_link_to_their_section(pages: dict[str, str]) -> None:
 def test_search_words_are_in_the_block(pages: dict[str, str]) -> None:
     """Id, title, tags, aliases and notes are printed as text, so search finds them."""
     block = _article(pages["elementwise.md"], "elementwise-hadamard-x")
-    for word in ("elementwise-hadamard-x", "Hadamard product w * x, by x", "element-wise product",
-                 '<span class="mc-tag">hadamard</span>', "Kronecker"):
+    for word in (
+        "elementwise-hadamard-x",
+        "Hadamard product w * x, by x",
+        "element-wise product",
+        '<span class="mc-tag">hadamard</span>',
+        "Kronecker",
+    ):
         assert word in block
 
 
@@ -194,11 +198,11 @@ def test_index_and_report_list_every_rule(pages: dict[str, str]) -> None:
 def test_errata_show_paper_beside_verified_rule(pages: dict[str, str]) -> None:
     """An erratum shows the paper's form beside the verified rule's formula; without a rule, the correction."""
     page = pages["errata.md"]
-    first = page[page.index('id="erratum-6"'):page.index('id="erratum-2"')]
+    first = page[page.index('id="erratum-6"') : page.index('id="erratum-2"')]
     assert '<span class="arithmatex">\\(\\mathbf{w} \\otimes \\mathbf{x}\\)</span>' in first
     assert "\\[\\frac{\\partial (\\mathbf{w} \\odot \\mathbf{x})}{\\partial \\mathbf{x}} = \\diag(\\mathbf{w})\\]" in first
     assert 'href="../elementwise/#elementwise-hadamard-x"' in first
-    second = page[page.index('id="erratum-2"'):]
+    second = page[page.index('id="erratum-2"') :]
     assert "\\frac{du_1}{dx}" in second
 
 
@@ -237,14 +241,19 @@ def test_section_list_for_home_page() -> None:
     assert '<a href="traces/">Traces</a> (1)' in text
 
 
-@pytest.mark.parametrize("tex, text", [
-    ("\\frac{\\partial \\tr(\\mathbf{A} \\mathbf{X} \\mathbf{B})}{\\partial \\mathbf{X}} = \\mathbf{A}^{\\top} \\mathbf{B}^{\\top}",
-     "(∂tr(A X B))/∂X = Aᵀ Bᵀ"),
-    ("\\diag(\\mathbf{w})", "diag(w)"),
-    ("\\mathbf{X}^{-1}", "X⁻¹"),
-    ("\\mathbf{A} \\in \\mathbb{R}^{m \\times n}", "A ∈ ℝ^(m × n)"),
-    ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖_2²"),
-])
+@pytest.mark.parametrize(
+    "tex, text",
+    [
+        (
+            "\\frac{\\partial \\tr(\\mathbf{A} \\mathbf{X} \\mathbf{B})}{\\partial \\mathbf{X}} = \\mathbf{A}^{\\top} \\mathbf{B}^{\\top}",
+            "(∂tr(A X B))/∂X = Aᵀ Bᵀ",
+        ),
+        ("\\diag(\\mathbf{w})", "diag(w)"),
+        ("\\mathbf{X}^{-1}", "X⁻¹"),
+        ("\\mathbf{A} \\in \\mathbb{R}^{m \\times n}", "A ∈ ℝ^(m × n)"),
+        ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖_2²"),
+    ],
+)
 def test_tex_to_text(tex: str, text: str) -> None:
     """Search previews read LaTeX as plain text."""
     assert tex_to_text(tex, sample_export()["macros"]) == text

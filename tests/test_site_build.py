@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from site_fixtures import build_site, errata_sample, hostile_export, sample_export
 
 
@@ -23,9 +22,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_build_writes_every_page(site: Path) -> None:
     """The strict build writes the hand-written pages, one page per section, the index, report and errata."""
-    for page in ("index.html", "notation/index.html", "layouts/index.html", "cite/index.html",
-                 "contributing/index.html", "elementwise/index.html", "traces/index.html",
-                 "all-rules/index.html", "verification/index.html", "errata/index.html"):
+    for page in (
+        "index.html",
+        "notation/index.html",
+        "layouts/index.html",
+        "cite/index.html",
+        "contributing/index.html",
+        "elementwise/index.html",
+        "traces/index.html",
+        "all-rules/index.html",
+        "verification/index.html",
+        "errata/index.html",
+    ):
         assert (site / page).is_file(), page
 
 
@@ -95,7 +103,7 @@ def test_search_index_is_clean_text(site: Path) -> None:
     for word in ("elementwise-hadamard-x", "element-wise product", "hadamard", "Kronecker", "diag(w)"):
         assert word in hadamard["text"], word
     hostile = docs["traces/#trace-hostile"]
-    assert hostile["title"] == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; \"quotes\" *stars*"
+    assert hostile["title"] == '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quotes" *stars*'
     assert "quokka" in hostile["text"] and "zebra-alias" in hostile["text"]
 
 

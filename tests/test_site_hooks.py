@@ -9,7 +9,6 @@ from types import ModuleType
 
 import pytest
 from mkdocs.exceptions import PluginError
-
 from site_fixtures import ROOT, sample_export
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from site_fixtures import HOSTILE_TITLE, hostile_export
 
 RAW_TEX = ("\\frac", "$$", "\\(", "\\[", "\\mathbf")
@@ -29,9 +28,7 @@ def _assert_math_rendered(page: Any) -> int:
         block = blocks.nth(i)
         rid = block.get_attribute("data-rule-id")
         assert block.locator(".katex").count() > 0, f"rule {rid} has no rendered math"
-    left = page.evaluate(
-        "Array.from(document.querySelectorAll('.arithmatex')).filter(e => !e.querySelector('.katex')).length"
-    )
+    left = page.evaluate("Array.from(document.querySelectorAll('.arithmatex')).filter(e => !e.querySelector('.katex')).length")
     assert left == 0
     text = page.inner_text("article.md-content__inner")
     for tex in RAW_TEX:
@@ -67,13 +64,16 @@ def test_math_after_instant_navigation(page: Any, base_url: str, screenshots: Pa
     assert page.evaluate("window.__mcrefNoReload") == 42
 
 
-@pytest.mark.parametrize("query, rule_id", [
-    ("elementwise-hadamard-x", "elementwise-hadamard-x"),
-    ("Hadamard", "elementwise-hadamard-x"),
-    ("trace-axb", "trace-axb"),
-    ("quokka", "trace-hostile"),         # a word of a note
-    ("zebra-alias", "trace-hostile"),    # an alias
-])
+@pytest.mark.parametrize(
+    "query, rule_id",
+    [
+        ("elementwise-hadamard-x", "elementwise-hadamard-x"),
+        ("Hadamard", "elementwise-hadamard-x"),
+        ("trace-axb", "trace-axb"),
+        ("quokka", "trace-hostile"),  # a word of a note
+        ("zebra-alias", "trace-hostile"),  # an alias
+    ],
+)
 def test_search_lands_on_rule(page: Any, base_url: str, screenshots: Path, query: str, rule_id: str) -> None:
     """Typing a rule id, a title word, a word of a note or an alias into search offers that
     rule first, and following the result shows the rule."""
