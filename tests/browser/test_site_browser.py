@@ -185,7 +185,8 @@ def test_print_stylesheet(page: Any, base_url: str, screenshots: Path) -> None:
     assert blocks.count() == 2
     assert blocks.nth(0).is_visible() and blocks.nth(1).is_visible()
     page.screenshot(path=str(screenshots / "section-traces-print.png"), full_page=True)
-    page.emulate_media(media="screen", color_scheme="dark")
-    page.reload()
-    _wait_math(page)
+    page.emulate_media(media="screen")
+    page.locator("label[title='Switch to dark mode']").first.click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots / "section-traces-dark.png"))
