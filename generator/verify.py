@@ -452,7 +452,8 @@ def _compare(claim: Claim, truth: sp.Matrix, claimed: sp.Matrix, sizes: dict[str
 def _numerically_nonzero(diff: sp.Expr) -> bool:
     """Is diff clearly non-zero at some random point? (A witness for refutation.)"""
     expr = diff.doit() if diff.has(sp.Subs, sp.Derivative) else diff
-    if expr.has(sp.Function) and any(isinstance(f, sp.core.function.AppliedUndef) for f in expr.atoms(sp.Function)):
+    generic = tuple(_GENERIC.values())  # classes of generic_function: not AppliedUndef, so check them by class
+    if expr.has(sp.Function) and any(isinstance(f, (sp.core.function.AppliedUndef, *generic)) for f in expr.atoms(sp.Function)):
         return True  # differs by terms in generic functions that did not cancel
     symbols = sorted(expr.free_symbols, key=lambda s: s.name)
     rng = np.random.default_rng(7)
