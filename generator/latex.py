@@ -83,7 +83,7 @@ class Printer:
             return "-" + self._wrap(e.args[0], PROD), NEG
         if op in ("add", "sub"):
             left = self._wrap(e.args[0], ADD)
-            right = self._wrap(e.args[1], ADD + 1 if op == "sub" else NEG)
+            right = self._wrap(e.args[1], PROD)  # a - (b + c), a + (-b): never "+ -" or "- -"
             return f"{left} {'+' if op == 'add' else '-'} {right}", ADD
         if op == "mul":
             return self._mul(e), PROD
@@ -97,7 +97,11 @@ class Printer:
             mark = "" if base.is_scalar else "\\circ "
             return f"{self._wrap(base, ATOM)}^{{{mark}{self._print(exponent)[0]}}}", POW
         if op == "matmul":
-            return f"{self._product_side(e.args[0])} {self._product_side(e.args[1])}", PROD
+            left, right = e.args
+            positive = _without_leading_minus(e)
+            if positive is not None:  # ((-A) B) C prints as -A B C, the way people write it
+                return "-" + self._wrap(positive, PROD), NEG
+            return f"{self._product_side(left)} {self._product_side(right)}", PROD
         if op == "T":
             inner = e.args[0]
             if inner.op == "call" and inner.name == "inv":
@@ -173,6 +177,17 @@ class Printer:
             args = ", ".join(self._print(a)[0] for a in e.args)
             return f"\\partial_{{{e.value}}} {fn}\\left({args}\\right)"
         return f"\\frac{{\\partial {fn}}}{{\\partial {by}}}"
+
+
+def _without_leading_minus(e: Expr) -> Expr | None:
+    """For a product whose leftmost factor is negated, the product without that minus."""
+    if e.op == "neg":
+        return e.args[0]
+    if e.op == "matmul":
+        inner = _without_leading_minus(e.args[0])
+        if inner is not None:
+            return Expr("matmul", (inner, e.args[1]), e.shape)
+    return None
 
 
 def _is_hadamard(e: Expr) -> bool:
