@@ -19,6 +19,8 @@ MAX_FILE_BYTES = 256 * 1024
 # Where a value sits in its file: path of keys/indices -> (line, column), 1-based.
 Marks = dict[tuple[Any, ...], tuple[int, int]]
 SECTIONS_FILE = "_sections.yaml"
+# libyaml's parser when PyYAML was built with it (10x faster); the same safe grammar either way.
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
         problems = _refuse_aliases_and_tags(text, shown)
         if problems:
             return None, problems
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=SafeLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -94,7 +96,7 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
 
 def _refuse_aliases_and_tags(text: str, shown: str) -> list[Problem]:
     problems = []
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+    for event in yaml.parse(text, Loader=SafeLoader):
         line, col = event.start_mark.line + 1, event.start_mark.column + 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             problems.append(Problem(shown, line, col, "MC003", "rule files must not use YAML anchors or aliases (found one)"))
