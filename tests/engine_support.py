@@ -1,0 +1,86 @@
+"""Helpers for the engine tests (tests/test_load.py ... tests/test_cache.py): paths, CLI runners, rules from text."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+GOOD = FIXTURES / "good"
+BAD = FIXTURES / "bad"
+RULES = ROOT / "rules"
+PROBLEM_LINE = r"^\S+:\d+:\d+: MC\d{3} "
+
+
+@dataclass
+class Run:
+    """What one `mcref` command printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+def run_inprocess(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Run:
+    """`mcref ARGS` through generator.cli.main, from the folder cwd."""
+    from generator.cli import main
+
+    monkeypatch.chdir(cwd)
+    capsys.readouterr()
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse usage errors
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)
+
+
+def run_subprocess(args: list[str], cwd: Path, timeout: float = 300) -> Run:
+    """`python -m generator ARGS` in a fresh interpreter, from the folder cwd (the repo only on PYTHONPATH)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def write_rule(folder: Path, rule_id: str, body: str) -> Path:
+    """A rule file <folder>/<rule_id>.yaml with the given fields after its id."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{rule_id}.yaml"
+    path.write_text(f"id: {rule_id}\n{body.strip()}\n", encoding="utf-8")
+    return path
+
+
+def parse_file(path: Path):
+    """Load, validate and parse one rule file: (rule or None, problems)."""
+    from generator.pipeline import load_and_parse
+
+    report = load_and_parse([path], publish=False)
+    return (report.rules[0] if report.rules else None), report.problems
+
+
+def claim_from(symbols: dict[str, list], of: str, wrt: str, expect: str, layout: str = "denominator",
+               assume: dict[str, tuple[str, ...]] | None = None, functions: dict | None = None,
+               kind: str = "derivative", sizes: tuple | None = None, label: str = "test-claim"):
+    """A Claim built from rule-language text, the way generator.rule builds one."""
+    from generator.parse import parse_expression
+    from generator.rule import build_scope, default_sizes, _dims_in_order
+    from generator.verify import Claim
+
+    functions = functions or {}
+    scope = build_scope(symbols, functions, kind, wrt)
+    of_expr = parse_expression(of, type(scope)(scope.symbols, scope.functions, scope.dims, None))
+    expect_expr = parse_expression(expect, scope)
+    if sizes is None:
+        sizes = default_sizes(_dims_in_order(symbols, functions))
+    return Claim(label, kind, layout, scope, of_expr, wrt, expect_expr, dict(assume or {}), sizes)

@@ -1,0 +1,254 @@
+"""Stage 4, verify: true claims are verified, false ones refuted with the entry, value and sizes; time-outs are undecided."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+import generator.verify as verify
+from generator.catalogue import combined
+from generator.parse import parse_expression
+from generator.pipeline import check
+from generator.runner import verify_claims
+from generator.verify import Claim, Refuted, Verdict, check_claim, numeric_check, symbolic_check
+
+from engine_support import GOOD, claim_from, write_rule
+
+SQUARE = {"A": ["n", "n"], "X": ["n", "n"], "B": ["n", "n"]}
+RECT = {"A": ["m", "n"], "X": ["n", "p"], "B": ["p", "m"]}
+ENTRY = re.compile(r"entry \((\d+), (\d+)\)")
+
+
+def test_trace_axb_is_verified_at_two_size_assignments() -> None:
+    """The issue's example is verified, at two assignments in which every dimension differs, in both layouts."""
+    verdict = check_claim(claim_from(RECT, "trace(A @ X @ B)", "X", "A.T @ B.T"))
+    assert verdict.status == "verified", verdict.detail
+    assert len(verdict.sizes) == 2
+    for sizes in verdict.sizes:
+        assert len(set(sizes.values())) == len(sizes)
+    assert verdict.sizes[0] != verdict.sizes[1]
+    assert set(verdict.layouts) == {"numerator", "denominator"}
+    assert verdict.max_rel_error < 1e-6
+
+
+def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_sizes() -> None:
+    """trace(A X B) by X claimed as B^T A^T (well-typed on square matrices, wrong) is refuted, naming entry, value and sizes."""
+    claim = claim_from(SQUARE, "trace(A @ X @ B)", "X", "B.T @ A.T")
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted"
+    assert "n=2" in verdict.detail
+    assert ENTRY.search(verdict.detail)
+    assert "denominator layout" in verdict.detail
+    # the value: either both numbers of the finite-difference comparison, or the symbolic difference
+    assert re.search(r"finite differences give -?\d[\d.e+-]* but the claim gives -?\d[\d.e+-]*|"
+                     r"derivative minus claim is .*A_.*B_.*, not 0", verdict.detail), verdict.detail
+
+
+def test_quadratic_form_needs_the_symmetric_assumption() -> None:
+    """x^T A x by x claimed as 2 A x is refuted for a general A and verified with A symmetric."""
+    symbols = {"x": ["n"], "A": ["n", "n"]}
+    general = check_claim(claim_from(symbols, "x.T @ A @ x", "x", "2 * A @ x"))
+    assert general.status == "refuted"
+    assert ENTRY.search(general.detail) and "n=2" in general.detail
+    symmetric = check_claim(claim_from(symbols, "x.T @ A @ x", "x", "2 * A @ x", assume={"A": ("symmetric",)}))
+    assert symmetric.status == "verified", symmetric.detail
+    exact = check_claim(claim_from(symbols, "x.T @ A @ x", "x", "(A + A.T) @ x"))
+    assert exact.status == "verified", exact.detail
+
+
+def test_assumptions_restrict_the_point_not_the_differentiation() -> None:
+    """d(x^T S x)/dS with S symmetric is x x^T (entries independent), not the 'symmetric derivative' 2 x x^T - diag."""
+    symbols = {"x": ["n"], "S": ["n", "n"]}
+    assume = {"S": ("symmetric",)}
+    assert check_claim(claim_from(symbols, "x.T @ S @ x", "S", "x @ x.T", assume=assume)).status == "verified"
+    wrong = claim_from(symbols, "x.T @ S @ x", "S", "2 * x @ x.T - diag(x * x)", assume=assume)
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_symbolic_check_alone_refutes_a_wrong_claim() -> None:
+    """symbolic_check raises Refuted for a wrong claim without help from the numeric check."""
+    claim = claim_from({"x": []}, "sin(x)", "x", "-cos(x)", layout="numerator")
+    with pytest.raises(Refuted, match=r"at scalars, entry \(1, 1\)"):
+        symbolic_check(claim, {})
+    symbolic_check(dataclasses.replace(claim, expect=parse_expression("cos(x)", claim.scope)), {})
+
+
+def test_numeric_check_alone_refutes_a_wrong_claim() -> None:
+    """numeric_check compares with central differences and names the finite-difference value and the claimed one."""
+    claim = claim_from({"x": ["n"], "a": ["n"]}, "a.T @ x", "x", "2 * a")
+    with pytest.raises(Refuted, match=r"n=3, entry \(\d+, 1\): finite differences give -?[0-9.e-]+ but the claim gives"):
+        numeric_check(claim, {"n": 3})
+    good = dataclasses.replace(claim, expect=parse_expression("a", claim.scope))
+    assert numeric_check(good, {"n": 3}) < 1e-6
+
+
+def test_symbolic_check_alone_catches_what_the_numeric_check_is_blind_to(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the numeric check disabled, check_claim still refutes a wrong claim: the symbolic check decides on its own."""
+    monkeypatch.setattr(verify, "numeric_check", lambda claim, sizes: 0.0)
+    assert check_claim(claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "2 * A @ x")).status == "refuted"
+
+
+def test_numeric_check_alone_catches_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the symbolic check disabled, check_claim still refutes a wrong claim: the numeric check decides on its own."""
+    monkeypatch.setattr(verify, "symbolic_check", lambda claim, sizes: None)
+    assert check_claim(claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "2 * A @ x")).status == "refuted"
+
+
+def test_the_other_layout_is_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the derived other layout were wrong, the claim would be refuted in that layout (it is compared, not assumed)."""
+    claim = claim_from(RECT, "trace(A @ X @ B)", "X", "A.T @ B.T")
+    wrong_other = parse_expression("-(B @ A)", claim.scope)
+    monkeypatch.setattr(Claim, "other", lambda self: wrong_other)
+    with pytest.raises(Refuted, match="numerator layout"):
+        symbolic_check(claim, {"m": 2, "n": 3, "p": 4})
+    with pytest.raises(Refuted, match="numerator layout"):
+        numeric_check(claim, {"m": 2, "n": 3, "p": 4})
+
+
+def test_other_layout_is_the_transpose() -> None:
+    """Claim.other() is the pushed-in transpose: B A for A^T B^T, and verifies as the numerator layout."""
+    claim = claim_from(RECT, "trace(A @ X @ B)", "X", "A.T @ B.T")
+    assert claim.other() == parse_expression("B @ A", claim.scope)
+    numerator = dataclasses.replace(claim, layout="numerator", expect=claim.other())
+    assert check_claim(numerator).status == "verified"
+    assert check_claim(dataclasses.replace(claim, layout="numerator")).status == "refuted"
+
+
+def test_layouts_of_a_scalar_by_vector_derivative() -> None:
+    """a^T x by x is a in denominator layout and a^T in numerator layout; each wrong the other way."""
+    symbols = {"a": ["n"], "x": ["n"]}
+    assert check_claim(claim_from(symbols, "a.T @ x", "x", "a", layout="denominator")).status == "verified"
+    assert check_claim(claim_from(symbols, "a.T @ x", "x", "a.T", layout="numerator")).status == "verified"
+
+
+def test_differential_of_inverse() -> None:
+    """d(X^{-1}) = -X^{-1} dX X^{-1} is verified; the factors in the wrong order are refuted."""
+    kw = dict(kind="differential", assume={"X": ("invertible",)}, sizes=((("n", 2),),))
+    symbols = {"X": ["n", "n"]}
+    assert check_claim(claim_from(symbols, "inv(X)", "X", "-inv(X) @ d(X) @ inv(X)", **kw)).status == "verified"
+    assert check_claim(claim_from(symbols, "inv(X)", "X", "-inv(X) @ inv(X) @ d(X)", **kw)).status == "refuted"
+
+
+def test_generic_chain_rule_in_the_wrong_order_is_refuted() -> None:
+    """For f(g(x)) the Jacobian D(f, g(x)) D(g, x) is verified; the transposed product g'^T f'^T is refuted."""
+    functions = {"f": {"args": [["n"]], "to": ["n"]}, "g": {"args": [["n"]], "to": ["n"]}}
+    right = claim_from({"x": ["n"]}, "f(g(x))", "x", "D(f, g(x)) @ D(g, x)", layout="numerator", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression("D(g, x) @ D(f, g(x))", right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_wrong_log_chain_rule_is_refuted_not_undecided() -> None:
+    """-f'/f for d/dx log f(x) is refuted: a difference left in generic functions is a witness (regression)."""
+    functions = {"f": {"args": [[]], "to": []}}
+    claim = claim_from({"x": []}, "log(f(x))", "x", "-D(f, x) / f(x)", layout="numerator", functions=functions)
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted", verdict.detail
+
+
+def test_relu_claimed_as_identity_derivative_is_refuted() -> None:
+    """sum(relu(x)) by x claimed as ones(n) is refuted: the point is not restricted to x > 0."""
+    assert check_claim(claim_from({"x": ["n"]}, "sum(relu(x))", "x", "ones(n)")).status == "refuted"
+
+
+def test_scalar_claim_against_vector_derivative_is_refuted() -> None:
+    """A wrong claim whose shape is right but whose value is constant (sum(x) by x claimed 2 * ones) is refuted."""
+    assert check_claim(claim_from({"x": ["n"]}, "sum(x)", "x", "2 * ones(n)")).status == "refuted"
+
+
+def test_assumptions_shape_the_numeric_points() -> None:
+    """sample_values honours every assumption: symmetric, spd, diagonal, positive, nonzero, probability, invertible."""
+    claim = claim_from({"S": ["n", "n"], "P": ["n", "n"], "L": ["n", "n"], "p": ["n"], "q": ["n"], "r": ["n"], "X": ["n", "n"]},
+                       "sum(p)", "p", "ones(n)", assume={"S": ("symmetric",), "P": ("spd",), "L": ("diagonal",),
+                                                        "p": ("probability",), "q": ("positive",), "r": ("nonzero",),
+                                                        "X": ("invertible",)})
+    values = verify.sample_values(claim, {"n": 4}, np.random.default_rng(3))
+    np.testing.assert_allclose(values["S"], values["S"].T)
+    assert np.all(np.linalg.eigvalsh(values["P"]) > 0)
+    assert np.count_nonzero(values["L"] - np.diag(np.diag(values["L"]))) == 0
+    assert np.all(values["p"] > 0) and abs(values["p"].sum() - 1) < 1e-12
+    assert np.all(values["q"] > 0) and np.all(values["r"] != 0)
+    assert np.linalg.cond(values["X"]) < 1e3
+
+
+def test_probability_assumption_is_imposed_symbolically() -> None:
+    """With p a probability vector, sum(p) is constant at the point, but its derivative by p is still ones (entries independent)."""
+    claim = claim_from({"p": ["n"]}, "sum(p)", "p", "ones(n)", assume={"p": ("probability",)})
+    assert check_claim(claim).status == "verified"
+
+
+def test_a_long_check_becomes_undecided_through_the_runner_timeout() -> None:
+    """A claim that runs past the runner's time limit is undecided, with the limit in the detail, and the run returns."""
+    claim = claim_from({"X": ["n", "n"]}, "log(det(X))", "X", "inv(X).T", assume={"X": ("invertible",)},
+                       sizes=((("n", 4),),), label="slow")
+    verdicts = verify_claims([claim], jobs=1, timeout=0.05)
+    assert verdicts["slow"].status == "undecided"
+    assert "time limit of 0.05 s" in verdicts["slow"].detail
+
+
+def test_runner_runs_claims_in_parallel_and_keeps_labels() -> None:
+    """verify_claims returns one verdict per label, right and wrong claims each with their own status."""
+    right = claim_from({"x": ["n"]}, "sum(x)", "x", "ones(n)", label="right")
+    wrong = claim_from({"x": ["n"]}, "sum(x)", "x", "zeros(n)", label="wrong")
+    verdicts = verify_claims([right, wrong], jobs=2, timeout=120)
+    assert {k: v.status for k, v in verdicts.items()} == {"right": "verified", "wrong": "refuted"}
+
+
+def test_engine_failure_in_a_worker_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception inside the check becomes an undecided verdict naming it, not a crash of the run."""
+    import generator.runner as runner
+
+    def boom(claim: Claim) -> Verdict:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(runner, "check_claim", boom)
+    verdicts = verify_claims([claim_from({"x": []}, "x", "x", "1", label="boom")], jobs=1, timeout=60)
+    assert verdicts["boom"].status == "undecided" and "ZeroDivisionError" in verdicts["boom"].detail
+
+
+def test_verdict_json_round_trip() -> None:
+    """A verdict survives to_json/from_json, example included (the cache and the workers rely on it)."""
+    inner = Verdict("refuted", ({"n": 2},), ("numerator",), 3, 0.5, 0.1, "bad example")
+    verdict = Verdict("verified", ({"n": 2}, {"n": 3}), ("numerator", "denominator"), 3, 1e-9, 1.25, "ok", inner)
+    assert Verdict.from_json(verdict.to_json()) == dataclasses.replace(verdict, max_rel_error=1e-9)
+
+
+def test_combined_verdict_follows_the_example() -> None:
+    """A verified rule with a refuted worked example is refuted as a whole, and the detail says it was the example."""
+    rule = Verdict("verified", detail="fine")
+    example = Verdict("refuted", detail="entry (1, 1) differs")
+    assert combined(rule, example).status == "refuted"
+    assert combined(rule, example).detail.startswith("worked example:")
+    assert combined(rule, Verdict("verified")).status == "verified"
+    assert combined(Verdict("refuted", detail="x"), Verdict("verified")).status == "refuted"
+
+
+def test_wrong_worked_example_refutes_the_rule(tmp_path) -> None:
+    """A rule whose own claim is right but whose example is wrong is refuted through the pipeline."""
+    text = (GOOD / "with-example.yaml").read_text(encoding="utf-8").replace("expect: c * eye(2)", "expect: 2 * c * eye(2)")
+    path = tmp_path / "with-example.yaml"
+    path.write_text(text, encoding="utf-8")
+    report = check([path], jobs=1, use_cache=False)
+    assert report.problems == []
+    assert report.verdicts["with-example"].status == "refuted"
+    assert "worked example" in report.verdicts["with-example"].detail
+    assert report.exit_code == 1
+
+
+def test_explicit_sizes_are_used(tmp_path) -> None:
+    """A rule's `sizes` field decides the assignments it is checked at."""
+    path = write_rule(tmp_path, "sized", """
+title: Sum by x
+section: reductions
+layout: denominator
+symbols: {x: [n]}
+of: sum(x)
+wrt: x
+expect: ones(n)
+sizes: [{n: 4}, {n: 5}]
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert report.verdicts["sized"].sizes == ({"n": 4}, {"n": 5})
