@@ -141,7 +141,6 @@ def verify(report: Report, *, jobs: int | None = None, use_cache: bool = True, t
 
     def on_done(claim: Claim, verdict: Verdict) -> None:
         known[claim.label] = verdict
-        cache.put(by_label[claim.label], verdict)
         rule_finished(rule_of[claim.label], False)
 
     # Claims with the same content (e.g. copies of a rule under other ids) are proved once.
@@ -153,6 +152,7 @@ def verify(report: Report, *, jobs: int | None = None, use_cache: bool = True, t
         copies.setdefault(first_of[key].label, []).append(claim)
 
     def on_unique_done(claim: Claim, verdict: Verdict) -> None:
+        cache.put(by_label[claim.label], verdict)  # once: the copies share its cache key
         for copy in copies[claim.label]:
             on_done(copy, verdict)
 
