@@ -172,8 +172,11 @@ class _Builder:
             if not right.is_scalar:
                 raise self.fail("MC024", f"** must have a scalar exponent (found {show_shape(right.shape)})", node)
             exponent = _constant_value(right)
+            folded = _folded_constant(right)
             if exponent is not None and abs(exponent) > MAX_EXPONENT:
                 raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {exponent})", node)
+            if folded is not None and abs(folded) > MAX_EXPONENT:  # a computed exponent, e.g. 2 ** 64
+                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {ast.unparse(node.right)})", node)  # type: ignore[attr-defined]
             return Expr(op, (left, right), left.shape)
         if left.is_scalar:
             return Expr(op, (left, right), right.shape)
@@ -295,6 +298,41 @@ def _constant_value(expr: Expr) -> int | None:
     if expr.op == "neg" and expr.args[0].op == "const":
         return -expr.args[0].value
     return None
+
+
+def _folded_constant(expr: Expr) -> float | None:
+    """Value of an expression of integer constants only (+ - * / **), else None.
+
+    Cheap by construction: a value beyond 10^6 becomes inf and is never raised to a power.
+    """
+    if expr.op == "const":
+        return float(expr.value)
+    if expr.op == "neg":
+        inner = _folded_constant(expr.args[0])
+        return None if inner is None else -inner
+    if expr.op not in ("add", "sub", "mul", "div", "pow"):
+        return None
+    a, b = (_folded_constant(x) for x in expr.args)
+    if a is None or b is None:
+        return None
+    if expr.op == "pow" and (abs(a) > 10**6 or abs(b) > MAX_EXPONENT):
+        return float("inf")
+    try:
+        if expr.op == "add":
+            value = a + b
+        elif expr.op == "sub":
+            value = a - b
+        elif expr.op == "mul":
+            value = a * b
+        elif expr.op == "div":
+            value = a / b
+        else:
+            value = a**b
+    except (ZeroDivisionError, OverflowError):
+        return None
+    if isinstance(value, complex) or value != value:  # a root of a negative number, or nan from inf - inf
+        return None
+    return value if abs(value) <= 10**6 else float("inf")
 
 
 def numerator_shape(of: Shape, wrt: Shape) -> Shape:
