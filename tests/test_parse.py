@@ -77,6 +77,12 @@ def test_shapes(text: str, shape: tuple) -> None:
     assert parse(text).shape == shape
 
 
+@pytest.mark.parametrize("text", ["s ** (1/2)", "s ** (n - 1)", "s ** (2 ** 6)", "s ** -64", "s ** (3 - 1)", "s ** n"])
+def test_small_or_symbolic_exponents_are_allowed(text: str) -> None:
+    """Exponents that are rationals, within 64 after folding, or use a dimension are accepted."""
+    assert parse(text).op == "pow"
+
+
 def test_max_zero_is_relu() -> None:
     """max(0, z) parses to the same tree as relu(z)."""
     assert parse("max(0, x)") == parse("relu(x)")
@@ -113,6 +119,10 @@ def test_precedence_follows_python() -> None:
     ("s ** 1000", "MC021", "at most 64"),
     ("s ** -65", "MC021", "at most 64"),
     ("10000000 * s", "MC021", "10^6"),
+    ("s ** (2 ** 64)", "MC021", "(found 2 ** 64)"),
+    ("s ** (64 * 64)", "MC021", "(found 64 * 64)"),
+    ("s ** (1 - 66)", "MC021", "(found 1 - 66)"),
+    ("s ** ((2 ** 64) ** 64)", "MC021", "at most 64"),
     ("[x, y]", "MC021", "List"),
     ("(s := 1)", "MC021", "NamedExpr"),
     ("x +", "MC020", "valid syntax"),
