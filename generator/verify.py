@@ -676,7 +676,10 @@ def check_claim(claim: Claim) -> Verdict:
     try:
         # Numbers first: a wrong claim is refuted in milliseconds, before any slow simplification.
         for sizes in sizes_list:
-            worst = max(worst, numeric_check(claim, sizes))
+            try:
+                worst = max(worst, numeric_check(claim, sizes))
+            except Undecided as err:  # left the domain: the symbolic check below may still refute
+                undecided = undecided or str(err)
         for sizes in sizes_list:
             try:
                 symbolic_check(claim, sizes)
