@@ -309,3 +309,53 @@ expect: {expr}
     run = run_inprocess(["check", "huge.yaml"], tmp_path, monkeypatch, capsys)
     assert_rejected(run)
     assert [line.split(": ")[1][:5] for line in problem_lines(run)] == ["MC021"]
+
+
+# ---------------------------------------------------------------- more validation rules, one line each
+
+@pytest.mark.parametrize("change,expected", [
+    (("layout: denominator\n", ""), "1:1: MC010 layout must be present for a derivative: numerator or denominator (found it missing)"),
+    (("symbols: {A: [m, n], X: [n, p], B: [p, m]}", "symbols: {A: [m, 0], X: [n, p], B: [p, m]}"),
+     "5:18: MC012 symbols.A[1] must be a dimension: a letter or a positive integer (found 0)"),
+    (("symbols: {A: [m, n], X: [n, p], B: [p, m]}", "symbols: {A: [m, n], X: [n, p], B: [p, m], n: []}"),
+     "5:44: MC012 symbols.n must not share its name with a dimension (found n used as both)"),
+    (("symbols: {A: [m, n], X: [n, p], B: [p, m]}", "symbols: {A: [m, n], X: [n, p], B: [p, m], exp: []}"),
+     "5:44: MC012 symbols.exp must not have the name of a function (found exp)"),
+    (("wrt: X\n", "wrt: X\nsizes: [{m: 2, n: 3}]\n"), "8:9: MC012 sizes[0] must give every dimension a size: m, n, p (found m, n)"),
+    (("wrt: X\n", "wrt: X\nassume: {Y: [symmetric]}\n"), "8:10: MC022 assume.Y must name a declared symbol (found Y undeclared)"),
+    (("wrt: X\n", "wrt: X\nassume: {X: [probability]}\n"), "8:10: MC026 assume.X probability must apply to a vector (found shape ['n', 'p'])"),
+    (("wrt: X\n", "wrt: X\nassume: {X: [convex]}\n"),
+     "8:14: MC012 assume.X[0] must be one of symmetric, spd, invertible, diagonal, positive, nonzero, probability (found 'convex')"),
+    (("wrt: X\n", "wrt: Z\n"), "7:6: MC022 wrt must be a declared symbol (found Z)"),
+    (("wrt: X\n", "wrt: X\nnotes: Costs $\\input{x}$ and more.\n"), "8:8: MC030 notes must use only whitelisted LaTeX commands (found \\input)"),
+    (("wrt: X\n", "wrt: X\nnotes: An odd $ sign.\n"), "8:8: MC012 notes must close every $...$ math span (found an odd number of $)"),
+    (("wrt: X\n", "wrt: X\ndisplay: \\frac{a}{b\n"), "8:10: MC030 display must have balanced braces (found an unclosed {)"),
+    (("section: traces", "section: tracs"), "3:10: MC015 section must be a slug from rules/_sections.yaml (found 'tracs'; did you mean traces?)"),
+    (("title: Trace of a product A X B, by the middle factor", "title: Trace  of A X B"),
+     "2:8: MC041 title must not have extra spaces (found 'Trace  of A X B')"),
+], ids=["layout-missing", "zero-dimension", "symbol-is-dimension", "symbol-is-function", "sizes-incomplete",
+        "assume-undeclared", "probability-matrix", "unknown-property", "wrt-undeclared", "notes-latex", "notes-dollar",
+        "display-braces", "section-typo", "title-spaces"])
+def test_validation_rule(change: tuple[str, str], expected: str, tmp_path: Path, monkeypatch, capsys) -> None:
+    """One edit of a valid rule gives exactly one problem line, at the position of the offending field."""
+    text = "id: rule\n" + VALID_RULE.strip() + "\n"
+    assert change[0] in text
+    (tmp_path / "rule.yaml").write_text(text.replace(change[0], change[1]), encoding="utf-8")
+    shutil.copy(BAD / "_sections.yaml", tmp_path / "_sections.yaml")
+    run = run_inprocess(["check", "rule.yaml"], tmp_path, monkeypatch, capsys)
+    assert_rejected(run)
+    assert problem_lines(run) == ["rule.yaml:" + expected]
+
+
+def test_differential_rule_needs_no_layout(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A kind: differential rule without layout is valid (layout is required for derivatives only)."""
+    shutil.copy(BAD.parent / "good" / "differential-product.yaml", tmp_path / "differential-product.yaml")
+    run = run_inprocess(["check", "differential-product.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 0 and problem_lines(run) == []
+
+
+def test_publish_fields_are_not_needed_for_check(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Without --publish the MC040 fixture is valid and verified; with it, the missing fields are reported."""
+    shutil.copy(BAD / "mc040-publish-fields.yaml", tmp_path / "mc040-publish-fields.yaml")
+    run = run_inprocess(["check", "mc040-publish-fields.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 0 and run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"

@@ -252,3 +252,16 @@ sizes: [{n: 4}, {n: 5}]
 """)
     report = check([path], jobs=1, use_cache=False)
     assert report.verdicts["sized"].sizes == ({"n": 4}, {"n": 5})
+
+
+def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
+    """If the numeric check gives up (log of a negative value), the symbolic check still runs and refutes a wrong claim."""
+    def out_of_domain(claim, sizes):
+        raise verify.Undecided("the numeric check left the domain")
+
+    monkeypatch.setattr(verify, "numeric_check", out_of_domain)
+    functions = {"f": {"args": [[]], "to": []}}
+    wrong = claim_from({"x": []}, "log(f(x))", "x", "-D(f, x) / f(x)", layout="numerator", functions=functions)
+    assert check_claim(wrong).status == "refuted"
+    right = dataclasses.replace(wrong, expect=parse_expression("D(f, x) / f(x)", wrong.scope))
+    assert check_claim(right).status == "undecided"  # never verified without the numeric check
