@@ -359,3 +359,11 @@ def test_publish_fields_are_not_needed_for_check(tmp_path: Path, monkeypatch, ca
     shutil.copy(BAD / "mc040-publish-fields.yaml", tmp_path / "mc040-publish-fields.yaml")
     run = run_inprocess(["check", "mc040-publish-fields.yaml"], tmp_path, monkeypatch, capsys)
     assert run.code == 0 and run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+
+
+@pytest.mark.xfail(strict=True, reason="expression_origin does not follow block scalars (>-): the position is the '>' line (reported)")
+def test_position_inside_a_folded_expression(tmp_path: Path, monkeypatch, capsys) -> None:
+    """An undeclared name on the second line of a folded (>-) expression is reported at that line and column."""
+    write_rule(tmp_path, "fold", VALID_RULE.replace("of: trace(A @ X @ B)", "of: >-\n  trace(A @ X @\n  Q)"))
+    run = run_inprocess(["check", "fold.yaml"], tmp_path, monkeypatch, capsys)
+    assert problem_lines(run) == ["fold.yaml:8:3: MC022 of name Q must be declared under symbols (found it undeclared)"]
