@@ -32,8 +32,8 @@ MUTANT_TIMEOUT = float(os.environ.get("MCREF_MUTANT_TIMEOUT", "10"))
 # Mutant kinds checked per rule, at most (default: all that apply). With MCREF_MUTANT_KINDS=k only the
 # first k kinds that apply are checked, in an order rotated by a hash of the rule id, so the corpus
 # as a whole still exercises every kind and every rule keeps at least one mutant.
-MAX_KINDS = int(os.environ.get("MCREF_MUTANT_KINDS", "6"))
-KINDS = ("neg", "times-2", "drop-2", "drop-T", "add-T", "swap-matmul")
+KINDS = ("neg", "times-2", "drop-2", "drop-T", "add-T", "swap-matmul", "plus-1")
+MAX_KINDS = int(os.environ.get("MCREF_MUTANT_KINDS", str(len(KINDS))))
 
 # ---------------------------------------------------------------- printing a tree back to text
 
@@ -95,6 +95,8 @@ def candidates(kind: str, expect: Expr) -> Iterator[Expr]:
         yield Expr("neg", (expect,), expect.shape)
     elif kind == "times-2":
         yield Expr("mul", (TWO, expect), expect.shape)
+    elif kind == "plus-1":  # the one edit that also changes a zero result
+        yield Expr("add", (expect, Expr("const", value=1)), expect.shape)
     elif kind == "drop-2":
         for path, node in positions(expect):
             if node.op in ("mul", "div") and node.args[1] == TWO:
@@ -236,11 +238,11 @@ def test_every_mutant_kind_is_generated_somewhere() -> None:
     assert seen == set(KINDS)
 
 def test_mutants_of_trace_axb_are_the_expected_edits() -> None:
-    """For trace(A X B) by X the mutants are -A^T B^T, 2 A^T B^T and the swapped product B^T A^T is not well-typed."""
+    """For trace(A X B) by X the mutants are -A^T B^T, 2 A^T B^T, A^T B^T + 1; the swapped product is not well-typed."""
     rule = good_rule("trace-axb")
     base = dataclasses.replace(rule.claim, sizes=rule.claim.sizes[:1])
     texts = {k: to_text(m, base.scope) for k, m in mutants(base, max_kinds=len(KINDS)).items()}
-    assert texts == {"neg": "(-((A).T @ (B).T))", "times-2": "(2 * ((A).T @ (B).T))"}
+    assert texts == {"neg": "(-((A).T @ (B).T))", "times-2": "(2 * ((A).T @ (B).T))", "plus-1": "(((A).T @ (B).T) + 1)"}
 
 def test_equal_mutants_are_recognised_numerically() -> None:
     """The transpose of a symmetric result and the negation of a zero result are not counted as mutants."""
@@ -251,8 +253,8 @@ def test_equal_mutants_are_recognised_numerically() -> None:
     from engine_support import claim_from
 
     zero = claim_from({"x": ["n"], "a": ["n"]}, "sum(a) + 0 * sum(x)", "x", "zeros(n)")
-    assert "neg" not in mutants(zero, max_kinds=len(KINDS))
-    assert "times-2" not in mutants(zero, max_kinds=len(KINDS))
+    zero_mutants = mutants(zero, max_kinds=len(KINDS))
+    assert set(zero_mutants) == {"plus-1"}
 
 def test_swap_and_transpose_mutants_on_square_matrices() -> None:
     """On square factors a swapped product and a dropped transpose are well-typed mutants, and both are refuted."""
