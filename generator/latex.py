@@ -86,6 +86,9 @@ class Printer:
             right = self._wrap(e.args[1], PROD)  # a - (b + c), a + (-b): never "+ -" or "- -"
             return f"{left} {'+' if op == 'add' else '-'} {right}", ADD
         if op == "mul":
+            positive = _without_leading_minus(e)
+            if positive is not None:  # (-2) x prints as -2 x
+                return "-" + self._wrap(positive, PROD), NEG
             return self._mul(e), PROD
         if op == "div":
             num, den = e.args
@@ -183,6 +186,12 @@ def _without_leading_minus(e: Expr) -> Expr | None:
     """For a product whose leftmost factor is negated, the product without that minus."""
     if e.op == "neg":
         return e.args[0]
+    if e.op == "const" and e.value < 0:
+        return Expr("const", shape=e.shape, value=-e.value)
+    if e.op == "mul" and e.args[0].is_scalar:
+        inner = _without_leading_minus(e.args[0])
+        if inner is not None:
+            return Expr("mul", (inner, e.args[1]), e.shape)
     if e.op == "matmul":
         inner = _without_leading_minus(e.args[0])
         if inner is not None:

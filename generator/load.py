@@ -86,7 +86,7 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
         mark = getattr(err, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = getattr(err, "problem", None) or str(err).splitlines()[0]
-        return None, [Problem(shown, line, col, "MC002", f"file must be valid YAML (found {what})")]
+        return None, [Problem(shown, line, col, "MC002", f"file must be valid YAML (found a syntax error: {what})")]
     marks: Marks = {}
     key_marks: Marks = {}
     problems = []
@@ -132,14 +132,30 @@ def _to_plain(node: yaml.Node, keys: tuple[Any, ...], marks: Marks, key_marks: M
     return _constructor.construct_object(node, deep=True)
 
 
-def expression_origin(doc: Document, *keys: Any) -> tuple[int, int]:
-    """Line and column of the first character of an expression string (after a quote)."""
+def expression_position(doc: Document, keys: tuple[Any, ...], line_in: int, col_in: int) -> tuple[int, int]:
+    """Where (line_in, 0-based col_in) of an expression's text lies in the file.
+
+    Plain and quoted scalars start at their mark (after the quote); a folded or literal
+    block scalar (> or |) starts on the next line, and its lines were joined by spaces.
+    """
     line, col = doc.at(*keys)
-    # A quoted scalar starts at its quote; the expression one character later.
     try:
-        text_line = doc.path.read_text(encoding="utf-8").splitlines()[line - 1]
-        if text_line[col - 1 : col] in "\"'":
+        lines = doc.path.read_text(encoding="utf-8").splitlines()
+        mark = lines[line - 1][col - 1 : col]
+        if mark in (">", "|"):
+            offset = col_in
+            row = line  # 0-based index of the first content line
+            while row < len(lines):
+                text = lines[row]
+                indent = len(text) - len(text.lstrip())
+                width = len(text.strip())
+                if offset <= width:
+                    return row + 1, indent + offset + 1
+                offset -= width + 1
+                row += 1
+            return line + 1, 1
+        if mark in ("\"", "'"):
             col += 1
     except (OSError, IndexError, UnicodeDecodeError):
         pass
-    return line, col
+    return line + line_in - 1, col + col_in

@@ -361,6 +361,17 @@ def uses(expr: Expr, *function_names: str) -> bool:
     return any(e.op == "call" and e.name in function_names for e in walk(expr))
 
 
+def _scalar_first(product: Expr) -> Expr:
+    """(s M) N and M (s N) -> s (M N): a scalar factor moves to the front of a matrix product."""
+    left, right = product.args
+    for i, side in enumerate((left, right)):
+        if side.op == "mul" and side.args[0].is_scalar and not side.args[1].is_scalar:
+            scalar, rest = side.args
+            inner = Expr("matmul", (rest, right) if i == 0 else (left, rest), product.shape)
+            return Expr("mul", (scalar, _scalar_first(inner)), product.shape)
+    return product
+
+
 def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
     """The transpose of expr, pushed inward so it prints the way a person writes it.
 
@@ -377,7 +388,7 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return expr
     if expr.op == "matmul":
         left, right = expr.args
-        return Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped)
+        return _scalar_first(Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped))
     if expr.op in ("add", "sub", "mul", "div"):
         return Expr(expr.op, tuple(transposed(a, symmetric) for a in expr.args), swapped)
     if expr.op == "neg":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.latex import Printer, derivative_latex, symbol_latex
-from generator.load import Document, expression_origin
+from generator.load import Document, expression_position
 from generator.parse import (
     Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, is_scalar, parse_expression, shape_from_decl, show_shape, walk,
 )
@@ -131,9 +131,9 @@ def _expr(doc: Document, path: tuple[Any, ...], text: str, scope: Scope, problem
     try:
         return parse_expression(text, scope)
     except ExprError as err:
-        line, col = expression_origin(doc, *path)
+        line, col = expression_position(doc, path, err.line, err.col)
         field = ".".join(map(str, path))
-        problems.append(Problem(doc.shown, line + err.line - 1, col + err.col, err.code, f"{field} {err.message}"))
+        problems.append(Problem(doc.shown, line, col, err.code, f"{field} {err.message}"))
         return None
 
 

@@ -22,6 +22,8 @@ from generator.problems import Problem
 SCHEMA_PATH = Path(__file__).parent / "schema" / "rule.schema.json"
 PUBLISH_FIELDS = ("conditions", "sources", "tags", "aliases")
 SQUARE_ONLY = ("symmetric", "spd", "invertible", "diagonal")
+# Names that would print like a function of the language: sigma is how sigmoid prints.
+RESERVED_NAMES = frozenset({"sigma"})
 
 # Hand-written LaTeX (display forms, math in notes, errata) may use these commands only:
 # enough for formulas, nothing that reads or writes files or redefines anything.
@@ -162,7 +164,7 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
     symbols = data.get("symbols") if isinstance(data.get("symbols"), dict) else {}
     dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
     for name in symbols:
-        if name in FUNCTIONS or (isinstance(data.get("functions"), dict) and name in data["functions"]):
+        if name in FUNCTIONS or name in RESERVED_NAMES or (isinstance(data.get("functions"), dict) and name in data["functions"]):
             line, col = doc.key_at("symbols", name)
             yield Problem(doc.shown, line, col, "MC012", f"symbols.{name} must not have the name of a function (found {name})")
         if name in dims:

@@ -361,7 +361,7 @@ def test_publish_fields_are_not_needed_for_check(tmp_path: Path, monkeypatch, ca
     assert run.code == 0 and run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
 
 
-@pytest.mark.xfail(strict=True, reason="expression_origin does not follow block scalars (>-): the position is the '>' line (reported)")
+
 def test_position_inside_a_folded_expression(tmp_path: Path, monkeypatch, capsys) -> None:
     """An undeclared name on the second line of a folded (>-) expression is reported at that line and column."""
     write_rule(tmp_path, "fold", VALID_RULE.replace("of: trace(A @ X @ B)", "of: >-\n  trace(A @ X @\n  Q)"))

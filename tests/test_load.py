@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import MAX_FILE_BYTES, expression_origin, find_rule_files, parse_yaml, read_yaml
+from generator.load import MAX_FILE_BYTES, expression_position, find_rule_files, parse_yaml, read_yaml
 
 from engine_support import BAD, GOOD
 
@@ -146,14 +146,23 @@ def test_complex_keys_are_a_problem() -> None:
     assert codes(problems) == ["MC012"] and doc.data == {"c": 2}
 
 
-def test_expression_origin_skips_an_opening_quote(tmp_path: Path) -> None:
+def test_expression_position_skips_an_opening_quote(tmp_path: Path) -> None:
     """The origin of a quoted expression is the character after its quote; of a plain one, its first character."""
     path = tmp_path / "q.yaml"
     path.write_text("of: \"x + y\"\nexpect: x\nwrt: 'x'\n", encoding="utf-8")
     doc, _ = read_yaml(path)
-    assert expression_origin(doc, "of") == (1, 6)
-    assert expression_origin(doc, "expect") == (2, 9)
-    assert expression_origin(doc, "wrt") == (3, 7)
+    assert expression_position(doc, ("of",), 1, 0) == (1, 6)
+    assert expression_position(doc, ("expect",), 1, 0) == (2, 9)
+    assert expression_position(doc, ("wrt",), 1, 0) == (3, 7)
+
+
+def test_expression_position_follows_a_folded_block(tmp_path: Path) -> None:
+    """In a folded (>-) expression, an offset past the first line lands on its own line and column."""
+    path = tmp_path / "f.yaml"
+    path.write_text("of: >-\n  trace(A @\n    Q)\n", encoding="utf-8")
+    doc, _ = read_yaml(path)
+    assert expression_position(doc, ("of",), 1, 0) == (2, 3)
+    assert expression_position(doc, ("of",), 1, 10) == (3, 5)
 
 
 def test_unreadable_file_is_mc001(tmp_path: Path) -> None:
