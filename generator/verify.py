@@ -43,7 +43,8 @@ class Claim:
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
-        return repr(dataclasses.replace(self, label=""))
+        # The derived other layout is part of it: what is printed must be what was checked.
+        return repr(dataclasses.replace(self, label="")) + repr(self.other())
 
     @property
     def other_layout(self) -> str:
