@@ -82,6 +82,8 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
         if problems:
             return None, problems
         node = yaml.compose(text, Loader=SafeLoader)
+    except RecursionError:
+        return None, [Problem(shown, 1, 1, "MC002", f"file must nest at most {MAX_YAML_DEPTH} levels deep (found more)")]
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -94,10 +96,20 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
     return Document(path, shown, data, marks, key_marks), problems
 
 
+MAX_YAML_DEPTH = 20  # a rule nests 4 levels; deeper files are refused before they are built
+
+
 def _refuse_aliases_and_tags(text: str, shown: str) -> list[Problem]:
     problems = []
+    depth = 0
     for event in yaml.parse(text, Loader=SafeLoader):
         line, col = event.start_mark.line + 1, event.start_mark.column + 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                return [Problem(shown, line, col, "MC002", f"file must nest at most {MAX_YAML_DEPTH} levels deep (found more)")]
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             problems.append(Problem(shown, line, col, "MC003", "rule files must not use YAML anchors or aliases (found one)"))
             return problems  # one is enough; an alias bomb may hold millions

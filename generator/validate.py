@@ -196,7 +196,10 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)
-        if data["notes"].count("$") % 2:
+        if "$$" in data["notes"]:
+            line, col = doc.at("notes")
+            yield Problem(doc.shown, line, col, "MC030", "notes must use inline math $...$ only (found $$)")
+        elif data["notes"].count("$") % 2:
             line, col = doc.at("notes")
             yield Problem(doc.shown, line, col, "MC012", "notes must close every $...$ math span (found an odd number of $)")
     yield from _style_problems(doc)

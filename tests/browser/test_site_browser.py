@@ -81,8 +81,14 @@ def test_search_lands_on_rule(page: Any, base_url: str, screenshots: Path, query
     _wait_math(page)
     page.locator("input.md-search__input").click()
     page.locator("input.md-search__input").press_sequentially(query)
-    first = page.locator(".md-search-result__list a.md-search-result__link").first
-    first.wait_for()
+    # Results update per keystroke; wait for the ones of the whole query (its last word is
+    # in every result link's highlight parameter), not of a prefix typed on the way.
+    last_word = re.split(r"[^A-Za-z0-9]+", query.lower())[-1]
+    page.wait_for_function(
+        "w => { const a = document.querySelector('.md-search-result__list a.md-search-result__link');"
+        " return a && decodeURIComponent(a.href).toLowerCase().includes(w); }",
+        arg=last_word,
+    )
     links = page.eval_on_selector_all(".md-search-result__list a.md-search-result__link", "els => els.map(e => e.href)")
     hits = [h for h in links if "#" in h]
     assert hits and hits[0].endswith("#" + rule_id), links
