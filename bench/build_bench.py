@@ -1,0 +1,95 @@
+"""Time `mcref build` (check + site + both PDFs): cold, with nothing changed, with one rule changed.
+
+    python bench/build_bench.py
+
+Works on a temporary copy of rules/ (and errata/, which belongs beside it) with an empty
+cache folder (MCREF_CACHE_DIR, PDFs in its sibling pdf/), building into a temporary --out:
+rules/, build/ and ~/.cache are never touched. Numbers, not assertions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from check_bench import RULES, env_with_cache, run_check  # noqa: E402
+
+GOAL_COLD_S = 30.0
+GOAL_NOCHANGE_S = 3.0
+GOAL_ONE_RULE_S = 5.0
+
+# The rule whose `expect` the one-rule rebuild rewrites, and an equal expression to write:
+# a new claim to prove and a new formula in both PDFs and on the site.
+CHANGED_RULE = "trace-axb"
+CHANGE = ("expect: A.T @ B.T\n", "expect: (B @ A).T\n")
+
+
+def run_build(work: Path, cache: Path) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "generator", "build", "--rules", "rules", "--out", "out"], cwd=work,
+                          env=env_with_cache(cache), capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    output = (proc.stdout + proc.stderr).strip()
+    if proc.returncode == 0:
+        note = output.splitlines()[-1] if output else ""
+    else:
+        note = f"FAILED (exit {proc.returncode}): " + " | ".join(output.splitlines()[-5:])
+    return seconds, proc.returncode, note
+
+
+def change_one_rule(rules: Path) -> str:
+    path = rules / f"{CHANGED_RULE}.yaml"
+    text = path.read_text(encoding="utf-8")
+    if CHANGE[0] in text:
+        path.write_text(text.replace(*CHANGE), encoding="utf-8")
+        return f"{CHANGED_RULE}: {CHANGE[0].strip()} -> {CHANGE[1].strip()}"
+    # The corpus changed under us: wrap the first rule's expect in a double transpose-free
+    # no-op that still changes the claim (adding zero times itself).
+    path = sorted(p for p in rules.glob("[!_]*.yaml"))[0]
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r"^expect: (.+)$", text, re.M)
+    assert m, f"{path} has no one-line expect"
+    path.write_text(text.replace(m.group(0), f"expect: {m.group(1)} + 0 * ({m.group(1)})"), encoding="utf-8")
+    return f"{path.stem}: expect + 0 * (expect)"
+
+
+def bench_build(work: Path) -> dict[str, float]:
+    shutil.copytree(RULES, work / "rules")
+    if (ROOT / "errata").is_dir():
+        shutil.copytree(ROOT / "errata", work / "errata")
+    cache = work / "cache"
+    results = {}
+    cold, rc, note = run_build(work, cache)
+    results["cold"] = cold
+    print(f"build, cold (empty cache)   : {cold:7.2f} s   (goal < {GOAL_COLD_S:g} s)   {note}")
+    again, rc2, note = run_build(work, cache)
+    results["nochange"] = again
+    print(f"build, nothing changed      : {again:7.2f} s   (goal < {GOAL_NOCHANGE_S:g} s)   {note}")
+    what = change_one_rule(work / "rules")
+    one, rc3, note = run_build(work, cache)
+    results["one_rule"] = one
+    print(f"build, one rule changed     : {one:7.2f} s   (goal < {GOAL_ONE_RULE_S:g} s)   {note}")
+    print(f"  changed {what}")
+    # Where the no-change time goes: the check alone (all cached) vs the whole build.
+    check = run_check([work / "rules"], cache, cwd=work)
+    print(f"  of which `mcref check` alone (all cached): {check.seconds:.2f} s; the rest is the site (mkdocs + KaTeX) and the PDF cache")
+    return results
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="mcref-build-bench-") as tmp:
+        bench_build(Path(tmp))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
