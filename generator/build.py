@@ -135,8 +135,18 @@ def _swap(staging: Path, out: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def check_out_folder(out: Path) -> None:
+    """A build replaces --out whole: refuse a folder that is not an earlier build (e.g. `--out .`)."""
+    if out.is_symlink() or (out.exists() and not out.is_dir()):
+        raise BuildFailed(f"--out {out} must be a folder (found a file or link); nothing was written", 2)
+    if out.is_dir() and any(out.iterdir()) and not (out / "rules.json").is_file():
+        raise BuildFailed(f"--out {out} holds files that are not an mcref build (no rules.json); a build replaces "
+                          f"its output folder whole, so it will not replace this one: choose an empty or new folder", 2)
+
+
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    check_out_folder(args.out.resolve())
     export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout)
     errata_file = errata_path(args.rules)
     errata = check_errata(export, errata_file)

@@ -189,3 +189,22 @@ def test_changing_one_rule_verifies_only_that_rule(workspace: Path, first_build:
     assert check.returncode == 0, check.stdout + check.stderr
     fresh = [ln for ln in check.stdout.splitlines() if ln.startswith("verified") and not ln.endswith("(cached)")]
     assert [ln.split()[1] for ln in fresh] == ["trace-axb"], check.stdout
+
+
+@pytest.mark.parametrize("kind", ["folder-of-other-files", "file"])
+def test_a_build_never_replaces_a_folder_that_is_not_a_build(workspace: Path, first_build: Path, tmp_path: Path, kind: str) -> None:
+    """`mcref build --out .` (or any folder of other files) must not swap the user's files away."""
+    rules = shutil.copytree(workspace / "rules", tmp_path / "rules")
+    target = tmp_path / "precious"
+    if kind == "file":
+        target.write_text("not a folder\n", encoding="utf-8")
+    else:
+        target.mkdir()
+        (target / "thesis.tex").write_text("years of work\n", encoding="utf-8")
+    before = tree(tmp_path)
+    proc = mcref("build", "--rules", rules, "--out", target, cwd=tmp_path, cache=workspace / "cache")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 2, output
+    assert "precious" in output and "Traceback" not in output
+    assert tree(tmp_path) == before
+    assert _leftovers(tmp_path) == []
