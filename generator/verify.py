@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector, transposed
+from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
@@ -392,8 +393,69 @@ def show_sizes(sizes: dict[str, int]) -> str:
 
 # ---------------------------------------------------------------- the symbolic check
 
+def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
+    """The symbolic check on sparse polynomials, for rules inside the rational fragment.
+
+    Raises Unsupported (caller falls back to symbolic_check's SymPy path) or Refuted.
+    """
+    if claim.kind == "differential":
+        raise Unsupported("differential")
+    env_sp = make_symbols(claim, sizes)
+    symbols = sorted({s for m in env_sp.values() for s in m}, key=lambda s: s.name)
+    ring, gen_of = make_ring(symbols)
+    W = env_sp[claim.wrt]
+    wrt_symbols = list(W)
+    subs = assumption_substitution(claim, env_sp)
+    to_ring = {k: ring(v) for k, v in subs.items()}
+    one = ring.one
+
+    def entry(s: sp.Symbol) -> Rat:
+        # constants take their assumptions now; wrt's entries stay independent until the end
+        return Rat(to_ring[s] if s in to_ring and s not in wrt_symbols else gen_of[s], one)
+
+    env = {name: [[entry(m[i, j]) for j in range(m.shape[1])] for i in range(m.shape[0])] for name, m in env_sp.items()}
+    wrt_gens = [gen_of[s] for s in wrt_symbols]
+    late = [(gen_of[s], to_ring[s]) for s in wrt_symbols if s in to_ring]
+    evaluator = RationalEvaluator(ring, env, sizes, wrt_gens)
+    try:
+        O = evaluator.ev(claim.of)
+        claimed = {claim.layout: evaluator.ev(claim.expect), claim.other_layout: evaluator.ev(claim.other())}
+    except ZeroDivisionError as err:
+        raise Unsupported(str(err)) from None
+    if any(isinstance(c, Opaque) for c in claimed.values()):
+        raise Unsupported("a log in the claim")
+    rows, cols = (O.shape if isinstance(O, Opaque) else (len(O), len(O[0])))
+    index = {(i, j): k for k, (i, j) in enumerate((i, j) for i in range(W.shape[0]) for j in range(W.shape[1]))}
+
+    def partial(a: int, b: int, i: int, j: int) -> Rat:
+        if isinstance(O, Opaque):
+            return O.derivs[index[(i, j)]][a][b]
+        return O[a][b].diff(gen_of[W[i, j]])
+
+    num = numerator_entries(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial)
+    for layout, claim_matrix in claimed.items():
+        truth = in_layout(num, layout)
+        if len(claim_matrix) == 1 and len(claim_matrix[0]) == 1 and (len(truth), len(truth[0])) != (1, 1):
+            claim_matrix = [[claim_matrix[0][0]] * len(truth[0]) for _ in truth]
+        if (len(truth), len(truth[0])) != (len(claim_matrix), len(claim_matrix[0])):
+            raise Refuted(f"in {layout} layout at {show_sizes(sizes)} the derivative is {len(truth)}x{len(truth[0])} "
+                          f"but the claim is {len(claim_matrix)}x{len(claim_matrix[0])}")
+        for i, row in enumerate(truth):
+            for j, value in enumerate(row):
+                difference = (value - claim_matrix[i][j]).compose(late)
+                if not difference.is_zero():
+                    shown = sp.cancel(difference.num.as_expr() / difference.den.as_expr()) if len(difference.num.terms()) < 40 else difference.num.as_expr()
+                    raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
+                                  f"derivative minus claim is {_short(shown)}, not 0")
+
+
 def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
     """Raise Refuted or Undecided unless expect (and its other layout) equal the derivative exactly."""
+    try:
+        rational_check(claim, sizes)
+        return
+    except Unsupported:
+        pass  # outside the rational fragment: the general SymPy path below
     env = make_symbols(claim, sizes)
     wrt_shape = claim.scope.symbols[claim.wrt]
     W = env[claim.wrt]

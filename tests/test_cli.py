@@ -137,15 +137,14 @@ def test_invalid_input_wins_over_refuted(tmp_path: Path, monkeypatch, capsys) ->
 def test_undecided_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:
     """A rule that runs past --timeout is undecided and the exit code is 1."""
     write_rule(tmp_path, "slow", """
-title: Log-determinant
-section: determinants
+title: Softmax entropy
+section: activations
 layout: denominator
-symbols: {X: [n, n]}
-assume: {X: [invertible]}
-of: log(det(X))
-wrt: X
-expect: inv(X).T
-sizes: [{n: 4}]
+symbols: {x: [n]}
+of: sum(softmax(x) * log(softmax(x)))
+wrt: x
+expect: (log(softmax(x)) + 1) * softmax(x) - softmax(x) * sum(softmax(x) * (log(softmax(x)) + 1))
+sizes: [{n: 6}]
 """)
     run = run_inprocess(["check", "--timeout", "0.05", "slow.yaml"], tmp_path, monkeypatch, capsys)
     assert run.code == 1
