@@ -83,13 +83,48 @@ def bench_build(work: Path) -> dict[str, float]:
         results[f"one_rule ({label})"] = one
         print(f"build, one rule changed     : {one:7.2f} s   (goal < {GOAL_ONE_RULE_S:g} s)   {note}")
         print(f"  ({label}) {what}")
-    # Where the no-change time goes: the check alone (all cached) vs the whole build.
-    check = run_check([work / "rules"], cache, cwd=work)
-    print(f"  of which `mcref check` alone (all cached): {check.seconds:.2f} s; the rest is the site (mkdocs + KaTeX) and the PDF cache")
+    # Where the no-change time goes: the build's phases, timed inside one more (cached) build.
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--phases"], cwd=work, env=env_with_cache(cache),
+                          capture_output=True, text=True)
+    print(f"  phases of a rebuild with nothing changed: {proc.stdout.strip() or proc.stderr.strip()[-300:]}")
     return results
 
 
+def phases() -> int:
+    """Run `mcref build --rules rules --out out` in this process with a timer on each phase; print them."""
+    sys.path.insert(0, str(ROOT))
+    from generator import build, cli, pdf
+
+    times: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                times[name] = times.get(name, 0.0) + time.perf_counter() - t
+        return wrapper
+
+    build.export_rules = timed("check", build.export_rules)
+    build._compile_cached = timed("PDFs", build._compile_cached)
+    pdf.render_tex = timed("render .tex", pdf.render_tex)
+    build._build_site = timed("site (mkdocs + KaTeX)", build._build_site)
+    build._swap = timed("swap", build._swap)
+    started = time.perf_counter()
+    import io, contextlib
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        rc = cli.main(["build", "--rules", "rules", "--out", "out"])
+    total = time.perf_counter() - started
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in times.items())
+    print(f"{parts}; in-process total {total:.2f} s (+ interpreter and imports){'' if rc == 0 else f' [exit {rc}]'}")
+    return rc
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--phases"]:
+        return phases()
     with tempfile.TemporaryDirectory(prefix="mcref-build-bench-") as tmp:
         bench_build(Path(tmp))
     return 0

@@ -78,6 +78,7 @@ def _run_case(tmp_path: Path, files: dict[str, bytes | Path], *args: str, paths:
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output
     assert tree(work) == before, "mcref check wrote beside the rules it checked"
+    assert {p.name for p in tmp_path.iterdir()} <= {"work", "cache"}, "mcref check wrote outside its cache"
     _no_marker(tmp_path, work, ROOT, HOSTILE, Path.home())
     return proc, output
 
