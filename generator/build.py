@@ -130,7 +130,12 @@ def _swap(staging: Path, out: Path) -> None:
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
-    staging.rename(out)
+    try:
+        staging.rename(out)
+    except OSError:
+        if old.exists() and not out.exists():
+            old.rename(out)  # put the previous build back: a failed swap must not lose it
+        raise
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
 
