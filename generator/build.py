@@ -107,6 +107,7 @@ def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> bool:
 
 def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA) -> None:
     env = {**os.environ, "MCREF_EXPORT": str(export_path), "SOURCE_DATE_EPOCH": str(epoch)}
+    env.setdefault("NO_MKDOCS_2_WARNING", "1")  # else Material's banner fills the error tail shown to the user
     with tempfile.TemporaryDirectory(prefix="mcref-errata-") as tmp:
         if not errata.is_file():
             # Name an empty list, else the hook falls back to the repository's errata.
