@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _pdf_cache_dir() -> Path:
+    """Beside the verdicts by default (~/.cache/mcref/pdf); inside MCREF_CACHE_DIR when that is set."""
+    if os.environ.get("MCREF_CACHE_DIR"):
+        return Path(os.environ["MCREF_CACHE_DIR"]) / "pdf"
     return default_cache_dir().parent / "pdf"
 
 
@@ -103,6 +106,33 @@ def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> bool:
     except OSError:
         pass
     return False
+
+
+SITE_STAMP = "site-inputs.sha256"
+# What the site is made of besides the export and the errata; a change to any re-runs mkdocs.
+SITE_SOURCES = ("mkdocs.yml", "package-lock.json", "generator/site.py", "generator/mkdocs_hooks.py",
+                "generator/katex_prerender.cjs", "rules/README.md")
+
+
+def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:
+    digest = hashlib.sha256()
+    digest.update(export)
+    digest.update(str(epoch).encode())
+    digest.update(os.environ.get("MCREF_SITE_URL", "").encode())
+    paths = [ROOT / p for p in SITE_SOURCES] + sorted(p for p in (ROOT / "site").rglob("*") if p.is_file())
+    if errata.is_file():
+        paths.append(errata)
+    for path in paths:
+        digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
+        digest.update(path.read_bytes() if path.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
 
 
 def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA) -> None:
@@ -182,7 +212,15 @@ def run(args: argparse.Namespace) -> int:
                     raise BuildFailed(f"the cheat sheet cannot be rendered ({args.rules}): {err}", 2) from None
                 reused += _compile_cached(tex, staging / "pdf" / f"cheatsheet-{paper}.pdf", epoch)
             pdf_note = f"{len(PAPERS)} PDFs ({reused} unchanged)"
-        _build_site(staging, export_path, epoch, errata_file)
+        inputs = site_inputs_hash(export_path.read_bytes(), errata_file, epoch)
+        if (out / "site").is_dir() and _read(out / SITE_STAMP) == inputs:
+            # Nothing the site is made of changed: the previous pages are the ones mkdocs would write.
+            shutil.copytree(out / "site", staging / "site", ignore=shutil.ignore_patterns("pdf"))
+            site_note = "site unchanged"
+        else:
+            _build_site(staging, export_path, epoch, errata_file)
+            site_note = "site"
+        (staging / SITE_STAMP).write_text(inputs + "\n", encoding="utf-8")
         if (staging / "pdf").is_dir():
             shutil.copytree(staging / "pdf", staging / "site" / "pdf", dirs_exist_ok=True)
         _swap(staging, out)
@@ -190,7 +228,7 @@ def run(args: argparse.Namespace) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     counts = export["counts"]
-    print(f"built {out}: {counts['verified']} verified rules, site, {pdf_note}, errata {len(errata)} "
+    print(f"built {out}: {counts['verified']} verified rules, {site_note}, {pdf_note}, errata {len(errata)} "
           f"in {time.perf_counter() - started:.1f} s")
     return 0
 

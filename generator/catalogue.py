@@ -33,6 +33,14 @@ def combined(verdict: Verdict, example: Verdict | None) -> Verdict:
                    verdict.seconds + example.seconds, f"worked example: {example.detail}", example)
 
 
+def published(verification: dict[str, Any]) -> dict[str, Any]:
+    """A verdict as published: without proof times, which vary from run to run (builds must repeat)."""
+    out = {k: v for k, v in verification.items() if k != "seconds"}
+    if isinstance(out.get("example"), dict):
+        out["example"] = published(out["example"])
+    return out
+
+
 def _shape_list(decl: list[Any]) -> list[Any]:
     return list(decl)
 
@@ -84,7 +92,7 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
         "notes": data.get("notes", ""),
         "related": list(data.get("related", [])),
         "example": example,
-        "verification": {**verdict.to_json(), "engine": ENGINE_VERSION, "sympy": sympy.__version__},
+        "verification": {**published(verdict.to_json()), "engine": ENGINE_VERSION, "sympy": sympy.__version__},
     }
 
 

@@ -325,7 +325,6 @@ def _verification_html(rule: Mapping[str, Any]) -> str:
         ("Layouts checked", ", ".join(str(x) for x in v.get("layouts") or [])),
         ("Numeric points", str(v.get("numeric_points", ""))),
         ("Largest relative error", str(v.get("max_rel_error", ""))),
-        ("Time", f"{v.get('seconds', '')} s"),
         ("Engine", f"mcref {v.get('engine', '')}, SymPy {v.get('sympy', '')}"),
     ]
     dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in items)
@@ -568,11 +567,9 @@ def _verification_page(
         "Only verified rules are published.</p>"
     )
     rows = []
-    seconds = 0.0
     for section in sections:
         for rule in grouped.get(str(section["slug"]), []):
             v = rule["verification"]
-            seconds += float(v.get("seconds") or 0)
             rid = str(rule["id"])
             rows.append(
                 "<tr>"
@@ -582,14 +579,14 @@ def _verification_page(
                 f"<td>{_e(_sizes_text(v.get('sizes') or []))}</td>"
                 f"<td>{_e(v.get('numeric_points', ''))}</td>"
                 f"<td>{_e(v.get('max_rel_error', ''))}</td>"
-                f"<td>{_e(v.get('seconds', ''))}</td>"
                 "</tr>"
             )
-    out.append(f"<p>Total verification time of the published rules: {seconds:.2f} s.</p>")
+    out.append("<p>Proof times are not published, so two builds of the same rules give the same bytes; "
+               "<code>mcref check</code> prints them.</p>")
     out.append(
         '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
         '<table class="mc-report" data-search-exclude="1"><thead><tr><th>Rule</th><th>Section</th><th>Status</th>'
-        "<th>Sizes</th><th>Numeric points</th><th>Max. rel. error</th><th>Seconds</th>"
+        "<th>Sizes</th><th>Numeric points</th><th>Max. rel. error</th>"
         "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
     )
     return "\n\n".join(out) + "\n"

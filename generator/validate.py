@@ -202,6 +202,10 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         elif data["notes"].count("$") % 2:
             line, col = doc.at("notes")
             yield Problem(doc.shown, line, col, "MC012", "notes must close every $...$ math span (found an odd number of $)")
+    example = data.get("example")
+    if isinstance(example, dict) and isinstance(example.get("text"), str):
+        for math in re.findall(r"\$([^$]*)\$", example["text"]):
+            yield from latex_problems(doc, ("example", "text"), math)
     yield from _style_problems(doc)
 
 

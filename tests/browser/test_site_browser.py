@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,17 @@ def test_search_lands_on_rule(page: Any, base_url: str, screenshots: Path, query
     _wait_math(page)
     page.locator("input.md-search__input").click()
     page.locator("input.md-search__input").press_sequentially(query)
-    # Results update per keystroke; wait for the ones of the whole query (its last word is
-    # in every result link's highlight parameter), not of a prefix typed on the way.
-    last_word = re.split(r"[^A-Za-z0-9]+", query.lower())[-1]
-    page.wait_for_function(
-        "w => { const a = document.querySelector('.md-search-result__list a.md-search-result__link');"
-        " return a && decodeURIComponent(a.href).toLowerCase().includes(w); }",
-        arg=last_word,
-    )
+    page.locator(".md-search-result__list a.md-search-result__link").first.wait_for()
+    # Results update per keystroke: read them until two reads 300 ms apart agree, so the
+    # assertion sees the results of the whole query, not of a prefix typed on the way.
+    read = "els => els.map(e => e.href)"
+    previous, deadline = None, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        current = page.eval_on_selector_all(".md-search-result__list a.md-search-result__link", read)
+        if current and current == previous:
+            break
+        previous = current
     links = page.eval_on_selector_all(".md-search-result__list a.md-search-result__link", "els => els.map(e => e.href)")
     hits = [h for h in links if "#" in h]
     assert hits and hits[0].endswith("#" + rule_id), links
