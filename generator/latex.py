@@ -26,6 +26,9 @@ GREEK = {
     "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
 }
 
+# `lambda` is a Python keyword, so rules write `lam`; it prints as the Greek letter.
+ALIASES = {"lam": "lambda", "Lam": "Lambda"}
+
 # Binding strength: a child binding less tightly than its parent needs parentheses.
 ADD, NEG, PROD, POW, ATOM = 1, 2, 3, 5, 6
 
@@ -39,6 +42,7 @@ def name_latex(name: str, bold: bool) -> str:
         match = re.fullmatch(r"([A-Za-z]+?)([0-9]+)", name)
         if match:
             base, sub = match.group(1), match.group(2)
+    base = ALIASES.get(base, base)
     if base in GREEK:
         core = f"\\{base}"
         core = f"\\boldsymbol{{{core}}}" if bold else core
