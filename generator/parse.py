@@ -171,7 +171,7 @@ class _Builder:
         if op == "pow":
             if not right.is_scalar:
                 raise self.fail("MC024", f"** must have a scalar exponent (found {show_shape(right.shape)})", node)
-            exponent = _constant_value(right)
+            exponent = constant_value(right)
             folded = _folded_constant(right)
             if exponent is not None and abs(exponent) > MAX_EXPONENT:
                 raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {exponent})", node)
@@ -204,7 +204,7 @@ class _Builder:
             raise self.fail("MC023", f"function {fname} must be one of the rule language's functions or declared under functions (found {fname})", node)
         args = [self.build(a, depth + 1) for a in node.args]
         if fname == "max":
-            if len(args) != 2 or _constant_value(args[0]) != 0:
+            if len(args) != 2 or constant_value(args[0]) != 0:
                 raise self.fail("MC023", "max must be written max(0, z), the ReLU (found another form)", node)
             return Expr("call", (args[1],), args[1].shape, name="relu")
         if fname == "d":
@@ -292,7 +292,8 @@ class _Builder:
         return Expr("D", tuple(args), numerator_shape(out, inp), name=fname, value=which)
 
 
-def _constant_value(expr: Expr) -> int | None:
+def constant_value(expr: Expr) -> int | None:
+    """The integer an expression literally is (3 or -3), else None."""
     if expr.op == "const":
         return expr.value
     if expr.op == "neg" and expr.args[0].op == "const":

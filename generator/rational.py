@@ -22,7 +22,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import PolyElement, PolyRing
 
-from generator.parse import Expr
+from generator.parse import Expr, constant_value
 
 
 class Unsupported(Exception):
@@ -121,7 +121,7 @@ class RationalEvaluator:
             fn: Callable[[Rat, Rat], Rat] = {"add": Rat.__add__, "sub": Rat.__sub__, "mul": Rat.__mul__, "div": Rat.__truediv__}[op]
             return _broadcast(fn, mats[0], mats[1])
         if op == "pow":
-            exponent = _constant(e.args[1])
+            exponent = constant_value(e.args[1])
             if exponent is None:
                 raise Unsupported("non-integer power")
             return _map(mats[0], lambda v: v**exponent)
@@ -237,14 +237,6 @@ _RATIONAL_CALLS = frozenset({"trace", "sum", "diag", "det", "inv", "ones", "zero
 
 def _is_constant_matrix(a: Any) -> bool:
     return isinstance(a, list) and len(a) == 1 and len(a[0]) == 1 and a[0][0].num.is_ground and a[0][0].den.is_ground
-
-
-def _constant(e: Expr) -> int | None:
-    if e.op == "const":
-        return e.value
-    if e.op == "neg" and e.args[0].op == "const":
-        return -e.args[0].value
-    return None
 
 
 def _map(m: Matrix, fn: Callable[[Rat], Rat]) -> Matrix:
