@@ -398,10 +398,10 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
 
     Raises Unsupported (caller falls back to symbolic_check's SymPy path) or Refuted.
     """
-    if claim.kind == "differential":
-        raise Unsupported("differential")
     env_sp = make_symbols(claim, sizes)
     symbols = sorted({s for m in env_sp.values() for s in m}, key=lambda s: s.name)
+    if claim.kind == "differential":
+        return _rational_differential(claim, sizes, env_sp, symbols)
     ring, gen_of = make_ring(symbols)
     W = env_sp[claim.wrt]
     wrt_symbols = list(W)
@@ -447,6 +447,41 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
                     shown = sp.cancel(difference.num.as_expr() / difference.den.as_expr()) if len(difference.num.terms()) < 40 else difference.num.as_expr()
                     raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
                                   f"derivative minus claim is {_short(shown)}, not 0")
+
+
+def _rational_differential(claim: Claim, sizes: dict[str, int], env_sp: dict[str, sp.Matrix],
+                           symbols: list[sp.Symbol]) -> None:
+    """d/dt of(X + t V) at t = 0 against expect with d(X) = V, on sparse polynomials."""
+    W = env_sp[claim.wrt]
+    t = sp.Symbol("t_", real=True)
+    V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Symbol(f"dX_{i}_{j}", real=True))
+    ring, gen_of = make_ring(symbols + [t] + list(V))
+    subs = assumption_substitution(claim, env_sp)
+    one = ring.one
+
+    def rat(expr: sp.Expr) -> Rat:
+        return Rat(ring(expr), one)
+
+    env = {name: [[rat(subs.get(m[i, j], m[i, j])) for j in range(m.shape[1])] for i in range(m.shape[0])]
+           for name, m in env_sp.items()}
+    moved = dict(env)
+    moved[claim.wrt] = [[env[claim.wrt][i][j] + rat(t * V[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])]
+    with_d = dict(env)
+    with_d[f"d({claim.wrt})"] = [[rat(V[i, j]) for j in range(W.shape[1])] for i in range(W.shape[0])]
+    try:
+        O = RationalEvaluator(ring, moved, sizes, []).ev(claim.of)
+        claimed = RationalEvaluator(ring, with_d, sizes, []).ev(claim.expect)
+    except ZeroDivisionError as err:
+        raise Unsupported(str(err)) from None
+    if isinstance(O, Opaque) or isinstance(claimed, Opaque):
+        raise Unsupported("a log in a differential")
+    at_zero = [(gen_of[t], ring.zero)]
+    for i, row in enumerate(O):
+        for j, value in enumerate(row):
+            difference = (value.diff(gen_of[t]).compose(at_zero) - claimed[i][j].compose(at_zero))
+            if not difference.is_zero():
+                raise Refuted(f"as a differential at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
+                              f"derivative minus claim is {_short(difference.num.as_expr())} / ..., not 0")
 
 
 def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:

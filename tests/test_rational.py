@@ -90,3 +90,14 @@ def test_symmetric_assumption_on_wrt_is_imposed_after_differentiation() -> None:
                        assume={"A": ("symmetric",)}, sizes=((("n", 3),),))
     with pytest.raises(Refuted):
         rational_check(wrong, {"n": 3})
+
+
+def test_differential_of_the_inverse_on_the_rational_path() -> None:
+    """d(X^-1) = -X^-1 dX X^-1 is verified on sparse polynomials; the sign-flipped claim is refuted."""
+    good = claim_from({"X": ["n", "n"]}, "inv(X)", "X", "-inv(X) @ d(X) @ inv(X)", kind="differential",
+                      sizes=((("n", 3),),))
+    rational_check(good, {"n": 3})
+    bad = claim_from({"X": ["n", "n"]}, "inv(X)", "X", "inv(X) @ d(X) @ inv(X)", kind="differential",
+                     sizes=((("n", 3),),))
+    with pytest.raises(Refuted, match=r"as a differential at n=3"):
+        rational_check(bad, {"n": 3})
