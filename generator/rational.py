@@ -39,6 +39,15 @@ class Rat:
     def __add__(self, other: "Rat") -> "Rat":
         if self.den == other.den:
             return Rat(self.num + other.num, self.den)
+        # Denominators are often powers of one determinant: when one divides the other, use
+        # the larger as the common denominator instead of their product.
+        if self.den.is_ground or other.den.is_ground:
+            return Rat(self.num * other.den + other.num * self.den, self.den * other.den)
+        for big, small, big_num, small_num in ((self.den, other.den, self.num, other.num),
+                                               (other.den, self.den, other.num, self.num)):
+            quotient, remainder = divmod(big, small)
+            if remainder == 0:
+                return Rat(big_num + small_num * quotient, big)
         return Rat(self.num * other.den + other.num * self.den, self.den * other.den)
 
     def __neg__(self) -> "Rat":
@@ -196,6 +205,9 @@ class RationalEvaluator:
         adj = _poly_adjugate(nums)
         return [[Rat(adj[i][j] * den, determinant) for j in range(n)] for i in range(n)]
 
+    def _as_opaque(self, m: Matrix) -> Opaque:
+        return Opaque((len(m), len(m[0])), {k: _map(m, lambda v, g=g: v.diff(g)) for k, g in enumerate(self.wrt_gens)})
+
     def _log(self, arg: Matrix | Opaque) -> Opaque:
         if isinstance(arg, Opaque):
             raise Unsupported("log of a log")
@@ -205,6 +217,9 @@ class RationalEvaluator:
     def _opaque_op(self, e: Expr, args: list[Any]) -> Opaque:
         """Linear operations on a log's derivatives; anything else needs its value."""
         op = e.op
+        if op in ("add", "sub"):
+            # a rational term beside a log is known through its derivatives as well
+            args = [a if isinstance(a, Opaque) or _is_constant_matrix(a) else self._as_opaque(a) for a in args]
         if op in ("add", "sub") and all(isinstance(a, Opaque) or _is_constant_matrix(a) for a in args):
             sign = 1 if op == "add" else -1
             derivs = {}

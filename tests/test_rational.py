@@ -101,3 +101,24 @@ def test_differential_of_the_inverse_on_the_rational_path() -> None:
                      sizes=((("n", 3),),))
     with pytest.raises(Refuted, match=r"as a differential at n=3"):
         rational_check(bad, {"n": 3})
+
+
+def test_rat_sum_keeps_the_larger_denominator_when_one_divides_the_other() -> None:
+    """a/d^2 + b/d has denominator d^2 (not d^3), and the value is right."""
+    import sympy as sp
+
+    from generator.rational import Rat, make_ring
+
+    x, y = sp.symbols("x y")
+    ring, gen = make_ring([x, y])
+    d = gen[x] + gen[y]
+    total = Rat(gen[x], d**2) + Rat(gen[y], d)
+    assert total.den == d**2
+    assert sp.simplify(total.num.as_expr() / total.den.as_expr() - (x / (x + y) ** 2 + y / (x + y))) == 0
+
+
+def test_log_beside_a_rational_term_stays_on_the_rational_path() -> None:
+    """-log det S - x^T S^-1 x by S: the quadratic term joins the log through its derivatives."""
+    claim = claim_from({"S": ["n", "n"], "x": ["n"]}, "-log(det(S)) - x.T @ inv(S) @ x", "S",
+                       "-inv(S).T + inv(S).T @ x @ x.T @ inv(S).T", sizes=((("n", 3),),))
+    rational_check(claim, {"n": 3})
