@@ -12,10 +12,8 @@ import json
 import os
 from pathlib import Path
 
-import sympy
-
 from generator import ENGINE_VERSION
-from generator.verify import Claim, Verdict
+from generator.claims import Claim, Verdict, sympy_version
 
 
 def default_cache_dir() -> Path:
@@ -26,7 +24,7 @@ def default_cache_dir() -> Path:
 
 
 def claim_key(claim: Claim) -> str:
-    text = json.dumps({"engine": ENGINE_VERSION, "sympy": sympy.__version__, "claim": claim.content()})
+    text = json.dumps({"engine": ENGINE_VERSION, "sympy": sympy_version(), "claim": claim.content()})
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import sympy
-
 from generator import ENGINE_VERSION, __version__
 from generator.latex import MACROS, symbol_latex
 from generator.parse import is_scalar, is_vector, show_shape
 from generator.rule import Rule
-from generator.verify import Verdict
+from generator.claims import Verdict, sympy_version
 
 FORMAT = "mcref-rules/1"
 SOURCE_NAMES = {
@@ -92,7 +90,7 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
         "notes": data.get("notes", ""),
         "related": list(data.get("related", [])),
         "example": example,
-        "verification": {**published(verdict.to_json()), "engine": ENGINE_VERSION, "sympy": sympy.__version__},
+        "verification": {**published(verdict.to_json()), "engine": ENGINE_VERSION, "sympy": sympy_version()},
     }
 
 
@@ -113,7 +111,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "format": FORMAT,
         "version": __version__,
         "engine": ENGINE_VERSION,
-        "sympy": sympy.__version__,
+        "sympy": sympy_version(),
         "build_date": build_date,
         "site_url": site_url,
         "macros": dict(MACROS),

@@ -17,7 +17,7 @@ from generator.pipeline import DEFAULT_RULES, Report, build_date, build_export, 
 from generator.problems import BuildFailed
 from generator.rule import Rule
 from generator.runner import DEFAULT_TIMEOUT
-from generator.verify import Verdict
+from generator.claims import Verdict
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

@@ -20,7 +20,7 @@ from generator.problems import BuildFailed, Problem
 from generator.rule import Rule, parse_rule
 from generator.runner import DEFAULT_TIMEOUT, verify_claims
 from generator.validate import cross_rule_problems, validate_document
-from generator.verify import Claim, Verdict
+from generator.claims import Claim, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES = ROOT / "rules"

@@ -15,7 +15,7 @@ from generator.parse import (
     Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, is_scalar, parse_expression, shape_from_decl, show_shape, walk,
 )
 from generator.problems import Problem
-from generator.verify import Claim
+from generator.claims import Claim
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ at random well-conditioned points.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -20,75 +19,13 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
-from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector, transposed
+from generator.claims import Claim, Verdict
+from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector
 from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
 FD_STEP = 1e-6
-
-
-@dataclass(frozen=True)
-class Claim:
-    """Everything needed to check one derivative claim; plain data, so it can cross processes."""
-
-    label: str  # rule id, or "<id> example"
-    kind: str  # derivative | differential
-    layout: str  # layout of expect
-    scope: Scope
-    of: Expr
-    wrt: str
-    expect: Expr
-    assume: dict[str, tuple[str, ...]]
-    sizes: tuple[tuple[tuple[str, int], ...], ...]
-
-    def content(self) -> str:
-        """Everything that decides the verdict, without the label: equal claims share a verdict."""
-        # The derived other layout is part of it: what is printed must be what was checked.
-        return repr(dataclasses.replace(self, label="")) + repr(self.other())
-
-    @property
-    def other_layout(self) -> str:
-        return "denominator" if self.layout == "numerator" else "numerator"
-
-    def symmetric_symbols(self) -> frozenset[str]:
-        return frozenset(n for n, props in self.assume.items() if {"symmetric", "spd", "diagonal"} & set(props))
-
-    def other(self) -> Expr:
-        """The same derivative in the other layout: the transpose, pushed inward."""
-        return transposed(self.expect, self.symmetric_symbols())
-
-
-@dataclass(frozen=True)
-class Verdict:
-    status: str  # verified | refuted | undecided
-    sizes: tuple[dict[str, int], ...] = ()
-    layouts: tuple[str, ...] = ()
-    numeric_points: int = 0
-    max_rel_error: float = 0.0
-    seconds: float = 0.0
-    detail: str = ""
-    example: "Verdict | None" = None
-
-    def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "status": self.status,
-            "sizes": [dict(s) for s in self.sizes],
-            "layouts": list(self.layouts),
-            "numeric_points": self.numeric_points,
-            "max_rel_error": float(f"{self.max_rel_error:.3g}"),
-            "seconds": round(self.seconds, 3),
-            "detail": self.detail,
-        }
-        if self.example is not None:
-            data["example"] = self.example.to_json()
-        return data
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> "Verdict":
-        example = Verdict.from_json(data["example"]) if data.get("example") else None
-        return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
-                       data["max_rel_error"], data["seconds"], data["detail"], example)
 
 
 class Refuted(Exception):

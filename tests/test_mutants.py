@@ -272,7 +272,9 @@ def _always_verified(claim: Claim) -> Verdict:
 
 def test_a_yes_to_everything_verifier_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """With check_claim replaced by one that always says verified, the mutation test reports surviving mutants."""
-    monkeypatch.setattr(generator.runner, "check_claim", _always_verified)
+    import generator.verify
+
+    monkeypatch.setattr(generator.verify, "check_claim", _always_verified)  # the runner's workers call this
     rule = good_rule("scalar-by-vector-quad-symmetric")
     claims = mutant_claims(rule)
     assert claims

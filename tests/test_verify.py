@@ -201,12 +201,12 @@ def test_runner_runs_claims_in_parallel_and_keeps_labels() -> None:
 
 def test_engine_failure_in_a_worker_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception inside the check becomes an undecided verdict naming it, not a crash of the run."""
-    import generator.runner as runner
+    import generator.verify as verify
 
     def boom(claim: Claim) -> Verdict:
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(runner, "check_claim", boom)
+    monkeypatch.setattr(verify, "check_claim", boom)  # what the runner's workers call
     verdicts = verify_claims([claim_from({"x": []}, "x", "x", "1", label="boom")], jobs=1, timeout=60)
     assert verdicts["boom"].status == "undecided" and "ZeroDivisionError" in verdicts["boom"].detail
 
