@@ -24,18 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from site_fixtures import big_export, build_site
+from site_fixtures import CHROMIUM, CHROMIUM_ARGS, big_export, build_site
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 WEIGHT_GOAL = 1_000_000
 MATH_GOAL_MS = 300.0
 
@@ -85,7 +75,7 @@ def main() -> int:
         with sync_playwright() as pw:
             for run in range(args.runs):
                 profile = tempfile.mkdtemp(prefix="mcref-bench-profile-", dir=tmp)
-                ctx = pw.chromium.launch_persistent_context(profile, executable_path=CHROMIUM, headless=True, args=ARGS)
+                ctx = pw.chromium.launch_persistent_context(profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
                 page = ctx.new_page()
                 sizes: dict[str, int] = {}
                 gzipped: dict[str, int] = {}

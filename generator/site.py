@@ -532,12 +532,18 @@ def _index_page(
             f'<h2 id="index-{_e(slug)}"><a href="../{_e(slug)}/">{_e(section["title"])}</a>'
             f'<a class="headerlink" href="#index-{_e(slug)}" title="Permanent link">¶</a></h2>'
         )
-        out.append(
-            '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-            '<table class="mc-index" data-search-exclude="1"><thead><tr><th>Id</th><th>Title</th>'
-            "<th>Formula</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
-        )
+        out.append(_table("mc-index", ("Id", "Title", "Formula"), rows))
     return "\n\n".join(out) + "\n"
+
+
+def _table(css_class: str, headers: Sequence[str], rows: Sequence[str]) -> str:
+    """A scrollable Material table that search leaves out (rows are ready-made <tr> HTML)."""
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    return (
+        '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
+        f'<table class="{css_class}" data-search-exclude="1"><thead><tr>{head}</tr></thead><tbody>'
+        + "".join(rows) + "</tbody></table></div></div>"
+    )
 
 
 def _verification_page(
@@ -559,11 +565,13 @@ def _verification_page(
         + "</tbody></table>"
     )
     out.append(
-        "<p>For every rule the engine builds explicit SymPy matrices of scalar symbols at "
-        "two size assignments in which every dimension differs, differentiates entry by "
-        "entry, assembles the derivative in both layouts and requires the simplified "
-        "difference with the claimed formula to be exactly zero; it then compares with "
-        f"central finite differences at random well-conditioned points. {_e(VERIFIED_STATEMENT)} "
+        "<p>For every rule the engine first compares the claimed formula with central finite "
+        "differences at random well-conditioned points (NumPy, independent of SymPy). Then it "
+        "builds explicit matrices of scalar symbols at two size assignments in which every "
+        "dimension differs, differentiates entry by entry, assembles the derivative in both "
+        "layouts and requires the difference with the claimed formula to be exactly zero "
+        "(with SymPy; rational rules such as traces, determinants and inverses on SymPy's "
+        f"sparse polynomials). {_e(VERIFIED_STATEMENT)} "
         "Only verified rules are published.</p>"
     )
     rows = []
@@ -583,12 +591,7 @@ def _verification_page(
             )
     out.append("<p>Proof times are not published, so two builds of the same rules give the same bytes; "
                "<code>mcref check</code> prints them.</p>")
-    out.append(
-        '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-        '<table class="mc-report" data-search-exclude="1"><thead><tr><th>Rule</th><th>Section</th><th>Status</th>'
-        "<th>Sizes</th><th>Numeric points</th><th>Max. rel. error</th>"
-        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table></div></div>"
-    )
+    out.append(_table("mc-report", ("Rule", "Section", "Status", "Sizes", "Numeric points", "Max. rel. error"), rows))
     return "\n\n".join(out) + "\n"
 
 

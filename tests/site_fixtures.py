@@ -15,6 +15,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "fixtures" / "export-sample.json"
+
+# Debian's chromium, kept off the network: the browser tests and bench/site_bench.py use these.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
 HOSTILE_TITLE = '<script>alert(1)</script> & "quotes" *stars*'
 
 

@@ -22,18 +22,8 @@ from urllib.parse import urlparse
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from site_fixtures import ROOT, build_site, errata_sample, hostile_export
+from site_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, errata_sample, hostile_export
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
