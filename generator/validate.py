@@ -193,6 +193,12 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
     for key in ("display",):
         if isinstance(data.get(key), str):
             yield from latex_problems(doc, (key,), data[key])
+    if isinstance(data.get("title"), str):
+        for math in re.findall(r"\$([^$]*)\$", data["title"]):
+            yield from latex_problems(doc, ("title",), math)
+        if data["title"].count("$") % 2:
+            line, col = doc.at("title")
+            yield Problem(doc.shown, line, col, "MC012", "title must close every $...$ math span (found an odd number of $)")
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)

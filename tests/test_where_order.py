@@ -218,3 +218,28 @@ def test_the_export_keeps_retired_ids_resolvable(tmp_path: Path) -> None:
     (tmp_path / "_redirects.yaml").write_text("trace-old: trace-x\n", encoding="utf-8")
     export = export_rules(tmp_path, use_cache=False, publish=True)
     assert export["redirects"] == {"trace-old": "trace-x"}
+
+
+# ---------------------------------------------------------------- titles with math
+
+@pytest.mark.parametrize("title, lines", [
+    (r"Quadratic form $\mathbf{x}^\top \mathbf{x}$, by x", []),
+    (r"Quadratic form $\mathbf{x}^\top \input{x}$, by x", ["t.yaml:2:8: MC030 title must use only whitelisted LaTeX commands (found \\input)"]),
+    (r"Quadratic form $\mathbf{x}^\top, by x", ["t.yaml:2:8: MC012 title must close every $...$ math span (found an odd number of $)"]),
+])
+def test_titles_may_hold_whitelisted_inline_math(tmp_path: Path, monkeypatch, capsys, title: str, lines: list[str]) -> None:
+    """Math in a title is typeset like math in notes, from the same whitelist."""
+    write_rule(tmp_path, "t", f"title: '{title}'\n" + TRACE.replace("title: Trace, by X\n", ""))
+    monkeypatch.setenv("MCREF_CACHE_DIR", str(tmp_path / "cache"))
+    run = run_inprocess(["check", "t.yaml"], tmp_path, monkeypatch, capsys)
+    assert problems_of(run) == lines
+
+
+def test_title_text_renders_title_math_as_plain_text(tmp_path: Path) -> None:
+    """rules.json carries the title as text for search and bookmarks: no dollar, no backslash."""
+    from generator.pipeline import export_rules
+    order_folder(tmp_path, "trace-x, trace-2x")
+    path = tmp_path / "trace-x.yaml"
+    path.write_text(path.read_text().replace("title: Trace, by X", r"title: 'Trace of $\mathbf{X}^\top \mathbf{X}$, by X'"))
+    export = export_rules(tmp_path, use_cache=False, publish=True)
+    assert export["rules"][0]["title_text"] == "Trace of Xᵀ X, by X"
