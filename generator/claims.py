@@ -7,11 +7,11 @@ cached verdicts (a cached `mcref check`) never pays for importing the algebra.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from generator.parse import Expr, Scope, inline, transposed
+from generator.parse import Expr, Scope, inline, substitute, transposed
 
 
 def sympy_version() -> str:
@@ -41,6 +41,10 @@ class Claim:
     # of and expect above are always fully inlined, so no check ever sees a name.
     where: tuple[tuple[str, Expr], ...] = ()
     short_expect: Expr | None = None
+    # `wrt: [x, y]`: wrt names the stacked vector "(x, y)" and each listed symbol is a `part`
+    # of it in of, expect and other(); the short forms keep x and y for printing. Out of the
+    # repr: of and expect already show the substitution, so equal claims keep their cache key.
+    parts: tuple[tuple[str, Expr], ...] = field(default=(), repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
@@ -62,7 +66,7 @@ class Claim:
         """
         if self.short_expect is None:
             return transposed(self.expect, self.symmetric_symbols())
-        return inline(self.short_other(), dict(self.where))
+        return substitute(inline(self.short_other(), dict(self.where)), dict(self.parts))
 
     def short_other(self) -> Expr:
         """The other layout as printed: the short form's transpose, names kept."""

@@ -166,6 +166,8 @@ class Printer:
             return f"{symbol}_{{{size}}}", ATOM
         if name == "eye":
             return "\\mathbf{I}", ATOM
+        if name in ("vstack", "hstack"):
+            return self._stack(e), ATOM
         (arg,) = e.args
         inner = self._print(arg)[0]
         if name == "inv":
@@ -183,6 +185,21 @@ class Printer:
             "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
+
+    def _stack(self, e: Expr) -> str:
+        """A block matrix: vstack(a, b) is a column of blocks, hstack(a, b) a row of blocks.
+
+        A vstack of hstacks with the same number of blocks (or an hstack of such vstacks,
+        its transpose) prints as one matrix, the way a 2 x 2 Jacobian is written.
+        """
+        inner = "hstack" if e.name == "vstack" else "vstack"
+        grid = [list(a.args) if a.op == "call" and a.name == inner else [a] for a in e.args]
+        if len({len(g) for g in grid}) != 1:
+            grid = [[a] for a in e.args]
+        if e.name == "hstack":
+            grid = [list(col) for col in zip(*grid)]  # the blocks of the vstacks are the rows
+        body = " \\\\ ".join(" & ".join(self._print(b)[0] for b in row) for row in grid)
+        return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
 
     def _jacobian(self, e: Expr) -> str:
         sig = self.scope.functions[e.name]

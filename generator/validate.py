@@ -104,6 +104,9 @@ def _explain(doc: Document, error: jsonschema.ValidationError, path: tuple[Any, 
         line, col = doc.key_at(*path, error.instance)
         yield Problem(doc.shown, line, col, "MC012", f"{field} names must be identifiers like x, A, mu, x_1 (found {_show(error.instance)})")
         return
+    if kind in ("anyOf", "oneOf") and path and path[-1] == "wrt":
+        yield Problem(doc.shown, line, col, "MC012", f"{field} must be a symbol name like x, or a list of two or more different symbol names like [x, y] (found {_show(error.instance)})")
+        return
     if kind in ("anyOf", "oneOf") and path and path[-2:-1] and "symbols" in path:
         yield Problem(doc.shown, line, col, "MC012", f"{field} must be a dimension: a letter or a positive integer (found {_show(error.instance)})")
         return
