@@ -247,6 +247,9 @@ def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_vari
     """
     if kind == "differential":
         return f"\\mathrm{{d}}\\left({of_tex}\\right)"
+    if of.op == "call" and of.name in ("vstack", "hstack"):  # a bracketed block needs no parentheses
+        operator = f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}" if single_variable else f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}"
+        return f"{operator} {of_tex}"
     if single_variable:
         if len(of_tex) <= 48 and of.op in ("sym", "call", "apply", "pow"):
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"

@@ -91,6 +91,7 @@ def test_a_two_by_two_jacobian_prints_as_one_matrix() -> None:
     rule, _ = parse_file(GOOD / "wrt-list-jacobian.yaml")
     assert rule.latex["denominator"] == r"\begin{bmatrix} 6 y x & 2 \\ 3 x^{2} & 8 y^{7} \end{bmatrix}"
     assert rule.latex["numerator"] == r"\begin{bmatrix} 6 y x & 3 x^{2} \\ 2 & 8 y^{7} \end{bmatrix}"
+    assert rule.latex["derivative"] == r"\frac{\partial}{\partial \left(x, y\right)} \begin{bmatrix} 3 x^{2} y \\ 2 x + y^{8} \end{bmatrix}"
 
 
 @pytest.mark.parametrize("body, expect, status", [
