@@ -93,7 +93,8 @@ def shape_from_decl(decl: list[Dim]) -> Shape:
 def show_shape(shape: Shape) -> str:
     if is_scalar(shape):
         return "scalar"
-    return f"{shape[0]}x{shape[1]}"
+    rows, cols = (f"({d})" if "+" in str(d) else str(d) for d in shape)  # (n+1)x1, never n+1x1
+    return f"{rows}x{cols}"
 
 
 def dim_sum(dims: "list[Dim] | tuple[Dim, ...]") -> Dim:

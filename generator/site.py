@@ -138,11 +138,12 @@ def _space(shape: Sequence[object]) -> str:
 
 
 def _result_shape_words(shape: Sequence[object]) -> str:
-    if len(shape) == 0:
+    dims = [f"({d})" if "+" in str(d) else str(d) for d in shape]  # a stacked length: 1 × (n+1)
+    if len(dims) == 0:
         return "a scalar"
-    if len(shape) == 1:
-        return f"{shape[0]} × 1"
-    return f"{shape[0]} × {shape[1]}"
+    if len(dims) == 1:
+        return f"{dims[0]} × 1"
+    return f"{dims[0]} × {dims[1]}"
 
 
 def _sizes_text(sizes: Iterable[Mapping[str, object]]) -> str:
