@@ -125,7 +125,10 @@ class Printer:
             inner = e.args[0]
             if inner.op == "call" and inner.name == "inv":
                 return f"{self._wrap(inner.args[0], ATOM)}^{{-\\top}}", POW
-            return f"{self._wrap(inner, ATOM)}^{{\\top}}", POW
+            text = self._wrap(inner, ATOM)
+            if text.startswith("\\frac"):  # (df/dw)^T, never df/dw^T, which reads as a derivative by w^T
+                text = f"\\left({text}\\right)"
+            return f"{text}^{{\\top}}", POW
         if op == "call":
             return self._call(e)
         if op == "apply":
@@ -209,8 +212,8 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op == "sym":
-            by = symbol_latex(point.name, point.shape)
+        elif point.op in ("sym", "ref"):  # a `where:` name is a point with a name too: df/du at u
+            by = self._print(point)[0]
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)
             return f"\\partial_{{{e.value}}} {fn}\\left({args}\\right)"
