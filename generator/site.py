@@ -460,7 +460,7 @@ def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "layout": layout,
                 "label": LAYOUT_LABELS[layout] if rule.get("kind", "derivative") != "differential" else "Differential (the same in both layouts)",
                 "tex": tex,
-                "copy": copy,
+                "latex_copy": copy,
                 "shape": _shape_text(result_shape.get(layout)),
                 "own": layout == rule.get("layout"),
             }
