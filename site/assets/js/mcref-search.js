@@ -390,9 +390,14 @@
         if (dlg.showModal) dlg.showModal(); else dlg.setAttribute("open", "");
       }
       var inp = input();
-      if (typeof text === "string") inp.value = text;
       inp.focus();
-      inp.select();
+      if (typeof text === "string") {
+        // typing began elsewhere (the home page's box): go on after what was typed
+        inp.value = text;
+        inp.setSelectionRange(text.length, text.length);
+      } else {
+        inp.select();
+      }
       document.documentElement.removeAttribute("data-mc-search");
       run();
     }
