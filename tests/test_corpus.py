@@ -21,8 +21,9 @@ REDIRECTS = DEFAULT_RULES / "_redirects.yaml"
 
 
 def redirects() -> dict[str, str]:
-    """Retired ids -> the id each resolves to (rules/_redirects.yaml)."""
-    return yaml.safe_load(REDIRECTS.read_text(encoding="utf-8")) or {} if REDIRECTS.is_file() else {}
+    """Retired ids -> the id each resolves to (rules/_redirects.yaml: `old: new` or `old: {to: new, section: s}`)."""
+    data = (yaml.safe_load(REDIRECTS.read_text(encoding="utf-8")) or {}) if REDIRECTS.is_file() else {}
+    return {old: (new["to"] if isinstance(new, dict) else new) for old, new in data.items()}
 
 
 @pytest.fixture(scope="session")
