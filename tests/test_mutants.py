@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import generator.runner
-from generator.parse import Expr, ExprError, Scope, parse_expression
+from generator.parse import Expr, ExprError, Scope, inline, parse_expression, substitute
 from generator.pipeline import load_and_parse
 from generator.rule import Rule
 from generator.verify import Claim, NumericEvaluator, Verdict, check_claim, sample_values
@@ -142,27 +142,40 @@ def kinds_for(rule_id: str) -> tuple[str, ...]:
     start = int(hashlib.sha256(rule_id.encode()).hexdigest(), 16) % len(KINDS)
     return KINDS[start:] + KINDS[:start]
 
+def written(claim: Claim) -> Expr:
+    """claim.expect as the rule language can write it: with a `wrt: [x, y]` list the checked tree
+    holds parts of the stacked vector, so take the short form with x and y (where names inlined)."""
+    if claim.parts:
+        return inline(claim.short_expect, dict(claim.where))
+    return claim.expect
+
 def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
-    """Up to max_kinds well-typed mutants of claim.expect that differ from it numerically, by kind."""
+    """Up to max_kinds well-typed mutants of the written expect that differ from it numerically, by kind."""
     found: dict[str, Expr] = {}
+    expect = written(claim)
     for kind in kinds_for(claim.label):
         if len(found) >= max_kinds:
             break
-        for raw in candidates(kind, claim.expect):
+        for raw in candidates(kind, expect):
             mutant = reparse(raw, claim.scope)
-            if mutant is None or mutant.shape != claim.expect.shape:
+            if mutant is None or mutant.shape != expect.shape:
                 continue  # not well-typed
-            if equal_at_random_points(claim, claim.expect, mutant) is not False:
+            if equal_at_random_points(claim, expect, mutant) is not False:
                 continue  # mathematically the same (or not comparable): not a mutant
             found[kind] = mutant
             break
     return found
 
+def as_claim(base: Claim, mutant: Expr, label: str) -> Claim:
+    """The claim that states the mutant in both layouts (its other layout is the mutant's transpose)."""
+    if base.parts:  # checked through the stacked vector, printed with the listed names
+        return dataclasses.replace(base, expect=substitute(mutant, dict(base.parts)), short_expect=mutant, where=(), label=label)
+    return dataclasses.replace(base, expect=mutant, short_expect=None, where=(), label=label)
+
 def mutant_claims(rule: Rule, max_kinds: int = MAX_KINDS) -> dict[str, Claim]:
     """Each mutant as a claim at the rule's first size assignment."""
     base = dataclasses.replace(rule.claim, sizes=rule.claim.sizes[:1])
-    return {kind: dataclasses.replace(base, expect=m, label=f"{rule.id} mutant {kind}")
-            for kind, m in mutants(base, max_kinds).items()}
+    return {kind: as_claim(base, m, f"{rule.id} mutant {kind}") for kind, m in mutants(base, max_kinds).items()}
 
 def surviving_mutants(claims: dict[str, Claim]) -> dict[str, Verdict]:
     """The mutants the verifier did not refute, with their verdicts (empty: every mutant was caught)."""
@@ -173,7 +186,7 @@ def report(survivors: dict[str, Verdict], claims: dict[str, Claim]) -> str:
     lines = []
     for kind, verdict in survivors.items():
         claim = claims[kind]
-        lines.append(f"mutant {kind}: expect {to_text(claim.expect, claim.scope)} came back {verdict.status} ({verdict.detail})")
+        lines.append(f"mutant {kind}: expect {to_text(written(claim), claim.scope)} came back {verdict.status} ({verdict.detail})")
     return "\n".join(lines)
 
 # ---------------------------------------------------------------- the corpus
@@ -217,7 +230,7 @@ def test_mutants_of_rule_are_refuted(path, corpus_verdicts: dict[str, Verdict]) 
 def test_expect_prints_back_to_the_same_tree(path) -> None:
     """Printing a rule's parsed `expect` back to text and parsing it again gives the same tree (mutants rely on it)."""
     rule = corpus_rule(path)
-    assert reparse(rule.claim.expect, rule.claim.scope) == rule.claim.expect
+    assert reparse(written(rule.claim), rule.claim.scope) == written(rule.claim)
 
 # ---------------------------------------------------------------- the mutation machinery itself
 
@@ -264,7 +277,7 @@ def test_swap_and_transpose_mutants_on_square_matrices() -> None:
                        sizes=((("n", 3),),), label="square-trace")
     found = mutants(claim, max_kinds=len(KINDS))
     assert {"swap-matmul", "drop-T", "add-T"} <= set(found)
-    claims = {k: dataclasses.replace(claim, expect=m, label=f"square-trace {k}") for k, m in found.items()}
+    claims = {k: as_claim(claim, m, f"square-trace {k}") for k, m in found.items()}
     assert surviving_mutants(claims) == {}
 
 def _always_verified(claim: Claim) -> Verdict:
@@ -301,4 +314,4 @@ def test_the_real_verifier_refutes_the_mutants_of_a_good_fixture() -> None:
     claims = mutant_claims(rule)
     assert claims
     for claim in claims.values():
-        assert check_claim(claim).status == "refuted", to_text(claim.expect, claim.scope)
+        assert check_claim(claim).status == "refuted", to_text(written(claim), claim.scope)
