@@ -7,6 +7,7 @@ text fits. `\\frac{\\partial \\tr(\\mathbf{A})}{\\partial \\mathbf{X}}` reads `�
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 _TEX_SYMBOLS = {
@@ -201,7 +202,7 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             out.append(piece)
     text = "".join(out)
     text = re.sub(r"\s+", " ", text).strip()
-    return text.replace("∂ ", "∂")
+    return unicodedata.normalize("NFC", text.replace("∂ ", "∂"))  # ŵ composed where Unicode has it
 
 
 _INLINE_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")
