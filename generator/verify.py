@@ -167,7 +167,8 @@ class Evaluator:
             return args[0].applyfunc(lambda v: comps[0].xreplace({us[0]: v}))
         point = self._point(e.name, args)
         values = [c.xreplace(point) for c in comps]
-        return sp.Matrix(values) if not is_scalar(sig.to) else sp.Matrix([[values[0]]])
+        rows, cols = self.dim(sig.to[0]), self.dim(sig.to[1])
+        return sp.Matrix(rows, cols, values)  # components in row-major order: the value keeps its shape
 
     def jacobian(self, e: Expr) -> sp.Matrix:
         """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
@@ -182,7 +183,24 @@ class Evaluator:
         by = us[start : start + sizes_in[e.value - 1]]
         point = self._point(e.name, args)
         jac = sp.Matrix([[_at(sp.diff(c, u), point) for u in by] for c in comps])
-        return jac
+        inp = tuple(self.dim(d) for d in sig.args[e.value - 1])
+        out = tuple(self.dim(d) for d in sig.to)
+        return _jacobian_in_shape(jac, out, inp)  # type: ignore[arg-type]
+
+
+def _jacobian_in_shape(jac: Any, out: tuple[int, int], inp: tuple[int, int]) -> Any:
+    """The flat Jacobian (outputs x inputs, both row-major) as the numerator-layout derivative.
+
+    A vector by a vector (or anything by a scalar) is already the matrix: a matrix-valued
+    function of a scalar gives its p x q matrix of derivatives. A scalar by a p x q matrix
+    gives the q x p transpose of the gradient, as numerator layout prints it. Works for
+    sympy.Matrix and numpy arrays alike.
+    """
+    if inp == (1, 1):
+        return jac.reshape(out[0], out[1])
+    if out == (1, 1) and inp[1] != 1:
+        return jac.reshape(inp[0], inp[1]).T
+    return jac
 
 
 _GENERIC: dict[str, type] = {}
@@ -569,7 +587,7 @@ class NumericEvaluator:
             if sig.elementwise:
                 return np.vectorize(lambda v: self.fn_value(e.name, np.array([v]))[0])(args[0]).astype(float)
             u = np.concatenate([a.reshape(-1) for a in args])
-            return self.fn_value(e.name, u).reshape(-1, 1)
+            return self.fn_value(e.name, u).reshape(self.dim(sig.to[0]), self.dim(sig.to[1]))  # row-major, as the symbolic check
         raise ValueError(op)  # pragma: no cover
 
     def jacobian(self, e: Expr) -> np.ndarray:
@@ -580,7 +598,10 @@ class NumericEvaluator:
         u = np.concatenate([a.reshape(-1) for a in args])
         sizes_in = [self.dim(s[0]) * self.dim(s[1]) for s in sig.args]
         start = sum(sizes_in[: e.value - 1])
-        return self.fn_jacobian(e.name, u)[:, start : start + sizes_in[e.value - 1]]
+        jac = self.fn_jacobian(e.name, u)[:, start : start + sizes_in[e.value - 1]]
+        inp = tuple(self.dim(d) for d in sig.args[e.value - 1])
+        out = tuple(self.dim(d) for d in sig.to)
+        return _jacobian_in_shape(jac, out, inp)  # type: ignore[arg-type]
 
     def call(self, e: Expr, args: list[np.ndarray]) -> np.ndarray:
         name = e.name

@@ -141,6 +141,36 @@ def test_generic_chain_rule_in_the_wrong_order_is_refuted() -> None:
     assert check_claim(wrong).status == "refuted"
 
 
+def test_product_rule_of_matrix_functions_of_a_scalar() -> None:
+    """d(U V)/dx = U V' + U' V for generic matrix functions U(x), V(x) is verified; V' U' and U' V' are refuted."""
+    functions = {"U": {"args": [[]], "to": ["n", "p"]}, "V": {"args": [[]], "to": ["p", "q"]}}
+    right = claim_from({"x": []}, "U(x) @ V(x)", "x", "U(x) @ D(V, x) + D(U, x) @ V(x)", layout="numerator", functions=functions)
+    verdict = check_claim(right)
+    assert verdict.status == "verified", verdict.detail
+    for wrong in ("D(U, x) @ D(V, x)", "D(U, x) @ V(x)"):
+        claim = dataclasses.replace(right, expect=parse_expression(wrong, right.scope))
+        assert check_claim(claim).status == "refuted", wrong
+
+
+def test_gradient_of_a_scalar_function_of_a_matrix_has_the_numerator_orientation() -> None:
+    """D(u, X) of a scalar function of a p x q matrix is the q x p numerator-layout derivative: its transpose is refuted."""
+    functions = {"u": {"args": [["p", "q"]], "to": []}, "g": {"args": [[]], "to": []}}
+    right = claim_from({"X": ["p", "q"]}, "g(u(X))", "X", "D(g, u(X)) * D(u, X)", layout="numerator", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    square = claim_from({"X": ["p", "p"]}, "g(u(X))", "X", "D(g, u(X)) * D(u, X).T", layout="numerator",
+                        functions={"u": {"args": [["p", "p"]], "to": []}, "g": {"args": [[]], "to": []}})
+    assert check_claim(square).status == "refuted"
+
+
+def test_chain_rule_through_a_matrix_function_of_a_scalar() -> None:
+    """d g(U(x))/dx = tr(D(g, U) D(U, x)) (numerator layout) is verified; tr(D(g, U)^T D(U, x)) is refuted on square U."""
+    functions = {"U": {"args": [[]], "to": ["n", "n"]}, "g": {"args": [["n", "n"]], "to": []}}
+    right = claim_from({"x": []}, "g(U(x))", "x", "trace(D(g, U(x)) @ D(U, x))", layout="numerator", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression("trace(D(g, U(x)).T @ D(U, x))", right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
 def test_wrong_log_chain_rule_is_refuted_not_undecided() -> None:
     """-f'/f for d/dx log f(x) is refuted: a difference left in generic functions is a witness (regression)."""
     functions = {"f": {"args": [[]], "to": []}}
