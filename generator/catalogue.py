@@ -72,6 +72,7 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
         "title": data["title"],
         "section": data["section"],
         "kind": claim.kind,
+        "order": claim.order,
         "layout": claim.layout,
         "symbols": {name: {"shape": _shape_list(decl), "kind": _kind(decl), "latex": symbol_latex(name, claim.scope.symbols[name])}
                     for name, decl in data["symbols"].items()},
