@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from generator.claims import Claim
 from generator.parse import (
-    FUNCTIONS, Dim, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, is_scalar, parse_expression,
+    FUNCTIONS, Dim, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, parse_expression,
     shape_from_decl, show_shape, walk,
 )
 from generator.problems import Problem
@@ -26,7 +26,7 @@ LAYOUTS = ("denominator", "numerator")
 PROPERTIES = ("symmetric", "spd", "invertible", "diagonal", "positive", "nonzero", "probability")
 SQUARE_ONLY = ("symmetric", "spd", "invertible", "diagonal")
 RESERVED_NAMES = frozenset({"sigma"})  # prints like the sigmoid (generator.validate)
-CLAIM_FIELDS = ("symbols", "functions", "assume", "of", "wrt", "expect", "layout")
+CLAIM_FIELDS = ("symbols", "functions", "assume", "where", "of", "wrt", "expect", "layout")
 RULE_ONLY_FIELDS = ("id", "title", "section")  # a file with none of these is a claim, not a rule
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$")
 
@@ -34,11 +34,15 @@ NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$")
 Locate = Callable[[tuple[Any, ...], int, int], tuple[str, int, int]]
 
 
-def flag_locator(flags: dict[str, str]) -> Locate:
-    """Positions on the command line: the flag a field came from, line 1, the 1-based column."""
+def flag_locator(flags: dict[str, str], offsets: dict[tuple[Any, ...], int] | None = None) -> Locate:
+    """Positions on the command line: the flag a field came from, line 1, the 1-based column.
+
+    offsets: where a sub-field starts within its flag's text (a --where entry's expression).
+    """
+    offsets = offsets or {}
 
     def locate(path: tuple[Any, ...], line: int, col: int) -> tuple[str, int, int]:
-        return flags.get(str(path[0]), f"--{path[0]}") if path else "claim", 1, col + 1
+        return flags.get(str(path[0]), f"--{path[0]}") if path else "claim", 1, col + 1 + offsets.get(tuple(path), 0)
 
     return locate
 
@@ -135,6 +139,24 @@ def parse_assume_spec(text: str) -> dict[str, list[str]]:
     return assume
 
 
+def parse_where_spec(text: str) -> tuple[dict[str, str], dict[str, int]]:
+    """--where 'P: softmax(S); dP: G @ V.T' -> ({'P': 'softmax(S)', ...}, {'P': column of its expression})."""
+    where: dict[str, str] = {}
+    starts: dict[str, int] = {}
+    for match in re.finditer(r"[^;]+", text):
+        start, entry = match.start(), match.group()
+        if not entry.strip():
+            continue
+        name, colon, expr = entry.partition(":")
+        if not colon:
+            raise SpecError(start + len(entry) - len(entry.lstrip()), f"each name must be written name: expression, like P: softmax(S) (found {entry.strip()!r})")
+        if name.strip() in where:
+            raise SpecError(start, f"where name {name.strip()} must be defined once (found it twice)")
+        where[name.strip()] = expr.strip()
+        starts[name.strip()] = start + len(name) + 1 + len(expr) - len(expr.lstrip())
+    return where, starts
+
+
 def parse_functions_spec(text: str) -> dict[str, dict[str, Any]]:
     """--functions 'f: [n] -> [m]; g: [], [n] -> []' -> {'f': {'args': [['n']], 'to': ['m']}, ...}."""
     functions: dict[str, dict[str, Any]] = {}
@@ -172,12 +194,31 @@ class StudentClaim:
     sizes: tuple[tuple[tuple[str, int], ...], ...]
     text: dict[str, str] = field(default_factory=dict)  # of, wrt, expect as typed
     notes: tuple[str, ...] = ()
+    where: tuple[tuple[str, Expr], ...] = ()  # `where:` names with their inlined expressions
+    short_of: Expr | None = None  # of and expect as written, with where names (None: no names)
+    short_expect: Expr | None = None
+    where_written: tuple[tuple[str, Expr], ...] = ()  # the where names as written (later names kept)
 
     def claim(self, layout: str, expect: Expr | None = None, assume: dict[str, tuple[str, ...]] | None = None,
               label: str | None = None) -> Claim:
-        """The engine's Claim: this claim read in `layout` (optionally with another expect or assumptions)."""
-        return Claim(label or self.label, self.kind, layout, self.scope, self.of, self.wrt,
-                     self.expect if expect is None else expect, self.assume if assume is None else assume, self.sizes)
+        """The engine's Claim: this claim read in `layout` (optionally with another expect, as written, or assumptions).
+
+        With where names, `expect` may use them; the Claim's trees are inlined (no check sees a name).
+        """
+        written = self.written_expect if expect is None else expect
+        full = inline(written, dict(self.where)) if self.where else written
+        return Claim(label or self.label, self.kind, layout, self.scope, self.of, self.wrt, full,
+                     self.assume if assume is None else assume, self.sizes,
+                     where=self.where, short_expect=written if self.where else None)
+
+    @property
+    def written_expect(self) -> Expr:
+        """expect as written (with where names)."""
+        return self.short_expect if self.short_expect is not None else self.expect
+
+    @property
+    def written_of(self) -> Expr:
+        return self.short_of if self.short_of is not None else self.of
 
     @property
     def derivative_shape(self) -> dict[str, Shape]:
@@ -254,20 +295,35 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
 
     sym_shapes = {name: shape_from_decl(decl) for name, decl in symbols.items()}
     sigs = {name: FunctionSig(tuple(shape_from_decl(a) for a in f["args"]), shape_from_decl(f["to"])) for name, f in functions.items()}
-    of_scope = Scope(sym_shapes, sigs, tuple(dims), None)
-    expect_scope = Scope(sym_shapes, sigs, tuple(dims), wrt)
 
-    def parse(name: str, scope: Scope) -> Expr | None:
+    def parse(path: tuple[Any, ...], text: str, scope: Scope) -> Expr | None:
         try:
-            return parse_expression(str(fields[name]), scope)
+            return parse_expression(str(text), scope)
         except ExprError as err:
-            problem((name,), err.code, f"{name} {err.message}", err.line, err.col)
+            problem(path, err.code, f"{'.'.join(map(str, path))} {err.message}", err.line, err.col)
             return None
 
-    of = parse("of", of_scope)
-    expect = parse("expect", expect_scope)
-    if of is None or expect is None:
+    bindings: list[tuple[str, Expr]] = []
+    written: list[tuple[str, Expr]] = []
+    shapes: dict[str, Shape] = {}
+    for name, text in (fields.get("where") or {}).items():
+        if not NAME.match(str(name)) or name in symbols or name in functions or name in dims or name in FUNCTIONS:
+            problem(("where", name), "MC012", f"where.{name} must be a new name (found the name of a symbol, function or dimension); rename it")
+            return None, problems
+        expr = parse(("where", name), text, Scope(sym_shapes, sigs, tuple(dims), None, dict(shapes)))
+        if expr is None:
+            return None, problems
+        shapes[name] = expr.shape
+        written.append((name, expr))
+        bindings.append((name, inline(expr, dict(bindings))))
+    of_scope = Scope(sym_shapes, sigs, tuple(dims), None, dict(shapes))
+    expect_scope = Scope(sym_shapes, sigs, tuple(dims), wrt, dict(shapes))
+    short_of = parse(("of",), fields["of"], of_scope)
+    short_expect = parse(("expect",), fields["expect"], expect_scope)
+    if short_of is None or short_expect is None:
         return None, problems
+    full = dict(bindings)
+    of, expect = inline(short_of, full), inline(short_expect, full)
     differential = any(e.op == "d" for e in walk(expect))
     kind = "differential" if differential else "derivative"
     wrt_shape = sym_shapes[wrt]
@@ -305,7 +361,8 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     sizes = default_sizes(dims)
     text = {"of": str(fields["of"]).strip(), "wrt": wrt, "expect": str(fields["expect"]).strip()}
     return StudentClaim(label, kind, expect_scope if differential else of_scope, of, wrt, expect, assume, layout, layouts,
-                        sizes, text, tuple(style_notes(expect, sym_shapes))), []
+                        sizes, text, tuple(style_notes(short_expect, sym_shapes)), tuple(bindings),
+                        short_of if bindings else None, short_expect if bindings else None, tuple(written)), []
 
 
 def style_notes(expr: Expr, symbols: dict[str, Shape]) -> list[str]:
@@ -322,13 +379,21 @@ def style_notes(expr: Expr, symbols: dict[str, Shape]) -> list[str]:
 
 
 def from_command_line(of: str | None, wrt: str | None, expect: str | None, symbols: str | None, assume: str | None = None,
-                      layout: str | None = None, functions: str | None = None,
+                      layout: str | None = None, functions: str | None = None, where: str | None = None,
                       label: str = "claim") -> tuple[StudentClaim | None, list[Problem]]:
     """A claim from the flags of `mcref check` (or the browser's fields, which have the same names)."""
     flags = {"of": "--of", "wrt": "--wrt", "expect": "--expect", "symbols": "--symbols", "assume": "--assume",
-             "layout": "--layout", "functions": "--functions"}
-    locate = flag_locator(flags)
+             "layout": "--layout", "functions": "--functions", "where": "--where"}
     problems: list[Problem] = []
+    offsets: dict[tuple[Any, ...], int] = {}
+    where_fields: dict[str, str] = {}
+    if where and where.strip():
+        try:
+            where_fields, starts = parse_where_spec(where)
+            offsets = {("where", name): col for name, col in starts.items()}
+        except SpecError as err:
+            problems.append(Problem("--where", 1, err.col + 1, "MC012", f"where {err.message}"))
+    locate = flag_locator(flags, offsets)
     fields: dict[str, Any] = {"of": of, "wrt": wrt, "expect": expect}
     specs = (("symbols", symbols, parse_symbols_spec), ("assume", assume, parse_assume_spec),
              ("functions", functions, parse_functions_spec))
@@ -343,6 +408,8 @@ def from_command_line(of: str | None, wrt: str | None, expect: str | None, symbo
         return None, problems
     if layout:
         fields["layout"] = layout
+    if where_fields:
+        fields["where"] = where_fields
     fields = {k: v for k, v in fields.items() if v is not None}
     return build_claim(fields, locate, label)
 

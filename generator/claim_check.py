@@ -143,9 +143,15 @@ def verdict_of(j: Judgement) -> Verdict:
 
 def restated(sc: StudentClaim) -> str:
     """The claim as it was read (x' shown as x.T): what is printed is what was checked."""
+    names = ", ".join(f"{name} = {to_text(expr)}" for name, expr in _short_where(sc))
+    where = f"; where {names}" if names else ""
     if sc.kind == "differential":
-        return f"d({to_text(sc.of)}) = {to_text(sc.expect)}"
-    return f"d({to_text(sc.of)})/d{sc.wrt} = {to_text(sc.expect)}"
+        return f"d({to_text(sc.written_of)}) = {to_text(sc.written_expect)}{where}"
+    return f"d({to_text(sc.written_of)})/d{sc.wrt} = {to_text(sc.written_expect)}{where}"
+
+
+def _short_where(sc: StudentClaim) -> list[tuple[str, Any]]:
+    return [(name, expr) for name, expr in sc.where_written]
 
 
 def print_judgement(j: Judgement, sc: StudentClaim, out: TextIO, cached: bool = False) -> None:
@@ -168,9 +174,10 @@ def caret_lines(problem: Problem, texts: dict[str, str]) -> list[str]:
 
 def run_command_line_claim(args: Any, out: TextIO = sys.stdout) -> tuple[list[Problem], dict[str, Verdict], list[str]]:
     """Judge the claim given with --of/--wrt/--expect/--symbols; (problems, verdicts, caret lines)."""
-    sc, problems = from_command_line(args.of, args.wrt, args.expect, args.symbols, args.assume, args.layout, args.functions)
+    sc, problems = from_command_line(args.of, args.wrt, args.expect, args.symbols, args.assume, args.layout, args.functions,
+                                     args.where)
     texts = {f"--{k}": v for k, v in (("of", args.of), ("wrt", args.wrt), ("expect", args.expect), ("symbols", args.symbols),
-                                      ("assume", args.assume), ("functions", args.functions)) if v is not None}
+                                      ("assume", args.assume), ("functions", args.functions), ("where", args.where)) if v is not None}
     if sc is None:
         extra = [line for p in problems for line in [p.format(), *caret_lines(p, texts)]]
         return problems, {}, extra

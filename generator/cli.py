@@ -44,6 +44,7 @@ def make_parser() -> argparse.ArgumentParser:
     claim.add_argument("--assume", metavar="SPEC", help="properties of symbols: 'A: symmetric; x: positive'")
     claim.add_argument("--layout", choices=("numerator", "denominator"), help="the layout of --expect (default: find out)")
     claim.add_argument("--functions", metavar="SPEC", help="generic functions: 'f: [n] -> []; g: [], [n] -> [m]'")
+    claim.add_argument("--where", metavar="SPEC", help="named intermediates used in --of/--expect: 'P: softmax(S); dP: G @ V.T'")
     _common(p)
 
     p = sub.add_parser("export", help="write every rule with its verdict as JSON")
@@ -114,7 +115,7 @@ def _print_problems(report: Report, fmt: str) -> None:
             print(p.format())
 
 
-CLAIM_FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "functions")
+CLAIM_FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "functions", "where")
 
 
 def cmd_check(args: argparse.Namespace) -> int:

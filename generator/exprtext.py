@@ -16,6 +16,15 @@ _BINARY = {"add": (" + ", ADD), "sub": (" - ", ADD), "mul": (" * ", MUL), "div":
 _ASSOCIATIVE = ("add", "mul", "matmul")
 
 
+def _is_hadamard(e: Expr) -> bool:
+    return e.op == "mul" and not e.args[0].is_scalar and not e.args[1].is_scalar
+
+
+def _mixes(op: str, child: Expr) -> bool:
+    """A Hadamard product next to a matrix product (either way round)."""
+    return (op == "matmul" and _is_hadamard(child)) or (op == "mul" and child.op == "matmul" and not child.is_scalar)
+
+
 def to_text(e: Expr) -> str:
     return _print(e)[0]
 
@@ -27,7 +36,7 @@ def _wrap(e: Expr, min_prec: int) -> str:
 
 def _print(e: Expr) -> tuple[str, int]:
     op = e.op
-    if op == "sym" or op == "dim":
+    if op in ("sym", "dim", "ref"):
         return e.name, ATOM
     if op == "const":
         return (str(e.value), ATOM) if e.value >= 0 else (str(e.value), NEG)
@@ -36,6 +45,10 @@ def _print(e: Expr) -> tuple[str, int]:
     if op in _BINARY:
         sym, prec = _BINARY[op]
         left, right = e.args
+        if op in ("mul", "matmul"):
+            # Python reads A * B @ C as (A * B) @ C; people do not: brackets between @ and a Hadamard *
+            if _mixes(op, left):
+                return f"({to_text(left)}){sym}{_wrap(right, prec + 1)}", prec
         left_text = _wrap(left, prec)
         same_assoc = op in _ASSOCIATIVE and right.op == op
         right_text = _print(right)[0] if same_assoc and _print(right)[1] >= prec else _wrap(right, prec + 1)
@@ -116,8 +129,11 @@ def split_constant(e: Expr) -> tuple[Fraction, Expr | None]:
         (qa, a), (qb, b) = split_constant(e.args[0]), split_constant(e.args[1])
         if b is None and qb != 0:
             return qa / qb, a
-        numerator = scaled(qa, a, e.args[0].shape)
-        return Fraction(1), Expr("div", (numerator, scaled(qb, b, e.args[1].shape)), e.shape)
+        if b is None or qb == 0:
+            return Fraction(1), Expr("div", (scaled(qa, a, e.args[0].shape), scaled(qb, b, e.args[1].shape)), e.shape)
+        # (qa a) / (qb b) = (qa / qb) * (a / b), with a = 1 when the numerator is a number
+        numerator = a if a is not None else Expr("const", shape=e.args[0].shape, value=1)
+        return qa / qb, Expr("div", (numerator, b), e.shape)
     if op == "T":
         q, core = split_constant(e.args[0])
         return q, None if core is None else Expr("T", (core,), e.shape)

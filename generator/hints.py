@@ -24,8 +24,8 @@ from typing import Any, Protocol, Sequence
 from generator.claim import LAYOUTS, StudentClaim
 from generator.claims import Claim
 from generator.exprtext import gather_constants, scaled, substitute, to_text
-from generator.parse import Expr, ExprError, parse_expression, transposed, walk
-from generator.pointeval import Values, agrees, witness
+from generator.parse import Expr, ExprError, inline, parse_expression, transposed, walk
+from generator.pointeval import Values, agrees, same_value, witness
 
 MAX_SHOWN = 4  # show the true derivative as a matrix up to 4 x 4
 MAX_REPAIRS = 2  # the likeliest explanations; more reads like guessing
@@ -244,7 +244,7 @@ def layout_note(sc: StudentClaim, holds: Sequence[str]) -> str:
     layout = holds[0]
     stated = " (as stated)" if sc.stated_layout == layout else ""
     return (f"holds in {layout} layout{stated}; in {other_layout(layout)} layout the derivative is its transpose, "
-            f"{transpose_text(sc, sc.expect)}")
+            f"{transpose_text(sc, sc.written_expect)}")
 
 
 def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs: bool = True) -> Judgement:
@@ -367,7 +367,7 @@ def _rechain(factors: list[Expr]) -> Expr:
 
 def candidates(sc: StudentClaim) -> list[_Candidate]:
     """The usual slips, each as a repaired claim, most likely first."""
-    expect = sc.expect
+    expect = sc.written_expect
     targets = [sc.stated_layout] if sc.stated_layout else list(sc.layouts)
     out: list[_Candidate] = []
     order = 0
@@ -448,7 +448,7 @@ def find_slips(sc: StudentClaim, checker: Checker, surface: str, confirm_at_most
             sym = Expr("sym", shape=sc.scope.symbols[name], name=name)
             half = Expr("div", (Expr("add", (sym, Expr("T", (sym,), (sym.shape[1], sym.shape[0]))), sym.shape),
                                 Expr("const", value=2)), sym.shape)
-            form = _reparse(sc, gather_constants(substitute(sc.expect, name, half)))
+            form = _reparse(sc, gather_constants(substitute(sc.written_expect, name, half)))
             if form is not None and agrees(sc.claim(cand.layout, form)):
                 general[cand.order] = form
     chosen = plausible[:confirm_at_most]
@@ -464,10 +464,27 @@ def find_slips(sc: StudentClaim, checker: Checker, surface: str, confirm_at_most
         if form is not None and verdict[f"{sc.label} general {c.order}"].status != "verified":
             form = None
         repair = _repair(sc, c, form, surface)
-        if repair.expect and any(r.expect == repair.expect and r.layout == repair.layout for r in repairs):
+        if repair.expect and any(r.layout == repair.layout and _same_repair(sc, r, repair) for r in repairs):
             continue  # the same repaired expression, found as another slip
         repairs.append(repair)
+    # a shortcut that needs an assumption explains less than a repair that holds for every matrix
+    repairs.sort(key=lambda r: r.kind == "symmetric" and not r.expect)
     return tuple(repairs[:MAX_REPAIRS]), tried
+
+
+def _same_repair(sc: StudentClaim, a: Repair, b: Repair) -> bool:
+    """Two repairs that write the same derivative (inv(X).T and inv(X.T)) are one explanation."""
+    if not a.expect or not b.expect:
+        return False
+    if a.expect == b.expect:
+        return True
+    try:
+        ea, eb = parse_expression(a.expect, sc.scope), parse_expression(b.expect, sc.scope)
+    except ExprError:
+        return False
+    claim = sc.claim(a.layout)
+    where = dict(sc.where)
+    return same_value(claim, inline(ea, where) if where else ea, inline(eb, where) if where else eb)
 
 
 def _assume_words(name: str, prop: str, surface: str) -> str:
@@ -509,7 +526,7 @@ def _repair(sc: StudentClaim, c: _Candidate, general: Expr | None, surface: str)
     if kind == "sign":
         return Repair("sign", f"the sign is wrong: {text} holds", text, c.layout)
     if kind == "factor":
-        q, _ = _factor(sc.expect, c.expect)
+        q, _ = _factor(sc.written_expect, c.expect)
         words = {Fraction(2): "a factor 2 is missing", Fraction(1, 2): "there is a factor 2 too many",
                  Fraction(-2): "a factor 2 is missing and the sign is wrong",
                  Fraction(-1, 2): "there is a factor 2 too many and the sign is wrong"}.get(q, "a constant factor is wrong")

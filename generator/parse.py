@@ -263,7 +263,8 @@ class _Builder:
             if left.is_scalar or right.is_scalar:
                 raise self.fail("MC024", f"@ must join two matrices or vectors; use * with a scalar (found {show_shape(left.shape)} @ {show_shape(right.shape)})", at)
             if left.shape[1] != right.shape[0]:
-                hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right))  # type: ignore[attr-defined]
+                hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right),  # type: ignore[attr-defined]
+                                                 *_transposes_as_text(left, right))
                 raise self.fail("MC024", f"@ must join {show_shape(left.shape)} with {left.shape[1]}xk (found {show_shape(left.shape)} @ {show_shape(right.shape)}){hint}", at)
             return Expr(op, (left, right), (left.shape[0], right.shape[1]))
         if op == "pow":
@@ -280,7 +281,8 @@ class _Builder:
             return Expr(op, (left, right), right.shape)
         if right.is_scalar or left.shape == right.shape:
             return Expr(op, (left, right), left.shape)
-        hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right)) if op == "mul" else ""  # type: ignore[attr-defined]
+        hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right),  # type: ignore[attr-defined]
+                                         *_transposes_as_text(left, right)) if op == "mul" else ""
         raise self.fail("MC024", f"{sym} must join equal shapes or a scalar (found {show_shape(left.shape)} {sym} {show_shape(right.shape)}){hint}", at)
 
     def call(self, node: ast.Call, depth: int) -> Expr:
@@ -396,6 +398,16 @@ class _Builder:
         if not (is_scalar(inp) or is_vector(inp)) or not (is_scalar(out) or is_vector(out)):
             raise self.fail("MC023", f"{dname} must differentiate between scalars and vectors only (found {show_shape(out)} by {show_shape(inp)})", node)
         return Expr("D", tuple(args), numerator_shape(out, inp), name=fname, value=which)
+
+
+def _transposes_as_text(left: Expr, right: Expr) -> tuple[str, str]:
+    """The operands' transposes as a person writes them (2 * A -> 2 * A.T), for shape hints."""
+    from generator.exprtext import to_text  # imports this module: only when a hint is needed
+
+    try:
+        return to_text(transposed(left)), to_text(transposed(right))
+    except (ValueError, RecursionError):
+        return "", ""
 
 
 def constant_value(expr: Expr) -> int | None:

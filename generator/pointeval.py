@@ -559,3 +559,25 @@ def truth_at(claim: Claim, sizes: dict[str, int], attempts: int = 24) -> Values 
         except (PointRejected, ZeroDivisionError, ValueError, OverflowError):
             continue
     return None
+
+
+def same_value(claim: Claim, a: Expr, b: Expr, points: int = 2) -> bool:
+    """Do two expressions take the same values at random points (of every size assignment)?"""
+    mode = "small" if uses_transcendental(claim) else "big"
+    for sizes_items in claim.sizes:
+        sizes = dict(sizes_items)
+        done = 0
+        for attempt in range(1, 12):
+            point = make_point(claim, sizes, attempt, mode)
+            env = {name: [[Dual(v) for v in row] for row in m] for name, m in point.items()}
+            try:
+                va = Evaluator(claim, sizes, env).ev(a)
+                vb = Evaluator(claim, sizes, env).ev(b)
+            except (PointRejected, ZeroDivisionError, ValueError, OverflowError, KeyError):
+                continue
+            if _shape(va) != _shape(vb) or any(not same(x.v, y.v) for ra, rb in zip(va, vb) for x, y in zip(ra, rb)):
+                return False
+            done += 1
+            if done >= points:
+                break
+    return True

@@ -498,17 +498,33 @@ def name_hint(name: str, symbols: list[str], functions: list[str], dims: list[st
     return ""
 
 
-def product_hint(op: str, left_shape: tuple[object, object], right_shape: tuple[object, object], left: str, right: str) -> str:
-    """A suggestion when * or @ joins shapes that do not fit: use the other product, or a transpose."""
-    lw, rw = _wrap_src(left), _wrap_src(right)
+def product_hint(op: str, left_shape: tuple[object, object], right_shape: tuple[object, object], left: str, right: str,
+                 left_t: str = "", right_t: str = "") -> str:
+    """A suggestion when * or @ joins shapes that do not fit: use the other product, or a transpose.
+
+    left_t, right_t: the transposes of the operands as text (x.T, 2 * A.T), if known.
+    """
+    left_t = left_t or f"{_wrap_src(left)}.T"
+    right_t = right_t or f"{_wrap_src(right)}.T"
     if op == "mul" and left_shape[1] == right_shape[0]:
-        return f"; for a matrix product write {left} @ {right} (* is element-wise, as in NumPy)"
+        return f"; for a matrix product write {_wrap_sum(left)} @ {_wrap_sum(right)} (* is element-wise, as in NumPy)"
     if op in ("mul", "matmul"):
         if (left_shape[0], left_shape[1]) != (1, 1) and left_shape[0] == right_shape[0] and left_shape[1] != right_shape[0]:
-            return f"; did you mean {lw}.T @ {right}?"
+            return f"; did you mean {_wrap_sum(left_t)} @ {_wrap_sum(right)}?"
         if left_shape[1] == right_shape[1] and right_shape[0] != left_shape[1]:
-            return f"; did you mean {left} @ {rw}.T?"
+            return f"; did you mean {_wrap_sum(left)} @ {_wrap_sum(right_t)}?"
     return ""
+
+
+def _wrap_sum(text: str) -> str:
+    """Brackets around a sum or difference written next to @."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += ch in "(["
+        depth -= ch in ")]"
+        if depth == 0 and ch in "+-" and i > 0 and text[i - 1] == " ":
+            return f"({text})"
+    return text
 
 
 def _wrap_src(text: str) -> str:
