@@ -17,6 +17,7 @@ MACROS: dict[str, str] = {
     "\\softplus": "\\operatorname{softplus}",
     "\\logsumexp": "\\operatorname{logsumexp}",
     "\\step": "\\operatorname{step}",
+    "\\sign": "\\operatorname{sign}",
     "\\sumop": "\\operatorname{sum}",
 }
 
@@ -163,9 +164,11 @@ class Printer:
             return f"\\sqrt{{{inner}}}", ATOM
         if name == "relu":
             return f"\\max\\left(0, {inner}\\right)", ATOM
+        if name == "abs":
+            return f"\\left\\lvert {inner} \\right\\rvert", ATOM
         command = {
             "trace": "\\tr", "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
-            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "softplus": "\\softplus",
+            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "sign": "\\sign", "softplus": "\\softplus",
             "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM

@@ -45,6 +45,9 @@ def _scalar_fn(name: str) -> Callable[[sp.Expr], sp.Expr]:
         "softplus": lambda z: sp.log(1 + sp.exp(z)),
         "relu": lambda z: sp.Piecewise((z, z > 0), (0, True)),
         "step": lambda z: sp.Piecewise((1, z > 0), (0, True)),
+        # abs and sign with the same three branches, so d abs = sign branch by branch
+        "abs": lambda z: sp.Piecewise((z, z > 0), (-z, z < 0), (0, True)),
+        "sign": lambda z: sp.Piecewise((1, z > 0), (-1, z < 0), (0, True)),
     }[name]
 
 
@@ -128,7 +131,7 @@ class Evaluator:
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
         (m,) = args
-        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
         if name == "trace":
             return sp.Matrix([[m.trace()]])
@@ -592,6 +595,7 @@ class NumericEvaluator:
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
             "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "softplus": lambda z: np.logaddexp(0, z),
             "relu": lambda z: np.maximum(z, 0), "step": lambda z: (z > 0).astype(float),
+            "abs": np.abs, "sign": np.sign,
         }
         if name in simple:
             return simple[name](m)

@@ -61,6 +61,8 @@ def tex(text: str) -> str:
     ("norm(A)", r"\left\lVert \mathbf{A} \right\rVert_{F}"),
     ("max(0, x)", r"\max\left(0, \mathbf{x}\right)"),
     ("sigmoid(x)", r"\sigma\left(\mathbf{x}\right)"),
+    ("abs(x)", r"\left\lvert \mathbf{x} \right\rvert"),
+    ("sign(s - t)", r"\sign\left(s - t\right)"),
     ("softmax(x)", r"\softmax\left(\mathbf{x}\right)"),
     ("det(X)", r"\det\left(\mathbf{X}\right)"),
     # parentheses where needed, and not elsewhere
