@@ -195,7 +195,7 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op == "sym":
+        elif point.op in ("sym", "ref"):  # a symbol or a named intermediate: dL/dy
             by = symbol_latex(point.name, point.shape)
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)

@@ -90,6 +90,13 @@ def test_printed_latex(text: str, expected: str) -> None:
     assert tex(text) == expected
 
 
+def test_jacobian_at_a_named_intermediate_prints_as_a_fraction() -> None:
+    """D(g, y) with y a where-binding prints as dg/dy, like a Jacobian at a symbol (not as a partial of argument 1)."""
+    from generator.parse import Scope as S
+    scope = S(SCOPE.symbols, SCOPE.functions, SCOPE.dims, bindings={"y": ("n", 1)})
+    assert Printer(scope).latex(parse_expression("D(g, y)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{y}}"
+
+
 def test_differential_prints_upright_d() -> None:
     """d(X) prints as \\mathrm{d}\\mathbf{X}."""
     scope = Scope(SCOPE.symbols, SCOPE.functions, SCOPE.dims, differential_of="X")
