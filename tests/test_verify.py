@@ -167,6 +167,15 @@ def test_abs_derivative_is_sign_on_both_paths() -> None:
         assert verdict.status == "verified", verdict.detail
 
 
+def test_abs_inside_relu_is_decided() -> None:
+    """The Huber loss written with relu(abs(r) - 1) is verified, and dropping the sign factor is refuted."""
+    of = "sum(r**2 / 2 - relu(abs(r) - 1)**2 / 2)"
+    right = claim_from({"r": ["n"]}, of, "r", "r - sign(r) * relu(abs(r) - 1)", assume={"r": ("nonzero",)})
+    wrong = claim_from({"r": ["n"]}, of, "r", "r - relu(abs(r) - 1)", assume={"r": ("nonzero",)}, label="wrong")
+    assert check_claim(right).status == "verified"
+    assert check_claim(wrong).status == "refuted"
+
+
 def test_sign_is_not_its_own_derivative() -> None:
     """x * sign(x) (that is |x|) by x claimed as 2 sign(x) is refuted: the derivative of sign is 0 away from 0."""
     claim = claim_from({"x": []}, "x * sign(x)", "x", "2 * sign(x)", layout="numerator", assume={"x": ("nonzero",)})
