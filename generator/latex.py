@@ -155,7 +155,9 @@ class Printer:
             o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
             sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
             return f"{s_text}{sep}{o_text}"
-        return f"{self._hadamard_side(left)} \\odot {self._hadamard_side(right)}"
+        # the Hadamard product is associative: a chain prints without inner brackets
+        sides = [self._print(side)[0] if _is_hadamard_product(side) else self._hadamard_side(side) for side in (left, right)]
+        return f"{sides[0]} \\odot {sides[1]}"
 
     def _call(self, e: Expr) -> tuple[str, int]:
         name = e.name
@@ -218,6 +220,11 @@ def _without_leading_minus(e: Expr) -> Expr | None:
         if inner is not None:
             return Expr("matmul", (inner, e.args[1]), e.shape)
     return None
+
+
+def _is_hadamard_product(e: Expr) -> bool:
+    """An element-wise product of two non-scalars (not a quotient)."""
+    return e.op == "mul" and not any(a.is_scalar for a in e.args)
 
 
 def _is_hadamard(e: Expr) -> bool:

@@ -77,6 +77,9 @@ def tex(text: str) -> str:
     ("s - (t + s)", r"s - \left(t + s\right)"),
     ("(s + 1) ** 2", r"\left(s + 1\right)^{2}"),
     ("(x * y) @ y.T", r"\left(\mathbf{x} \odot \mathbf{y}\right) \mathbf{y}^{\top}"),
+    ("(x * y) * (y - x)", r"\mathbf{x} \odot \mathbf{y} \odot \left(\mathbf{y} - \mathbf{x}\right)"),
+    ("x * (y * x)", r"\mathbf{x} \odot \mathbf{y} \odot \mathbf{x}"),
+    ("(x / y) * x", r"\left(\mathbf{x} \oslash \mathbf{y}\right) \odot \mathbf{x}"),
     ("eye(n) - x @ x.T", r"\mathbf{I} - \mathbf{x} \mathbf{x}^{\top}"),
     ("x - -y", r"\mathbf{x} - \left(-\mathbf{y}\right)"),
     # generic functions and their Jacobians
