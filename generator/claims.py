@@ -29,7 +29,7 @@ class Claim:
     """Everything needed to check one derivative claim; plain data, so it can cross processes."""
 
     label: str  # rule id, or "<id> example"
-    kind: str  # derivative | differential
+    kind: str  # derivative | differential (of order 1 or 2, below)
     layout: str  # layout of expect
     scope: Scope
     of: Expr
@@ -45,11 +45,15 @@ class Claim:
     # of it in of, expect and other(); the short forms keep x and y for printing. Out of the
     # repr: of and expect already show the substitution, so equal claims keep their cache key.
     parts: tuple[tuple[str, Expr], ...] = field(default=(), repr=False)
+    # 2: the second derivative (a Hessian for a scalar by a vector, d2/dx2 by a scalar) or
+    # the second differential. Out of the repr so that first-order claims keep their keys.
+    order: int = field(default=1, repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
         # The derived other layout is part of it: what is printed must be what was checked.
-        return repr(dataclasses.replace(self, label="")) + repr(self.other())
+        text = repr(dataclasses.replace(self, label="")) + repr(self.other())
+        return text if self.order == 1 else f"{text} order={self.order}"
 
     @property
     def other_layout(self) -> str:

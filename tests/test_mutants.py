@@ -40,7 +40,7 @@ MAX_KINDS = int(os.environ.get("MCREF_MUTANT_KINDS", str(len(KINDS))))
 def to_text(e: Expr, scope: Scope) -> str:
     """The rule-language text of a parsed expression (fully parenthesised)."""
     op = e.op
-    if op in ("sym", "dim"):
+    if op in ("sym", "dim", "ref"):  # ref: a `where:` name, kept as written
         return e.name
     if op == "const":
         return str(e.value)
@@ -142,40 +142,42 @@ def kinds_for(rule_id: str) -> tuple[str, ...]:
     start = int(hashlib.sha256(rule_id.encode()).hexdigest(), 16) % len(KINDS)
     return KINDS[start:] + KINDS[:start]
 
-def written(claim: Claim) -> Expr:
-    """claim.expect as the rule language can write it: with a `wrt: [x, y]` list the checked tree
-    holds parts of the stacked vector, so take the short form with x and y (where names inlined)."""
-    if claim.parts:
-        return inline(claim.short_expect, dict(claim.where))
-    return claim.expect
+def written_expect(claim: Claim) -> Expr:
+    """expect as the author wrote it: the short form when the rule names intermediates under `where:`."""
+    return claim.short_expect if claim.short_expect is not None else claim.expect
+
+def checked(claim: Claim, written: Expr) -> Expr:
+    """What the engine checks for an expect as written: names inlined, and for `wrt: [x, y]` the
+    listed symbols replaced by their parts of the stacked vector."""
+    return substitute(inline(written, dict(claim.where)), dict(claim.parts))
 
 def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
-    """Up to max_kinds well-typed mutants of the written expect that differ from it numerically, by kind."""
+    """Up to max_kinds well-typed mutants of expect as written that differ from it numerically, by kind.
+
+    With `where:` names the short form is mutated (the slips an author makes) and compared inlined.
+    """
     found: dict[str, Expr] = {}
-    expect = written(claim)
+    written = written_expect(claim)
     for kind in kinds_for(claim.label):
         if len(found) >= max_kinds:
             break
-        for raw in candidates(kind, expect):
+        for raw in candidates(kind, written):
             mutant = reparse(raw, claim.scope)
-            if mutant is None or mutant.shape != expect.shape:
+            if mutant is None or mutant.shape != written.shape:
                 continue  # not well-typed
-            if equal_at_random_points(claim, expect, mutant) is not False:
+            if equal_at_random_points(claim, claim.expect, checked(claim, mutant)) is not False:
                 continue  # mathematically the same (or not comparable): not a mutant
             found[kind] = mutant
             break
     return found
 
-def as_claim(base: Claim, mutant: Expr, label: str) -> Claim:
-    """The claim that states the mutant in both layouts (its other layout is the mutant's transpose)."""
-    if base.parts:  # checked through the stacked vector, printed with the listed names
-        return dataclasses.replace(base, expect=substitute(mutant, dict(base.parts)), short_expect=mutant, where=(), label=label)
-    return dataclasses.replace(base, expect=mutant, short_expect=None, where=(), label=label)
-
 def mutant_claims(rule: Rule, max_kinds: int = MAX_KINDS) -> dict[str, Claim]:
     """Each mutant as a claim at the rule's first size assignment."""
     base = dataclasses.replace(rule.claim, sizes=rule.claim.sizes[:1])
-    return {kind: as_claim(base, m, f"{rule.id} mutant {kind}") for kind, m in mutants(base, max_kinds).items()}
+    short = base.short_expect is not None
+    return {kind: dataclasses.replace(base, expect=checked(base, m), short_expect=m if short else None,
+                                      label=f"{rule.id} mutant {kind}")
+            for kind, m in mutants(base, max_kinds).items()}
 
 def surviving_mutants(claims: dict[str, Claim]) -> dict[str, Verdict]:
     """The mutants the verifier did not refute, with their verdicts (empty: every mutant was caught)."""
@@ -186,7 +188,7 @@ def report(survivors: dict[str, Verdict], claims: dict[str, Claim]) -> str:
     lines = []
     for kind, verdict in survivors.items():
         claim = claims[kind]
-        lines.append(f"mutant {kind}: expect {to_text(written(claim), claim.scope)} came back {verdict.status} ({verdict.detail})")
+        lines.append(f"mutant {kind}: expect {to_text(written_expect(claim), claim.scope)} came back {verdict.status} ({verdict.detail})")
     return "\n".join(lines)
 
 # ---------------------------------------------------------------- the corpus
@@ -228,9 +230,10 @@ def test_mutants_of_rule_are_refuted(path, corpus_verdicts: dict[str, Verdict]) 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
 def test_expect_prints_back_to_the_same_tree(path) -> None:
-    """Printing a rule's parsed `expect` back to text and parsing it again gives the same tree (mutants rely on it)."""
+    """Printing a rule's parsed `expect` (as written, names kept) back to text and parsing it again gives the same tree."""
     rule = corpus_rule(path)
-    assert reparse(written(rule.claim), rule.claim.scope) == written(rule.claim)
+    written = written_expect(rule.claim)
+    assert reparse(written, rule.claim.scope) == written
 
 # ---------------------------------------------------------------- the mutation machinery itself
 
@@ -277,7 +280,7 @@ def test_swap_and_transpose_mutants_on_square_matrices() -> None:
                        sizes=((("n", 3),),), label="square-trace")
     found = mutants(claim, max_kinds=len(KINDS))
     assert {"swap-matmul", "drop-T", "add-T"} <= set(found)
-    claims = {k: as_claim(claim, m, f"square-trace {k}") for k, m in found.items()}
+    claims = {k: dataclasses.replace(claim, expect=m, label=f"square-trace {k}") for k, m in found.items()}
     assert surviving_mutants(claims) == {}
 
 def _always_verified(claim: Claim) -> Verdict:
@@ -314,4 +317,16 @@ def test_the_real_verifier_refutes_the_mutants_of_a_good_fixture() -> None:
     claims = mutant_claims(rule)
     assert claims
     for claim in claims.values():
-        assert check_claim(claim).status == "refuted", to_text(written(claim), claim.scope)
+        assert check_claim(claim).status == "refuted", to_text(claim.expect, claim.scope)
+
+
+def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
+    """With `where:` names the mutants edit expect as written (names kept) and are checked fully inlined."""
+    from generator.parse import walk
+    rule = corpus()["softmax-backward"]
+    claims = mutant_claims(rule)
+    assert claims
+    for claim in claims.values():
+        assert claim.short_expect is not None and any(e.op == "ref" for e in walk(claim.short_expect))
+        assert not any(e.op == "ref" for e in walk(claim.expect))
+        assert claim.expect == inline(claim.short_expect, dict(claim.where))
