@@ -232,14 +232,24 @@ def _is_hadamard(e: Expr) -> bool:
     return e.op in ("mul", "div") and not any(a.is_scalar for a in e.args)
 
 
-def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_variable: bool = False) -> str:
+def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_variable: bool = False, *,
+                     order: int = 1, wrt_is_scalar: bool = True) -> str:
     """The left-hand side: d(of)/d(wrt), or the differential d(of).
 
     A function of the one scalar variable wrt gets an upright d (a total derivative);
-    anything with other symbols gets a partial.
+    anything with other symbols gets a partial. Order 2 prints the second derivative
+    (d^2 y / d x^2; a Hessian d^2 f / dx dx^T by a vector) or the second differential d^2(of).
     """
     if kind == "differential":
-        return f"\\mathrm{{d}}\\left({of_tex}\\right)"
+        mark = "^{2}" if order == 2 else ""
+        return f"\\mathrm{{d}}{mark}\\left({of_tex}\\right)"
+    if order == 2:
+        d = "\\mathrm{d}" if single_variable else "\\partial"
+        by = f"{d} {wrt_tex}^{{2}}" if wrt_is_scalar else f"{d} {wrt_tex} \\, {d} {wrt_tex}^{{\\top}}"
+        simple = of.op in ("sym", "call", "apply") and len(of_tex) <= 48
+        if simple:
+            return f"\\frac{{{d}^{{2}} {of_tex}}}{{{by}}}"
+        return f"\\frac{{{d}^{{2}}}}{{{by}}}\\left({of_tex}\\right)"
     if single_variable:
         if len(of_tex) <= 48 and of.op in ("sym", "call", "apply", "pow"):
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"

@@ -126,6 +126,19 @@ def test_derivative_left_hand_side() -> None:
         r"\mathrm{d}\left(\mathbf{X}^{-1}\right)"
 
 
+
+def test_second_order_left_hand_side() -> None:
+    """Order 2 prints a Hessian as d2/dx dx^T, a second derivative by a scalar as d2/dt2, a second differential as d^2."""
+    of = parse_expression("x.T @ x", SCOPE)
+    assert derivative_latex(tex("x.T @ x"), of, r"\mathbf{x}", "derivative", order=2, wrt_is_scalar=False) == \
+        r"\frac{\partial^{2}}{\partial \mathbf{x} \, \partial \mathbf{x}^{\top}}\left(\mathbf{x}^{\top} \mathbf{x}\right)"
+    of = parse_expression("trace(X)", SCOPE)
+    assert derivative_latex(tex("trace(X)"), of, "t", "derivative", True, order=2) == \
+        r"\frac{\mathrm{d}^{2} \tr\left(\mathbf{X}\right)}{\mathrm{d} t^{2}}"
+    assert derivative_latex(r"\log", parse_expression("trace(X)", SCOPE), r"\mathbf{X}", "differential", order=2) == \
+        r"\mathrm{d}^{2}\left(\log\right)"
+
+
 def test_both_layouts_are_printed_for_trace_axb() -> None:
     """The issue's example prints A^T B^T in denominator layout and the derived B A in numerator layout."""
     rule, problems = parse_file(GOOD / "trace-axb.yaml")
