@@ -60,6 +60,7 @@ __all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test
 
 MAX_GRID = 400  # size tuples
 MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
+PATTERN_KINDS = ("idem", "idemsym", "sign", "signsym")  # leaves with finitely many values per entry, enumerated
 MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
 POINTS_FOR_ZERO = 4  # points tried before a denominator is called exactly zero
 TIME_BUDGET = 30.0  # seconds for one decision
@@ -93,13 +94,13 @@ class PointResult:
 
 
 def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, list[tuple[int, int]]]]:
-    """The 0/1 leaves (relu steps) and their free entries at these sizes."""
+    """The leaves of finitely many values per entry (relu steps 0/1, signs -1/+1) and their free entries."""
     out = []
     for n in walk(program.roots()):
-        if n.op == "leaf" and n.attr.kind in ("idem", "idemsym"):
+        if n.op == "leaf" and n.attr.kind in PATTERN_KINDS:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
-            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind == "idem" or i <= j]
+            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind in ("idem", "sign") or i <= j]
             out.append((n, cells))
     return out
 
@@ -118,7 +119,7 @@ def _check_size(program: Program, sizes: dict[str, int], field_: ModP, seed: int
     for point in range(POINTS_FOR_ZERO):
         try:
             result = _compare(program, Evaluator(field_, sizes, seed, point))
-            if result.equal or not any(n.attr.kind in ("idem", "idemsym") for n in walk(program.roots()) if n.op == "leaf"):
+            if result.equal or not any(n.attr.kind in PATTERN_KINDS for n in walk(program.roots()) if n.op == "leaf"):
                 return result
             return _check_patterns(program, sizes, field_, seed, point)
         except ZeroDenominator as err:
@@ -128,7 +129,8 @@ def _check_size(program: Program, sizes: dict[str, int], field_: ModP, seed: int
 
 
 def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int) -> PointResult:
-    """Every 0/1 value of the step entries (H^2 = H): the identity must hold on each activation pattern."""
+    """Every 0/1 value of the step entries (H^2 = H) and every -1/+1 value of the sign entries (S^2 = 1):
+    the identity must hold on each pattern."""
     steps = _step_leaves(program, sizes)
     cells = [(n, cell) for n, cs in steps for cell in cs]
     if len(cells) > MAX_STEP_ENTRIES:
@@ -139,8 +141,9 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
             m = values.setdefault(n.id, [[0] * c for _ in range(r)])
-            m[i][j] = (mask >> bit) & 1
-            if n.attr.kind == "idemsym":
+            bit_value = (mask >> bit) & 1
+            m[i][j] = 2 * bit_value - 1 if n.attr.kind in ("sign", "signsym") else bit_value
+            if n.attr.kind in ("idemsym", "signsym"):
                 m[j][i] = m[i][j]
 
         def override(node: Node, shape: tuple[int, int], values: dict = values) -> Optional[list[list[int]]]:
@@ -226,6 +229,7 @@ _FAMILY_WORDS = {
     "log": "log is known only through log' = 1/u",
     "sqrt": "sqrt is known only through its derivative (not sqrt(u)^2 = u)",
     "step": "the step of relu is known only as 0 or 1 (not its sign pattern)",
+    "sign": "the sign of abs is known only as -1 or +1 (not which entries are negative)",
     "pow": "a power with a variable exponent is known only through its derivative",
     "sin": "sin and cos are known only through their derivatives",
     "cos": "sin and cos are known only through their derivatives",

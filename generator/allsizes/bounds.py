@@ -205,7 +205,7 @@ class Analysis:
         m = self.memo
         if op == "leaf":
             kind = n.attr.kind
-            if kind == "sign":  # pragma: no cover - no sign leaves yet; s_a * s_a = 1 frees an index
+            if kind in ("sign", "signsym"):  # the sign of abs: s_a * s_a = 1 frees an index
                 return Rat(self.free(n.shape), (), True)
             return Rat(self.free(n.shape))
         if op in ("const", "zeros"):

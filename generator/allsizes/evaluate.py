@@ -111,7 +111,7 @@ class Evaluator:
         leaf = n.attr
         rng = self.rng(leaf.key)
         F = self.F
-        if leaf.kind in ("sym", "idemsym"):
+        if leaf.kind in ("sym", "idemsym", "signsym"):
             m = [[None] * c for _ in range(r)]
             for i in range(r):
                 for j in range(i, c):

@@ -47,7 +47,8 @@ class Leaf:
     key: unique name of the generic tensor (symbols "sym:x", the direction "dir:",
     atoms "exp:<argument>" ...); never a name a rule author can write.
     kind: "generic" (independent entries), "sym" (entry (i, j) equals entry (j, i)),
-    "idem" (each entry is 0 or 1: the Heaviside step of relu), "idemsym" (both).
+    "idem" (each entry is 0 or 1: the Heaviside step of relu), "idemsym" (both),
+    "sign" (each entry is -1 or +1: the sign of abs), "signsym" (sign and symmetric).
     family: the function it stands for ("symbol", "direction", "exp", "det", "fn", ...),
     which decides whether a difference found in the model is a real counterexample.
     """
@@ -104,7 +105,7 @@ class Graph:
 
     # -- leaves and constants
     def leaf(self, leaf: Leaf, shape: Shape) -> Node:
-        if leaf.kind in ("sym", "idemsym") and shape[0] != shape[1]:
+        if leaf.kind in ("sym", "idemsym", "signsym") and shape[0] != shape[1]:
             raise ValueError(f"a symmetric leaf must be square (found {shape})")
         return self._make("leaf", (), shape, leaf)
 
@@ -236,7 +237,7 @@ class Graph:
             return a
         if a.op in ("ones", "zeros"):
             return self._make(a.op, (), (a.shape[1], a.shape[0]))
-        if a.op == "leaf" and a.attr.kind in ("sym", "idemsym"):
+        if a.op == "leaf" and a.attr.kind in ("sym", "idemsym", "signsym"):
             return a
         if a.op == "neg":
             return self.neg(self.T(a.args[0]))

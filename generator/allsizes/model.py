@@ -13,7 +13,8 @@ Three steps, all exact:
    by the function and the canonical text of its argument, that keeps only its derivative
    rule (exp' = exp, log' = 1/u, tanh' = 1 - tanh^2, d inv = -Y dM Y, d det = det tr(Y dM) ...).
    An identity that holds for generic leaves holds for the real functions, which are one
-   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0).
+   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0);
+   abs(u) is u * S and sign(u) is S, with S a leaf of -1/+1 entries (S' = 0).
 3. *Differentiate*: forward mode on the graph: every node gets its directional derivative
    along a generic direction V (a leaf of the shape of wrt), built from the same
    operations, so the derivative is again a model graph.
@@ -38,7 +39,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 
 # Families of leaves whose relations the model drops: a difference found with them in the
 # model may vanish for the real functions, so it is never reported as a counterexample.
-TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step"})
+TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
 
@@ -352,7 +353,7 @@ class Compiler:
         if shape[0] == 1:  # a row: the transpose of the column's leaf
             return g.T(g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0])))
         if k0 == k1:
-            return g.leaf(Leaf(name + k0, "sym" if kind == "generic" else "idemsym", family), shape)
+            return g.leaf(Leaf(name + k0, {"generic": "sym", "idem": "idemsym", "sign": "signsym"}[kind], family), shape)
         if k1 < k0:
             return g.T(g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0])))
         return g.leaf(Leaf(name + k0, kind, family), shape)
@@ -539,6 +540,10 @@ class Compiler:
             self.require_exactless("relu and step")
             h = self.atom("step", arg, arg.shape, kind="idem")
             return h if name == "step" else g.mul(u, h)
+        if name in ("abs", "sign"):
+            self.require_exactless("abs and sign")
+            s = self.atom("sign", arg, arg.shape, kind="sign")
+            return s if name == "sign" else g.mul(u, s)
         if name in ELEMENTWISE_ATOMS:
             self.require_exactless(name)
             return self.atom(name, arg, arg.shape)
@@ -575,8 +580,10 @@ class Compiler:
             return g.neg(g.matmul(g.matmul(a, du), a))
         if name == "relu":
             return g.mul(du, self.atom("step", arg, arg.shape, kind="idem"))
-        if name == "step":
+        if name == "step" or name == "sign":
             return None
+        if name == "abs":
+            return g.mul(du, self.atom("sign", arg, arg.shape, kind="sign"))
         if name == "exp":
             return g.mul(a, du)
         if name == "log":
