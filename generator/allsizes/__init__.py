@@ -218,30 +218,36 @@ def _locate(program: Program, sizes: dict[str, int], field_: Any, seed: int) -> 
 
 # ---------------------------------------------------------------- the decision
 
-_FAMILY_WORDS = {
-    "det": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
-    "inv": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
-    "fn": "generic functions are known only through their values and derivatives at the points written",
-    "exp": "exp is known only through exp' = exp (not exp(a + b) = exp(a) exp(b))",
-    "log": "log is known only through log' = 1/u",
-    "sqrt": "sqrt is known only through its derivative (not sqrt(u)^2 = u)",
-    "step": "the step of relu is known only as 0 or 1 (not its sign pattern)",
-    "pow": "a power with a variable exponent is known only through its derivative",
-    "sin": "sin and cos are known only through their derivatives",
-    "cos": "sin and cos are known only through their derivatives",
-    "tanh": "tanh is known only through tanh' = 1 - tanh^2",
-    "sigmoid": "the sigmoid is known only through its derivative",
-    "softplus": "softplus is known only through its derivative",
+_FAMILY_NAMES = {  # family -> (its name in a sentence, a relation the model does not know)
+    "det": ("det and inv", "det(A B) = det(A) det(B) for factors that are not square"),
+    "inv": ("det and inv", "inv(X) X = I"),
+    "fn": ("the generic functions", "values at arguments written differently"),
+    "exp": ("exp", "exp(a + b) = exp(a) exp(b)"),
+    "log": ("log", "log(a b) = log(a) + log(b)"),
+    "sqrt": ("sqrt", "sqrt(u)^2 = u"),
+    "step": ("the relu step", "its sign pattern"),
+    "pow": ("the power", "u^a u^b = u^(a + b)"),
+    "sin": ("sin and cos", "sin^2 + cos^2 = 1"),
+    "cos": ("sin and cos", "sin^2 + cos^2 = 1"),
+    "tanh": ("tanh", "relations beyond tanh' = 1 - tanh^2"),
+    "sigmoid": ("the sigmoid", "relations beyond its derivative"),
+    "softplus": ("softplus", "relations beyond its derivative"),
 }
 
 
 def lossy_reason(families: set[str]) -> str:
-    words: list[str] = []
-    for f in sorted(families & LOSSY):
-        w = _FAMILY_WORDS.get(f)
-        if w and w not in words:
-            words.append(w)
-    return "; ".join(words)
+    """Why a model with these leaves may differ where the real functions agree, in plain words."""
+    names: list[str] = []
+    needs: list[str] = []
+    for f in sorted(families & LOSSY, key=lambda f: (f == "fn", f)):
+        name, need = _FAMILY_NAMES.get(f, (f, ""))
+        if name not in names:
+            names.append(name)
+            needs.append(need)
+    if not names:
+        return "the all-sizes model differs from the rule"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the all-sizes model keeps only the derivative rules of {listed}, and this rule needs more (such as {needs[0]})"
 
 
 def _max_sizes(grid: list[dict[str, int]]) -> dict[str, int]:
@@ -356,10 +362,28 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
     """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
     field_ = ModP(prime)
     if not program.lossy:
+        sizes = _smallest_differing(program, sizes, field_, seed)
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
     return _listed_or_outside(claim, lossy_reason(set(families)), program, grid, seed, prime, families, first=sizes)
+
+
+def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
+    """A counterexample at smaller sizes, if there is one (easier to reproduce): every letter from 2 up."""
+    smaller: list[dict[str, int]] = [{}]
+    for t, top in sizes.items():
+        smaller = [{**s, t: v} for s in smaller for v in range(min(2, top), top + 1)]
+    smaller.sort(key=lambda s: (sum(s.values()), tuple(s.values())))
+    for candidate in smaller[:40]:
+        if candidate == sizes:
+            break
+        try:
+            if not _check_size(program, candidate, field_, seed).equal:
+                return candidate
+        except (ZeroDenominator, _TooMany):
+            continue
+    return sizes
 
 
 def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Optional[list[dict[str, int]]],
@@ -390,6 +414,7 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Option
                 result = PointResult(True)  # singular at this size (a rank forced by the sizes): nothing to check
                 break
             if not result.equal:
+                sizes = _smallest_differing(exact, sizes, field_, seed + s)
                 where = _locate(exact, sizes, field_, seed + s) or {"sizes": dict(sizes), "layout": result.layout, "entry": None}
                 where["exact"] = True
                 return Decision("refuted", "", primes=[prime], counterexample=where, families=families)

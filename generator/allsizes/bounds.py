@@ -296,7 +296,7 @@ class Analysis:
             r = Rat(r.num.plus(lifted), r.den, r.local)
             if factor.is_scalar:
                 if fr.local:
-                    raise OutsideBounds("a scalar denominator that itself divides entrywise is outside the all-sizes theory")
+                    raise OutsideBounds("it divides by a sum of entrywise quotients, which the all-sizes theory does not cover")
                 self.factor[factor.id] = fr.num
                 den = r.den_dict()
                 den[factor.id] = den.get(factor.id, 0) + power
@@ -304,11 +304,11 @@ class Analysis:
             else:
                 site = self.site(factor)
                 if any(x.op == "dim" for x in walk([factor])):
-                    raise OutsideBounds("an entrywise division by an expression that contains a size is outside the "
-                                        "all-sizes theory")
+                    raise OutsideBounds("it divides entrywise by an expression that contains a size, which the all-sizes "
+                                        "theory does not cover")
                 if site == "nonlocal":
-                    raise OutsideBounds("an entrywise division by an expression that sums over an index (for example a "
-                                        "row sum, as in a row-wise softmax) is outside the all-sizes theory")
+                    raise OutsideBounds("it divides entrywise by a sum over an index (a row sum, as in a row-wise softmax), "
+                                        "which the all-sizes theory does not cover")
                 r = Rat(r.num, r.den, True)
         return r
 
