@@ -7,11 +7,11 @@ cached verdicts (a cached `mcref check`) never pays for importing the algebra.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from generator.parse import Expr, Scope, transposed
+from generator.parse import Expr, Scope, inline, transposed
 
 
 def sympy_version() -> str:
@@ -29,7 +29,7 @@ class Claim:
     """Everything needed to check one derivative claim; plain data, so it can cross processes."""
 
     label: str  # rule id, or "<id> example"
-    kind: str  # derivative | differential
+    kind: str  # derivative | differential (of order 1 or 2, below)
     layout: str  # layout of expect
     scope: Scope
     of: Expr
@@ -37,11 +37,19 @@ class Claim:
     expect: Expr
     assume: dict[str, tuple[str, ...]]
     sizes: tuple[tuple[tuple[str, int], ...], ...]
+    # `where:` names with their inlined expressions, and expect as written with the names:
+    # of and expect above are always fully inlined, so no check ever sees a name.
+    where: tuple[tuple[str, Expr], ...] = ()
+    short_expect: Expr | None = None
+    # 2: the second derivative (a Hessian for a scalar by a vector, d2/dx2 by a scalar) or
+    # the second differential. Out of the repr so that first-order claims keep their keys.
+    order: int = field(default=1, repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
         # The derived other layout is part of it: what is printed must be what was checked.
-        return repr(dataclasses.replace(self, label="")) + repr(self.other())
+        text = repr(dataclasses.replace(self, label="")) + repr(self.other())
+        return text if self.order == 1 else f"{text} order={self.order}"
 
     @property
     def other_layout(self) -> str:
@@ -51,8 +59,18 @@ class Claim:
         return frozenset(n for n, props in self.assume.items() if {"symmetric", "spd", "diagonal"} & set(props))
 
     def other(self) -> Expr:
-        """The same derivative in the other layout: the transpose, pushed inward."""
-        return transposed(self.expect, self.symmetric_symbols())
+        """The same derivative in the other layout: the transpose, pushed inward.
+
+        With `where:` names, the transpose of the short form (the names kept, as it is
+        printed) is inlined: what readers see in the other layout is what is checked.
+        """
+        if self.short_expect is None:
+            return transposed(self.expect, self.symmetric_symbols())
+        return inline(self.short_other(), dict(self.where))
+
+    def short_other(self) -> Expr:
+        """The other layout as printed: the short form's transpose, names kept."""
+        return transposed(self.short_expect if self.short_expect is not None else self.expect, self.symmetric_symbols())
 
 
 @dataclass(frozen=True)

@@ -266,3 +266,34 @@ def test_the_all_sizes_package_imports_only_the_standard_library() -> None:
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'numpy', 'yaml', 'jsonschema', 'mpmath')); print(bad)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def _order2(claim):
+    import dataclasses
+
+    return dataclasses.replace(claim, order=2)
+
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw", "status"), [
+    ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "A + A.T", {}, "proved"),
+    ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "2 * A", {}, "refuted"),
+    ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "2 * A", {"assume": {"A": ("symmetric",)}}, "proved"),
+    ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "A", {}, "refuted"),
+    ({"X": ["n", "n"]}, "X @ X @ X", "X", "2 * (d(X) @ d(X) @ X + d(X) @ X @ d(X) + X @ d(X) @ d(X))", {"kind": "differential"}, "proved"),
+    ({"X": ["n", "n"]}, "X @ X @ X", "X", "6 * d(X) @ d(X) @ X", {"kind": "differential"}, "refuted"),
+    ({"x": []}, "exp(2 * x)", "x", "4 * exp(2 * x)", {"layout": "numerator"}, "proved"),
+    ({"x": ["n"]}, "f(x)", "x", "D(f, x).T @ D(f, x)", {"layout": "numerator", "functions": {"f": {"args": [["n"]], "to": []}}}, "refuted"),
+], ids=["hessian", "hessian-2A", "hessian-2A-symmetric", "hessian-A", "second-differential", "second-differential-wrong",
+        "second-derivative-exp", "gradient-is-not-hessian"])
+def test_second_derivatives(symbols, of, wrt, expect, kw, status) -> None:
+    """order: 2 claims are checked along two directions (the Hessian) or twice along one (the second differential)."""
+    assert decide(_order2(claim_from(symbols, of, wrt, expect, **kw))).status == status
+
+
+def test_chain_rule_through_matrix_valued_functions() -> None:
+    """d g(U(x))/dx = tr(D(g, U) D(U, x)) with U: R -> R^(n x n), g: R^(n x n) -> R; the transposed Jacobian is refuted."""
+    functions = {"U": {"args": [[]], "to": ["n", "n"]}, "g": {"args": [["n", "n"]], "to": []}}
+    right = claim_from({"x": []}, "g(U(x))", "x", "trace(D(g, U(x)) @ D(U, x))", layout="numerator", functions=functions)
+    assert decide(right).status == "proved"
+    wrong = claim_from({"x": []}, "g(U(x))", "x", "trace(D(g, U(x)).T @ D(U, x))", layout="numerator", functions=functions)
+    assert decide(wrong).status == "refuted"

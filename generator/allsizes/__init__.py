@@ -168,25 +168,35 @@ def _entries(program: Program, sizes: dict[str, int], field_: Any, seed: int, po
     if claim.kind == "differential":
         return {"differential": base.value(program.claimed["differential"])}, base.value(program.derivative)
     wrt = program.direction
+    second = program.second
     r, c = base.shape(wrt)
-    partials: dict[tuple[int, int], list[list[Any]]] = {}
-    for i in range(r):
-        for j in range(c):
-            def basis(node: Node, shape: tuple[int, int], i: int = i, j: int = j) -> Any:
-                if node.id == wrt.id:
-                    return [[field_.norm(1 if (a, b) == (i, j) else 0) for b in range(c)] for a in range(r)]
-                return override(node, shape) if override else None
-            partials[(i, j)] = Evaluator(field_, sizes, seed, point, basis).value(program.derivative)
+
+    def along(i: int, j: int, k: int = 0) -> Any:
+        """The derivative with the direction(s) set to basis matrices: V = E_ij (and W = E_k0)."""
+        def basis(node: Node, shape: tuple[int, int]) -> Any:
+            if node.id == wrt.id or (second is not None and node.id == second.id):
+                a0, b0 = (i, j) if node.id == wrt.id else (k, 0)
+                return [[field_.norm(1 if (a, b) == (a0, b0) else 0) for b in range(c)] for a in range(r)]
+            return override(node, shape) if override else None
+        return Evaluator(field_, sizes, seed, point, basis).value(program.derivative)
+
     of_shape = claim.of.shape
     wrt_shape = claim.scope.symbols[claim.wrt]
     of_r, of_c = base.shape(program.of_value)
-    if is_scalar(wrt_shape):
-        num = [[partials[(0, 0)][a][b] for b in range(of_c)] for a in range(of_r)]
-    elif is_scalar(of_shape):
-        num = [[partials[(i, 0)][0][0] for i in range(r)]] if is_vector(wrt_shape) else \
-              [[partials[(i, j)][0][0] for i in range(r)] for j in range(c)]
+    if second is not None:  # order 2: the matrix of second derivatives, or the Hessian
+        if is_scalar(wrt_shape):
+            num = along(0, 0, 0)
+        else:
+            num = [[along(i, 0, k)[0][0] for k in range(r)] for i in range(r)]
     else:
-        num = [[partials[(i, 0)][a][0] for i in range(r)] for a in range(of_r)]
+        partials = {(i, j): along(i, j) for i in range(r) for j in range(c)}
+        if is_scalar(wrt_shape):
+            num = [[partials[(0, 0)][a][b] for b in range(of_c)] for a in range(of_r)]
+        elif is_scalar(of_shape):
+            num = [[partials[(i, 0)][0][0] for i in range(r)]] if is_vector(wrt_shape) else \
+                  [[partials[(i, j)][0][0] for i in range(r)] for j in range(c)]
+        else:
+            num = [[partials[(i, 0)][a][0] for i in range(r)] for a in range(of_r)]
     claimed = {layout: base.value(node) for layout, node in program.expect_values.items()}
     return claimed, num
 
@@ -331,6 +341,10 @@ def _shape_problem(claim: Claim) -> str:
     wrt_shape = claim.scope.symbols[claim.wrt]
     if claim.kind == "differential":
         want, what = claim.of.shape, "the differential"
+    elif getattr(claim, "order", 1) == 2 and not is_scalar(wrt_shape):
+        if not (is_scalar(claim.of.shape) and is_vector(wrt_shape)):
+            return "a second derivative must be a Hessian (a scalar by a vector) or by a scalar"
+        want, what = (wrt_shape[0], wrt_shape[0]), "the Hessian"
     else:
         try:
             want = derivative_shape(claim.of.shape, wrt_shape, claim.layout)
