@@ -52,7 +52,7 @@ from typing import Any, Optional
 from generator.claims import Claim
 from generator.parse import Expr, derivative_shape, is_scalar, is_vector, show_shape
 from generator.allsizes.bounds import Bounds, OutsideBounds, index_bounds, size_bounds
-from generator.allsizes.evaluate import P61, P62, Evaluator, ModP, Rationals, ZeroDenominator
+from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSquare, Rationals, ZeroDenominator
 from generator.allsizes.ir import Node, walk
 from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, compile_claim
 
@@ -60,6 +60,7 @@ __all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test
 
 MAX_GRID = 400  # size tuples
 MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
+PATTERN_KINDS = ("idem", "idemsym", "sign", "signsym")  # leaves with finitely many values per entry, enumerated
 MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
 POINTS_FOR_ZERO = 4  # points tried before a denominator is called exactly zero
 TIME_BUDGET = 30.0  # seconds for one decision
@@ -93,13 +94,13 @@ class PointResult:
 
 
 def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, list[tuple[int, int]]]]:
-    """The 0/1 leaves (relu steps) and their free entries at these sizes."""
+    """The leaves of finitely many values per entry (relu steps 0/1, signs -1/+1) and their free entries."""
     out = []
     for n in walk(program.roots()):
-        if n.op == "leaf" and n.attr.kind in ("idem", "idemsym"):
+        if n.op == "leaf" and n.attr.kind in PATTERN_KINDS:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
-            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind == "idem" or i <= j]
+            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind in ("idem", "sign") or i <= j]
             out.append((n, cells))
     return out
 
@@ -112,23 +113,46 @@ def _compare(program: Program, ev: Evaluator) -> PointResult:
     return PointResult(True)
 
 
+def _sqrt_nodes(program: Program) -> list[Node]:
+    return [n for n in walk(program.roots()) if n.op == "sqrt"]
+
+
+MAX_POINTS = 64  # points tried to find one where every square root exists (half of the values are squares)
+
+
 def _check_size(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> PointResult:
-    """Does the identity hold at this size (one random point; every 0/1 pattern of relu steps)?"""
+    """Does the identity hold at this size (one random point; both square roots of each sqrt; every 0/1 pattern of
+    relu steps and -1/+1 pattern of signs)?"""
     last: Optional[ZeroDenominator] = None
-    for point in range(POINTS_FOR_ZERO):
+    zeros = 0
+    roots = _sqrt_nodes(program)
+    patterned = any(n.attr.kind in PATTERN_KINDS for n in walk(program.roots()) if n.op == "leaf")
+    for point in range(MAX_POINTS):
         try:
-            result = _compare(program, Evaluator(field_, sizes, seed, point))
-            if result.equal or not any(n.attr.kind in ("idem", "idemsym") for n in walk(program.roots()) if n.op == "leaf"):
-                return result
-            return _check_patterns(program, sizes, field_, seed, point)
+            for mask in range(1 << len(roots)):
+                signs = {n.id: (-1 if (mask >> i) & 1 else 1) for i, n in enumerate(roots)}
+                result = _compare(program, Evaluator(field_, sizes, seed, point, roots=signs))
+                if not result.equal and patterned:
+                    result = _check_patterns(program, sizes, field_, seed, point, signs)
+                if not result.equal:
+                    return result
+            return PointResult(True)
+        except NotSquare:
+            continue
         except ZeroDenominator as err:
             last = err
-    assert last is not None
-    raise last
+            zeros += 1
+            if zeros >= POINTS_FOR_ZERO:
+                raise
+    if last is not None:
+        raise last
+    raise NotSquare()
 
 
-def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int) -> PointResult:
-    """Every 0/1 value of the step entries (H^2 = H): the identity must hold on each activation pattern."""
+def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int,
+                    signs: Optional[dict[int, int]] = None) -> PointResult:
+    """Every 0/1 value of the step entries (H^2 = H) and every -1/+1 value of the sign entries (S^2 = 1):
+    the identity must hold on each pattern."""
     steps = _step_leaves(program, sizes)
     cells = [(n, cell) for n, cs in steps for cell in cs]
     if len(cells) > MAX_STEP_ENTRIES:
@@ -139,14 +163,15 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
             m = values.setdefault(n.id, [[0] * c for _ in range(r)])
-            m[i][j] = (mask >> bit) & 1
-            if n.attr.kind == "idemsym":
+            bit_value = (mask >> bit) & 1
+            m[i][j] = 2 * bit_value - 1 if n.attr.kind in ("sign", "signsym") else bit_value
+            if n.attr.kind in ("idemsym", "signsym"):
                 m[j][i] = m[i][j]
 
         def override(node: Node, shape: tuple[int, int], values: dict = values) -> Optional[list[list[int]]]:
             return values.get(node.id)
 
-        result = _compare(program, Evaluator(field_, sizes, seed, point, override))
+        result = _compare(program, Evaluator(field_, sizes, seed, point, override, roots=signs))
         if not result.equal:
             return result
     return PointResult(True)
@@ -206,7 +231,7 @@ def _locate(program: Program, sizes: dict[str, int], field_: Any, seed: int) -> 
     for point in range(POINTS_FOR_ZERO):
         try:
             claimed, num = _entries(program, sizes, field_, seed, point)
-        except ZeroDenominator:
+        except (ZeroDenominator, NotSquare):
             continue
         if program.claim.kind == "differential":
             got = claimed["differential"]
@@ -306,14 +331,17 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
         return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
                         f"{_show_sizes(top)})", grid=grid, bounds=bounds.to_json(), families=families)
     sb = size_bounds(program.roots(), top)
-    primes = [prime]
-    if sb.h >= math.log2(prime) - 1:
-        other = P62 if prime != P62 else P61
-        if sb.h >= math.log2(prime) + math.log2(other) - 2:
-            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what two primes settle",
+    primes = [prime] + [p for p in PRIMES if p != prime]
+    needed = 1
+    while sum(math.log2(p) for p in primes[:needed]) - 1 <= sb.h:
+        needed += 1
+        if needed > len(primes):
+            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what {len(primes)} primes settle",
                             grid=grid, bounds=bounds.to_json(), families=families)
-        primes.append(other)
-    error_bound = max((max(sb.d, 1) / p) ** seeds for p in primes)
+    primes = primes[:needed]
+    # a point is used only if every square root exists there (about half of the values are squares): that
+    # conditioning at most doubles the chance of a miss per square root
+    error_bound = max((2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
     checked: list[dict[str, int]] = []
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
@@ -326,6 +354,9 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
                     result = _check_size(program, sizes, field_, seed + s)
                 except ZeroDenominator as err:
                     return _undefined(program, err, sizes, families)
+                except NotSquare:
+                    return Decision("outside", f"no point with every square root found at {_show_sizes(sizes)}",
+                                    grid=grid, bounds=bounds.to_json(), families=families)
                 except _TooMany as err:
                     return _listed_or_outside(claim, f"relu steps with {err.count} entries at {_show_sizes(sizes)} are too many "
                                               "to enumerate", program, grid, seed, prime, families)
@@ -395,7 +426,7 @@ def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, s
         try:
             if not _check_size(program, candidate, field_, seed).equal:
                 return candidate
-        except (ZeroDenominator, _TooMany):
+        except (ZeroDenominator, NotSquare, _TooMany):
             continue
     return sizes
 
@@ -424,7 +455,7 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Option
         for s in range(2):
             try:
                 result = _check_size(exact, sizes, field_, seed + s)
-            except ZeroDenominator:
+            except (ZeroDenominator, NotSquare, _TooMany):
                 result = PointResult(True)  # singular at this size (a rank forced by the sizes): nothing to check
                 break
             if not result.equal:

@@ -13,7 +13,9 @@ Three steps, all exact:
    by the function and the canonical text of its argument, that keeps only its derivative
    rule (exp' = exp, log' = 1/u, tanh' = 1 - tanh^2, d inv = -Y dM Y, d det = det tr(Y dM) ...).
    An identity that holds for generic leaves holds for the real functions, which are one
-   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0).
+   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0);
+   abs(u) is u * S and sign(u) is S, with S a leaf of -1/+1 entries (S' = 0). A square root
+   of a scalar is s with s^2 = u (both roots are checked).
 3. *Differentiate*: forward mode on the graph: every node gets its directional derivative
    along a generic direction V (a leaf of the shape of wrt), built from the same
    operations, so the derivative is again a model graph.
@@ -38,7 +40,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 
 # Families of leaves whose relations the model drops: a difference found with them in the
 # model may vanish for the real functions, so it is never reported as a counterexample.
-TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step"})
+TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
 
@@ -174,6 +176,23 @@ def rewrite(e: Expr) -> Expr:
         return e.args[0].args[0]
     if e.op == "pow":
         return _rw_pow(e)
+    if e.op in ("mul", "matmul", "div"):  # (-a) b = -(a b): a sign moves out of products
+        left, right = e.args
+        if left.op == "neg" or (right.op == "neg" and e.op != "div"):
+            inner = Expr(e.op, (left.args[0] if left.op == "neg" else left, right.args[0] if right.op == "neg" else right),
+                         e.shape, e.name, e.value)
+            inner = rewrite(inner)
+            return inner if (left.op == "neg") == (right.op == "neg") else Expr("neg", (inner,), e.shape)
+    if e.op == "call" and e.args and e.args[0].op == "neg":
+        inner = e.args[0].args[0]
+        if e.name == "sigmoid":  # sigmoid(-u) = 1 - sigmoid(u)
+            return Expr("sub", (ONE, Expr("call", (inner,), e.shape, name="sigmoid")), e.shape)
+        if e.name in ("tanh", "sin"):  # odd functions
+            return Expr("neg", (Expr("call", (inner,), e.shape, name=e.name),), e.shape)
+        if e.name == "cos":
+            return Expr("call", (inner,), e.shape, name="cos")
+        if e.name == "exp" and 1 in e.shape:  # exp(-u) = 1 / exp(u) (a column, a row or a scalar: a local division)
+            return Expr("div", (ONE, Expr("call", (inner,), e.shape, name="exp")), e.shape)
     return e
 
 
@@ -413,6 +432,8 @@ class Compiler:
         name = f"{prefix or family}:"
         g = self.g
         flipped = False
+        if family == "exp" and self.mode == "model" and 1 not in shape and self.key(arg) != self.key(arg, True):
+            return self.exp_matrix(name + self.key(arg), arg, shape)
         if arg.is_scalar:
             leaf = g.leaf(Leaf(name + self.key(arg), kind, family), shape)
         else:
@@ -437,6 +458,69 @@ class Compiler:
             own = Expr("T", (arg,), (arg.shape[1], arg.shape[0])) if flipped else arg
             self.rules[leaf.id] = self._rule(family, fn, leaf, own)
         return g.T(leaf) if flipped and shape != SCALAR else leaf
+
+    def log_derivative(self, dx: "Differentiator", arg: Expr) -> Der:
+        """d log(u) as the sum over u's multiplicative factors f of df / f (and dw for a factor exp(w)).
+
+        Equal to du / u wherever u is defined and not zero (the logarithmic derivative of a product), but it never
+        divides by exp(w): log(softmax) divides by the row sum only.
+        """
+        g = self.g
+        total: Der = None
+        for factor, power in _log_factors(arg):
+            if factor.op == "call" and factor.name == "exp":
+                d = dx.d(self.val(factor.args[0]))
+            else:
+                value = self.val(factor)
+                df = dx.d(value)
+                d = None if df is None else g.div(df, value)
+                if d is not None:
+                    g.origin.setdefault(d.id, _text(factor))
+            if d is None:
+                continue
+            d = d if power == 1 else g.mul(g.const(power), d)
+            if d.shape != arg.shape:  # a scalar factor of a matrix argument
+                d = g.mul(d, g.ones(arg.shape))
+            total = self.dadd(total, d)
+        return total
+
+    def masked_exp(self, e: Expr) -> Optional[Node]:
+        """exp(S) * M with a mask M free of wrt (causal attention): one exp-like atom F, dF = F * dS, row sums known.
+
+        An identity that holds for a generic F holds for F = exp(S) * M; what is lost is only the relation
+        to exp(S) written elsewhere without the mask.
+        """
+        left, right = e.args
+        if left.is_scalar or right.is_scalar or 1 in e.shape:
+            return None
+        for ex, mask in ((left, right), (right, left)):
+            if ex.op == "call" and ex.name == "exp" and not _mentions(mask, self.claim.wrt):
+                self.families.add("exp")
+                key = f"exp*mask:{self.key(ex.args[0])}*{self.key(mask)}"
+                return self.exp_matrix(key, ex.args[0], e.shape)
+        return None
+
+    def exp_matrix(self, key: str, arg: Expr, shape: tuple) -> Node:
+        """exp of a matrix argument, as T * P: T (a leaf, one entry per row) its row sums, P a generic matrix whose rows
+        sum to 1 (P = Q - (Q 1 - 1) 1^T / k with Q a leaf).
+
+        Every matrix with non-zero row sums is T * P for one T and such a P, so an identity that holds for every T
+        and Q holds for every E = exp(Z). The model then knows E @ ones exactly (it is T), so a division by a row
+        sum, as in a row-wise softmax, is a division by one entry T_a: the theory covers it. E keeps exp's rule
+        (dE = E * dZ) and T the rule of a row sum (dT = dE 1).
+        """
+        g = self.g
+        m, k = shape
+        t = g.leaf(Leaf(f"{key}#rows", "generic", "exp"), (m, 1))
+        q = g.leaf(Leaf(f"{key}#shape", "generic", "exp"), shape)
+        k_node = g.const(k) if isinstance(k, int) else g.dim(k)
+        p = g.sub(q, g.div(g.sub(g.matmul(q, g.ones((k, k))), g.ones(shape)), k_node))
+        e = g.mul(g.matmul(t, g.ones((1, k))), p)
+        if e.id not in self.rules:
+            self.rules[e.id] = self._rule("exp", None, e, arg)
+            g.row_sums[e.id] = t
+            self.rules[t.id] = lambda dx: None if dx.d(e) is None else g.matmul(dx.d(e), g.ones((k, 1)))
+        return e
 
     def _rule(self, family: str, fn: Optional[tuple[str, int]], leaf: Node, arg: Expr) -> Rule:
         """The derivative rule of an atom's leaf, given the derivative of its argument."""
@@ -464,9 +548,7 @@ class Compiler:
             if family == "exp":
                 return g.mul(leaf, du)
             if family == "log":
-                d = g.div(du, u)
-                g.origin.setdefault(d.id, _text(arg))
-                return d
+                return self.log_derivative(dx, arg)
             if family == "sin":
                 return g.mul(self.atom("cos", arg, arg.shape), du)
             if family == "cos":
@@ -514,6 +596,10 @@ class Compiler:
             return self.direction
         if op == "neg":
             return g.neg(self.val(e.args[0]))
+        if op == "mul" and self.mode == "model":
+            masked = self.masked_exp(e)
+            if masked is not None:
+                return masked
         if op in ("add", "sub", "mul", "matmul"):
             a, b = self.val(e.args[0]), self.val(e.args[1])
             return {"add": g.add, "sub": g.sub, "mul": g.mul, "matmul": g.matmul}[op](a, b)
@@ -598,10 +684,32 @@ class Compiler:
             self.require_exactless("abs and sign")
             s = self.atom("sign", arg, arg.shape, kind="sign")
             return s if name == "sign" else g.mul(u, s)
+        if name == "sqrt" and arg.is_scalar and self.mode == "model" and not _contains_sqrt(arg) and _has_symbol(arg):
+            return self.algebraic_sqrt(e, u)
         if name in ELEMENTWISE_ATOMS:
             self.require_exactless(name)
             return self.atom(name, arg, arg.shape)
         raise Outside(f"the function {name} is outside the all-sizes model")
+
+    def algebraic_sqrt(self, e: Expr, u: Node) -> Node:
+        """sqrt(u) of a scalar u as s with s^2 = u (evaluated at both square roots), not as a generic atom.
+
+        The model keeps s^2 = u; it cannot tell the two roots apart, so a difference found with it is never a
+        counterexample (family sqrt), and an identity is proved only if it holds for both roots.
+        """
+        g = self.g
+        self.families.add("sqrt")
+        node = g.sqrt(u)
+        if node.id not in self.rules:
+            def rule(dx: Differentiator) -> Der:
+                du = dx.d(u)
+                if du is None:
+                    return None
+                d = g.div(du, g.mul(g.const(2), node))
+                g.origin.setdefault(d.id, _text(e))
+                return d
+            self.rules[node.id] = rule
+        return node
 
     def inverse(self, arg: Expr) -> Node:
         g = self.g
@@ -686,6 +794,42 @@ class Compiler:
         # D of a matrix-valued function of a scalar, or of a scalar function of a matrix, is a generic tensor of
         # the printed shape (its own derivative, if needed, is refused by the rule)
         return self.fn_leaf(e.name, f"D{e.value}", e.args, e.shape)
+
+
+def _log_factors(e: Expr, power: int = 1) -> list[tuple[Expr, int]]:
+    """e as a product of factors with integer powers: through *, /, unary minus and integer powers."""
+    if e.op == "mul":
+        return _log_factors(e.args[0], power) + _log_factors(e.args[1], power)
+    if e.op == "div":
+        return _log_factors(e.args[0], power) + _log_factors(e.args[1], -power)
+    if e.op == "neg":
+        return _log_factors(e.args[0], power)
+    if e.op == "pow" and constant_value(e.args[1]) is not None:
+        return _log_factors(e.args[0], power * constant_value(e.args[1]))
+    if e.op == "const":
+        return []
+    if e.op == "call" and e.name == "softmax":  # exp(z) / (row) sums of exp(z)
+        ex = Expr("call", e.args, e.shape, name="exp")
+        if is_vector(e.shape):
+            return [(ex, power), (Expr("call", (ex,), SCALAR, name="sum"), -power)]
+        k = e.shape[1]
+        return [(ex, power), (Expr("matmul", (ex, Expr("call", (), (k, k), name="ones")), e.shape), -power)]
+    return [(e, power)]
+
+
+def _has_symbol(e: Expr) -> bool:
+    return e.op in ("sym", "d", "apply", "D") or any(_has_symbol(a) for a in e.args)
+
+
+def _contains_sqrt(e: Expr) -> bool:
+    return (e.op == "call" and e.name in ("sqrt", "norm")) or any(_contains_sqrt(a) for a in e.args)
+
+
+def _mentions(e: Expr, name: str) -> bool:
+    """Whether e uses the symbol `name` (or d(name))."""
+    if e.op in ("sym", "d") and e.name == name:
+        return True
+    return any(_mentions(a, name) for a in e.args)
 
 
 def _column_or_scalar(shape: tuple) -> bool:
