@@ -237,7 +237,7 @@ def test_export_has_the_documented_keys(exported: dict) -> None:
 def test_export_values(exported: dict) -> None:
     """The export states its format, counts, sections in order, and each rule's verdict and both layouts' LaTeX."""
     assert exported["format"] == "mcref-rules/1"
-    assert exported["counts"] == {"verified": 2, "refuted": 0, "undecided": 0, "total": 2}
+    assert exported["counts"] == {"verified": 2, "refuted": 0, "undecided": 0, "total": 2, "all_sizes": 2}
     assert [s["slug"] for s in exported["sections"]] == ["elementwise", "traces"]
     assert [r["id"] for r in exported["rules"]] == ["with-example", "trace-axb"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", exported["build_date"])
@@ -246,6 +246,10 @@ def test_export_values(exported: dict) -> None:
     assert trace["latex"]["denominator"] == r"\mathbf{A}^{\top} \mathbf{B}^{\top}"
     assert trace["symbols"]["X"] == {"shape": ["n", "p"], "kind": "matrix", "latex": r"\mathbf{X}"}
     assert trace["verification"]["status"] == "verified"
+    assert trace["verification"]["scope"] == "all-sizes" and trace["verification"]["reason"] == ""
+    assert trace["verification"]["statement"].startswith("Proved for every size (exact, randomized: error < 1e-")
+    assert trace["verification"]["all_sizes"]["grid"] == [{"m": 2, "n": 2, "p": 2}]
+    assert trace["verification"]["all_sizes"]["prime"] == 2**61 - 1 and trace["verification"]["all_sizes"]["seeds"] == 2
     assert trace["result_shape"] == {"denominator": ["n", "p"], "numerator": ["p", "n"]}
     assert exported["rules"][0]["example"]["latex"]
     assert [(s["kind"], s["ref"]) for s in trace["sources"]] == [("paper", "4.2"), ("derived", "a copy for the export test")]
