@@ -35,6 +35,7 @@ OPS = frozenset({
     "neg", "T", "trace", "sum", "diag",
     "pow",     # entrywise power by an integer >= 2 (attr: the exponent)
     "matmul",
+    "sqrt",    # a square root of a 1x1 value, s with s^2 = u (the root is chosen by the evaluator: both are checked)
     "detx", "invx",  # the true det and inverse (exact mode only, never in an all-sizes proof)
     "vleaf",   # a generic function's value or derivative keyed by its argument's value (exact mode only)
 })
@@ -91,6 +92,8 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: dict[tuple[Any, ...], Node] = {}
         self.origin: dict[int, str] = {}  # node id -> the rule-language text it was built from (for messages)
+        # node id of a matrix E -> the node of its row sums E @ ones (a column), when the model knows it exactly
+        self.row_sums: dict[int, Node] = {}
 
     def _make(self, op: str, args: tuple[Node, ...], shape: Shape, attr: Any = None) -> Node:
         key = (op, tuple(a.id for a in args), shape, attr)
@@ -226,6 +229,9 @@ class Graph:
             return a
         if a.is_scalar and b.is_scalar:
             return self.mul(a, b)
+        if b.op == "ones" and a.id in self.row_sums:  # E @ ones(k, j): every column is E's row sums
+            rows = self.row_sums[a.id]
+            return rows if shape[1] == 1 else self._make("matmul", (rows, self.ones((1, shape[1]))), shape)
         return self._make("matmul", (a, b), shape)
 
     def T(self, a: Node) -> Node:
@@ -272,6 +278,11 @@ class Graph:
         if a.op == "ones":
             return self.eye(a.shape[0])
         return self._make("diag", (a,), (a.shape[0], a.shape[0]))
+
+    def sqrt(self, a: Node) -> Node:
+        if not a.is_scalar:
+            raise ValueError("sqrt of a matrix")
+        return self._make("sqrt", (a,), SCALAR)
 
     def detx(self, a: Node) -> Node:
         return self._make("detx", (a,), SCALAR)
