@@ -581,3 +581,35 @@ def same_value(claim: Claim, a: Expr, b: Expr, points: int = 2) -> bool:
             if done >= points:
                 break
     return True
+
+
+def _sizes_words(claim: Claim) -> str:
+    shown = [", ".join(f"{k} = {v}" for k, v in s) or "scalars" for s in claim.sizes]
+    return " and ".join(shown)
+
+
+class PointChecker:
+    """A checker of last resort: exact rational arithmetic (floats for exp, log, ...) at random points.
+
+    Decides at the claim's listed sizes only, and says so; used where neither the all-sizes
+    engine nor SymPy can run.
+    """
+
+    def decide(self, claims: Any) -> list[Any]:
+        from generator.hints import Decision
+
+        out = []
+        for claim in claims:
+            exact = not uses_transcendental(claim)
+            how = "exact rational arithmetic" if exact else "floating point (relative error 1e-9)"
+            check = f"evaluation at 2 random points per size, {how}"
+            result = agrees(claim)
+            at = _sizes_words(claim)
+            if result is None:
+                out.append(Decision("undecided", "listed-sizes", "Undecided: no random point inside the claim's domain was found",
+                                    (check,), "no random point was inside the domain (log or sqrt of negative values, singular matrices?)"))
+            elif result:
+                out.append(Decision("verified", "listed-sizes", f"Verified at {at}; not a proof for every size", (check,)))
+            else:
+                out.append(Decision("refuted", "listed-sizes", f"Refuted at {at}", (check,)))
+        return out
