@@ -21,7 +21,7 @@ MAX_NODES = 400
 MAX_DEPTH = 40
 MAX_EXPONENT = 64
 
-ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus")
+ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign")
 FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d")
 
 
@@ -395,8 +395,9 @@ class _Builder:
             if arg.shape != want:
                 raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
         inp, out = sig.args[which - 1], sig.to
-        if not (is_scalar(inp) or is_vector(inp)) or not (is_scalar(out) or is_vector(out)):
-            raise self.fail("MC023", f"{dname} must differentiate between scalars and vectors only (found {show_shape(out)} by {show_shape(inp)})", node)
+        if not jacobian_is_matrix(out, inp):
+            raise self.fail("MC023", f"{dname} must differentiate a scalar, vector or matrix by a scalar, or a scalar or vector by a vector, "
+                            f"or a scalar by a matrix: anything else is a tensor (found {show_shape(out)} by {show_shape(inp)})", node)
         return Expr("D", tuple(args), numerator_shape(out, inp), name=fname, value=which)
 
 
@@ -463,6 +464,20 @@ def numerator_shape(of: Shape, wrt: Shape) -> Shape:
     if is_vector(of) and is_vector(wrt):
         return (of[0], wrt[0])
     raise ValueError(f"the derivative of a {show_shape(of)} value by a {show_shape(wrt)} symbol is a tensor")
+
+
+def jacobian_is_matrix(out: Shape, inp: Shape) -> bool:
+    """Is the numerator-layout derivative of a value of shape out by an argument of shape inp a matrix?
+
+    By a scalar: any value (a matrix-valued function of a scalar gives the matrix of
+    derivatives); of a scalar: any argument (by a matrix, the gradient's transpose);
+    a vector by a vector: the Jacobian. Everything else is a tensor.
+    """
+    try:
+        numerator_shape(out, inp)
+    except ValueError:
+        return False
+    return True
 
 
 def derivative_shape(of: Shape, wrt: Shape, layout: str) -> Shape:
