@@ -58,7 +58,10 @@ class SympyChecker:
 
 
 def default_checker(jobs: int | None, timeout: float) -> Any:
-    return SympyChecker(jobs, timeout)
+    """The exact all-sizes engine; SymPy (and finite differences) only for what it cannot decide."""
+    from generator.claim_deciders import EngineChecker, FirstThat
+
+    return FirstThat(EngineChecker(), SympyChecker(jobs, timeout))
 
 
 # ------------------------------------------------------------------ claim files

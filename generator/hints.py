@@ -41,6 +41,7 @@ class Decision:
     statement: str = ""  # one plain sentence, e.g. "Proved for every size (exact, randomized: error < 1e-15)"
     checks: tuple[str, ...] = ()  # the checks that ran, in plain words
     detail: str = ""  # the checker's own detail (a refutation's entry and values, or why undecided)
+    counterexample_sizes: dict[str, int] | None = None  # where a refutation was found, if the checker says
 
 
 class Checker(Protocol):
@@ -264,7 +265,8 @@ def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs
     if status != "refuted":
         return Judgement(sc.label, status, sc.kind, holds, note, decided, seconds=time.perf_counter() - start, text=sc.text)
     layout = sc.stated_layout or _preferred(layouts)
-    cx = _counterexample(sc, layout)
+    found_at = [d.counterexample_sizes for d in decided.values() if d.counterexample_sizes]
+    cx = _counterexample(sc, layout, found_at)
     repairs: tuple[Repair, ...] = ()
     tried: tuple[str, ...] = ()
     if find_repairs:
@@ -273,9 +275,10 @@ def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs
                      time.perf_counter() - start, sc.text)
 
 
-def _counterexample(sc: StudentClaim, layout: str) -> Counterexample | None:
+def _counterexample(sc: StudentClaim, layout: str, first: Sequence[dict[str, int]] = ()) -> Counterexample | None:
+    """Small integer values where the claim fails: at the default sizes, else where the checker found it."""
     claim = sc.claim(layout)
-    sizes_list = [dict(s) for s in sc.sizes]
+    sizes_list = [dict(s) for s in sc.sizes] + [dict(s) for s in first if dict(s) not in [dict(x) for x in sc.sizes]]
     values: Values | None = witness(claim, sizes_list)
     if values is None:
         return None

@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Union
 
 from generator.claims import Claim
-from generator.parse import Expr, Shape, is_scalar, is_vector
+from generator.parse import ELEMENTWISE, Expr, Shape, is_scalar, is_vector
 
 Num = Union[Fraction, float]
 Matrix = list[list[Any]]  # of Dual while evaluating, of Num in results
@@ -119,6 +119,11 @@ def scalar_fn(name: str, z: Dual) -> Dual:
             fv = _float(v, "softplus")
             s = 1 / (1 + math.exp(-fv))
             return z.chain(math.log1p(math.exp(-abs(fv))) + max(fv, 0.0), s)
+        if name in ("abs", "sign"):
+            if v == 0:
+                raise PointRejected(f"{name} at its kink 0")
+            sign = Fraction(1) if v > 0 else Fraction(-1)
+            return z.chain(abs(v), sign) if name == "abs" else Dual(sign)
         if name in ("relu", "step"):
             if v == 0:
                 raise PointRejected(f"{name} at its kink 0")
@@ -282,7 +287,7 @@ class Evaluator:
                 return [[Dual(Fraction(int(i == j))) for j in range(c)] for i in range(r)]
             return [[Dual(Fraction(1 if name == "ones" else 0)) for _ in range(c)] for _ in range(r)]
         (m,) = args
-        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+        if name in ELEMENTWISE:
             return _map(m, lambda z: scalar_fn(name, z))
         if name == "trace":
             acc = m[0][0]

@@ -363,6 +363,7 @@ FUNCTION_FIXES: dict[str, str] = {
     "sigma": "sigmoid({0})", "sig": "sigmoid({0})", "logistic": "sigmoid({0})", "expit": "sigmoid({0})",
     "Sigmoid": "sigmoid({0})", "logsig": "sigmoid({0})",
     "ReLU": "relu({0})", "Relu": "relu({0})", "RELU": "relu({0})", "maximum": "max(0, {1}) (the ReLU)",
+    "sgn": "sign({0})", "Abs": "abs({0})", "fabs": "abs({0})", "absolute": "abs({0})", "signum": "sign({0})",
     "heaviside": "step({0})", "Heaviside": "step({0})", "H": "step({0})", "theta": "step({0})", "unit_step": "step({0})",
     "Softplus": "softplus({0})", "SoftPlus": "softplus({0})",
     "Softmax": "softmax({0})", "soft_max": "softmax({0})", "log_softmax": "log(softmax({0}))", "logsoftmax": "log(softmax({0}))",
@@ -375,8 +376,6 @@ FUNCTION_FIXES: dict[str, str] = {
     "diagm": "diag({0})", "diagflat": "diag({0})", "Diag": "diag({0})", "Diagonal": "diag({0})", "diag_embed": "diag({0})",
 }
 UNSUPPORTED = {
-    "abs": "abs is not part of the rule language (it has no derivative at 0); relu(x) + relu(-x) is |x| if you need it",
-    "sign": "sign is not part of the rule language", "sgn": "sign is not part of the rule language",
     "kron": "Kronecker products are not part of the rule language",
     "vec": "vec is not part of the rule language", "expm": "the matrix exponential is not part of the rule language",
     "logm": "the matrix logarithm is not part of the rule language", "sqrtm": "the matrix square root is not part of the rule language",
