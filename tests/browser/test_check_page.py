@@ -14,7 +14,7 @@ from claims_support import flags_of, student_claims
 from generator.check_page import PYODIDE_DEST, BUNDLE_DEST
 
 ROWS = student_claims()
-FIELDS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where")
+FIELDS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where", "order")
 
 
 def open_checker(page: Any, base_url: str) -> None:
@@ -27,8 +27,8 @@ def check(page: Any, row: dict[str, Any]) -> dict[str, Any]:
     flags = flags_of(row)
     page.evaluate("document.querySelector('.mc-check-more').open = true")
     for name in FIELDS:
-        if name == "layout":
-            page.select_option("#mc-layout", flags.get("layout", ""))
+        if name in ("layout", "order"):
+            page.select_option(f"#mc-{name}", flags.get(name, ""))
         else:
             page.fill(f"#mc-{name}", flags.get(name, ""))
     page.evaluate("document.querySelector('.mc-check-result').setAttribute('data-mc-run', 'pending')")

@@ -12,7 +12,7 @@
 (function () {
   "use strict";
 
-  var FIELDS = ["of", "wrt", "expect", "symbols", "assume", "layout", "where"];
+  var FIELDS = ["of", "wrt", "expect", "symbols", "assume", "layout", "where", "order"];
   var TIME_LIMIT_MS = 30000;
   var STAGES = {
     runtime: "Loading Python (WebAssembly, about 13 MB the first time)…",
@@ -121,7 +121,7 @@
       var input = form.elements[name];
       if (input) input.value = values[name] || "";
     });
-    if (values.assume || values.layout || values.where) $(".mc-check-more", form).open = true;
+    if (values.assume || values.layout || values.where || values.order) $(".mc-check-more", form).open = true;
   }
 
   function fromHash() {
@@ -284,9 +284,8 @@
   function capital(s) { return s ? s.charAt(0).toUpperCase() + s.slice(1) : s; }
 
   function claimLine(c) {
-    var lhs = c.latex.kind === "differential"
-      ? "\\mathrm{d}\\left(" + c.latex.of + "\\right)"
-      : "\\frac{\\partial}{\\partial " + c.latex.wrt + "}\\left(" + c.latex.of + "\\right)";
+    var two = c.latex.order === 2;
+    var lhs = c.latex.lhs;
     var p = el("div", { class: "mc-check-claim" }, [math(lhs + " = " + c.latex.expect, true)]);
     var text = el("p", { class: "mc-check-read" }, [
       "Read as: ", el("code", { text: (c.latex.kind === "differential" ? "d(" + c.of + ")" : "d(" + c.of + ")/d" + c.wrt) + " = " + c.expect })
@@ -318,13 +317,13 @@
     }
     head.appendChild(document.createTextNode(":"));
     wrap.appendChild(head);
-    var what = cx.layout === "differential" ? "the differential" : "the derivative (" + cx.layout + " layout)";
+    var what = cx.what || "the derivative (" + cx.layout + " layout)";
     var t = cx.truth[cx.row - 1][cx.col - 1], c = cx.claimed[cx.row - 1][cx.col - 1];
     wrap.appendChild(el("p", {}, [entryWords(cx) + " of " + what + " is ", math(texNumber(t)), ", the claim gives ", math(texNumber(c)),
       cx.exact ? "." : " (rounded).", cx.truth.length > 1 || cx.truth[0].length > 1 ? " Entries are numbered from 1." : ""]));
     if (cx.show_point && cx.truth.length <= 4 && cx.truth[0].length <= 4 && (cx.truth.length > 1 || cx.truth[0].length > 1)) {
       wrap.appendChild(el("div", { class: "mc-check-matrices" }, [
-        el("figure", {}, [math(texMatrix(cx.truth, [cx.row, cx.col]), true), el("figcaption", { text: "true derivative" })]),
+        el("figure", {}, [math(texMatrix(cx.truth, [cx.row, cx.col]), true), el("figcaption", { text: cx.what === "the Hessian" ? "true Hessian" : /differential/.test(cx.what || "") ? "true value" : "true derivative" })]),
         el("figure", {}, [math(texMatrix(cx.claimed, [cx.row, cx.col]), true), el("figcaption", { text: "your claim" })])
       ]));
     }
