@@ -263,7 +263,10 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
 
     for name in ("symbols", "of", "wrt", "expect"):
         if name not in fields or fields[name] in (None, ""):
-            problem((name,), "MC010", f"{name} must be present (found it missing)")
+            hint = ""
+            if name == "symbols":
+                hint = "; declare every symbol with its shape, " + symbols_example(fields)
+            problem((name,), "MC010", f"{name} must be present (found it missing){hint}")
     if problems:
         return None, problems
     symbols: dict[str, list[Dim]] = fields["symbols"]
@@ -296,6 +299,8 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     if wrt not in symbols:
         close = [s for s in symbols if s.lower() == wrt.lower()]
         hint = f"; did you mean {close[0]}?" if close else ""
+        if wrt in dims:
+            hint = f"; {wrt} is a dimension letter (a size), not a symbol"
         problem(("wrt",), "MC022", f"wrt must be a declared symbol (found {wrt}){hint}")
     if problems:
         return None, problems
@@ -384,6 +389,27 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     return StudentClaim(label, kind, expect_scope if differential else of_scope, of, wrt, expect, assume, layout, layouts,
                         sizes, text, tuple(style_notes(short_expect, sym_shapes)), tuple(bindings),
                         short_of if bindings else None, short_expect if bindings else None, tuple(written), order), []
+
+
+def symbols_example(fields: dict[str, Any]) -> str:
+    """'like x: [n]; A: [n, n]' with the names the expressions use (a guess to edit, not a declaration)."""
+    from generator.syntax_hints import NAME as TOKEN_NAME, tokens
+
+    names: list[str] = []
+    for key in ("of", "expect", "wrt"):
+        text = fields.get(key)
+        if not isinstance(text, str):
+            continue
+        toks = tokens(text)
+        for k, (kind, tok, _) in enumerate(toks):
+            called = k + 1 < len(toks) and toks[k + 1][1] == "("
+            after_dot = k > 0 and toks[k - 1][1] == "."
+            if kind == TOKEN_NAME and not called and not after_dot and tok not in FUNCTIONS and tok not in names and tok != "d":
+                names.append(tok)
+    if not names:
+        return "like x: [n]; A: [m, n]; s: []"
+    shown = "; ".join(f"{n}: {'[n, n]' if n[:1].isupper() else '[n]'}" for n in names)
+    return f"like '{shown}' (a guess: [] scalar, [n] column vector, [m, n] matrix)"
 
 
 def style_notes(expr: Expr, symbols: dict[str, Shape]) -> list[str]:

@@ -195,15 +195,15 @@ def show_sizes(sizes: dict[str, int]) -> str:
 def counterexample_lines(cx: Counterexample, kind: str) -> list[str]:
     approx = "" if cx.exact else " (rounded)"
     what = cx.what or f"the derivative ({cx.layout} layout)"
-    at = f"at {show_sizes(cx.sizes)}" if cx.sizes else "at"
+    at = f" at {show_sizes(cx.sizes)}" if cx.sizes else ""
     where = entry_words(cx.row, cx.col, cx.truth)
     t, c = cx.truth[cx.row - 1][cx.col - 1], cx.claimed[cx.row - 1][cx.col - 1]
     lines = []
     if cx.show_point:
         point = ", ".join(f"{name} = {show_matrix(v)}" for name, v in cx.point.items())
-        lines.append(f"counterexample {at} with {point}:")
+        lines.append(f"counterexample{at} with {point}:")
     else:
-        lines.append(f"counterexample {at} (generic functions replaced by fixed quadratic maps):")
+        lines.append(f"counterexample{at} (generic functions replaced by fixed quadratic maps):")
     lines.append(f"  {where} of {what} is {show_number(t)}, the claim gives {show_number(c)}{approx}")
     small = len(cx.truth) <= MAX_SHOWN and len(cx.truth[0]) <= MAX_SHOWN
     if small and cx.show_point and (len(cx.truth) > 1 or len(cx.truth[0]) > 1):
