@@ -265,10 +265,8 @@
       (result.notes || []).forEach(function (n) { card.appendChild(el("p", { class: "mc-check-note", text: "Note: " + n })); });
       if (state === "undecided") (result.lines || []).forEach(function (l) { card.appendChild(el("p", { text: l })); });
       var d = result.decision || {};
-      var scope = state !== "verified" ? "" : d.scope === "all-sizes" ? "Proved for every size. " : "Checked at the listed sizes only. ";
-      var which = el("p", { class: "mc-check-which" }, [
-        scope ? el("strong", { text: scope }) : null,
-        d.statement ? d.statement + ". " : "",
+      var which = el("p", { class: "mc-check-which", "data-mc-scope": d.scope || "" }, [
+        d.statement ? (state === "verified" ? el("strong", { text: d.statement + ". " }) : d.statement + ". ") : null,
         (d.checks && d.checks.length) ? "Checks run: " + d.checks.join("; ") + "." : ""
       ]);
       card.appendChild(which);
