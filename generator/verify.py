@@ -22,7 +22,7 @@ import sympy as sp
 
 import generator.allsizes as allsizes
 from generator.claims import Claim, Verdict
-from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector
+from generator.parse import Expr, FunctionSig, Scope, Shape, dim_value, is_scalar, is_vector, parse_dim
 from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
 NUMERIC_POINTS = 3
@@ -71,7 +71,7 @@ class Evaluator:
     _fn_cache: dict[str, tuple[list[sp.Symbol], list[sp.Expr]]] = field(default_factory=dict)
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def components(self, fname: str) -> tuple[list[sp.Symbol], list[sp.Expr]]:
         """Input symbols u and output component expressions f_i(u) of a generic function."""
@@ -119,6 +119,9 @@ class Evaluator:
             return args[0] * args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
@@ -134,6 +137,10 @@ class Evaluator:
             if name == "eye":
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
+        if name == "vstack":
+            return sp.Matrix.vstack(*args)
+        if name == "hstack":
+            return sp.Matrix.hstack(*args)
         (m,) = args
         if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
@@ -260,7 +267,7 @@ def _stable_seed(text: str) -> int:
 # ---------------------------------------------------------------- symbols and assumptions
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)  # type: ignore[return-value]
+    return (dim_value(shape[0], sizes), dim_value(shape[1], sizes))
 
 
 def make_symbols(claim: Claim, sizes: dict[str, int]) -> dict[str, sp.Matrix]:
@@ -573,7 +580,7 @@ class NumericEvaluator:
         self.coefficients: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def coeffs(self, fname: str) -> tuple[np.ndarray, np.ndarray]:
         if fname not in self.coefficients:
@@ -618,6 +625,9 @@ class NumericEvaluator:
             return args[0] @ args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
@@ -646,6 +656,10 @@ class NumericEvaluator:
         if name in ("ones", "zeros", "eye"):
             r, c = self.dim(e.shape[0]), self.dim(e.shape[1])
             return np.eye(r) if name == "eye" else (np.ones((r, c)) if name == "ones" else np.zeros((r, c)))
+        if name == "vstack":
+            return np.vstack(args)
+        if name == "hstack":
+            return np.hstack(args)
         (m,) = args
         simple: dict[str, Callable[[np.ndarray], np.ndarray]] = {
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
