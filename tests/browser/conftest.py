@@ -28,9 +28,15 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
 def browser_export() -> dict[str, Any]:
-    """The hostile export plus a renamed id (a redirect) and a concordance page."""
+    """The hostile export plus retired ids (one of the same section, one moved from another
+    section, one of a section that is gone) and a concordance page."""
     export = hostile_export()
-    export["redirects"] = {"old-trace-axb": "trace-axb"}
+    export["redirects"] = {"old-trace-axb": "trace-axb", "old-hadamard": "trace-axb", "gone-id": "trace-axb"}
+    export["retired"] = [
+        {"id": "gone-id", "to": "trace-axb", "section": "old-section"},
+        {"id": "old-hadamard", "to": "trace-axb", "section": "elementwise"},
+        {"id": "old-trace-axb", "to": "trace-axb", "section": "traces"},
+    ]
     export["concordance"] = {
         "cookbook-2012": [
             {"ref": "101", "formula": "\\frac{\\partial \\tr(\\mathbf{A}\\mathbf{X}\\mathbf{B})}{\\partial \\mathbf{X}} = \\mathbf{A}^{\\top}\\mathbf{B}^{\\top}",

@@ -62,15 +62,34 @@ def test_every_section_anchor_lands_on_its_row(page: Any, base_url: str) -> None
         assert page.evaluate(f"document.querySelector('tr:target') === document.getElementById({rule['id']!r})")
 
 
-def test_redirected_id_reaches_the_new_rule(page: Any, base_url: str) -> None:
-    """rules/<old>/ redirects to rules/<new>/, and /<section>/#<old> lands on the new row."""
-    page.goto(base_url + "rules/old-trace-axb/")
-    page.wait_for_url(re.compile(r".*/rules/trace-axb/$"))
-    _wait_math(page)
+def test_redirected_id_reaches_the_new_rule(page: Any, base_url: str, screenshots: Path) -> None:
+    """Retired ids: rules/<old>/ redirects to rules/<new>/; /<old-section>/#<old> lands on the new row
+    (same section) or on a row of the old section that shows the rule and links to it (moved), also
+    when the old section is gone."""
+    for old in ("old-trace-axb", "old-hadamard", "gone-id"):
+        page.goto(base_url + f"rules/{old}/#x")
+        page.wait_for_url(re.compile(r".*/rules/trace-axb/#x$"))
+        _wait_math(page)
+        assert old in page.locator(".mc-meta").inner_text()  # "formerly ..."
     page.goto(base_url + "traces/#old-trace-axb")
     _wait_math(page)
+    page.wait_for_timeout(150)
     top = page.evaluate("document.getElementById('old-trace-axb').closest('tr').getBoundingClientRect().top")
     assert 40 <= top < 900
+    for section, old in (("elementwise", "old-hadamard"), ("old-section", "gone-id")):
+        page.goto(base_url + f"{section}/#{old}")
+        _wait_math(page)
+        page.wait_for_timeout(150)
+        row = page.locator(f"tr#{old}")
+        box = row.bounding_box()
+        assert box is not None and 40 <= box["y"] < 900, f"{section}/#{old}: row at {box}"
+        assert page.evaluate("document.querySelector('tr:target') && document.querySelector('tr:target').id") == old
+        assert row.locator(".mc-c-f:visible .katex").count() == 1  # the formula, typeset
+        assert "Now in Traces" in row.inner_text()
+        if section == "elementwise":
+            page.screenshot(path=str(screenshots / "section-moved-row.png"))
+        row.locator(".mc-c-title > a").first.click()
+        page.wait_for_url(re.compile(r".*/rules/trace-axb/$"))
 
 
 def test_layout_switch_is_global_and_remembered(page: Any, base_url: str, screenshots: Path) -> None:
