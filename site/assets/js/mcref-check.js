@@ -266,7 +266,7 @@
       if (state === "undecided") (result.lines || []).forEach(function (l) { card.appendChild(el("p", { text: l })); });
       var d = result.decision || {};
       var which = el("p", { class: "mc-check-which", "data-mc-scope": d.scope || "" }, [
-        d.statement ? (state === "verified" ? el("strong", { text: d.statement + ". " }) : d.statement + ". ") : null,
+        d.statement && state !== "refuted" ? (state === "verified" ? el("strong", { text: d.statement + ". " }) : d.statement + ". ") : null,
         (d.checks && d.checks.length) ? "Checks run: " + d.checks.join("; ") + "." : ""
       ]);
       card.appendChild(which);
