@@ -147,6 +147,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("no rule files found", file=sys.stderr)
         return 2
     print(report.summary())
+    print(report.scope_summary())
     return report.exit_code
 
 
