@@ -145,13 +145,9 @@ INDENT = " " * 11
 def verdict_of(j: Judgement) -> Verdict:
     """The judgement as a Verdict, so claims count in the summary lines like rules."""
     d = j.decision
-    extra: dict[str, Any] = {}
-    names = {f.name for f in dataclasses.fields(Verdict)}
-    if "scope" in names:  # seam 4: proved for every size, or checked at listed sizes
-        extra["scope"] = d.scope if j.status == "verified" else "listed-sizes"
-    if "statement" in names:
-        extra["statement"] = d.statement
-    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement, **extra)
+    scope = d.scope if j.status == "verified" else "listed-sizes"  # seam 4: proved for every size, or listed sizes
+    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement, scope=scope,
+                   statement=d.statement)
 
 
 def restated(sc: StudentClaim) -> str:

@@ -26,7 +26,7 @@ def test_a_true_claim_prints_its_verdict_block_and_exits_0(tmp_path: Path) -> No
     ]
     assert lines[3].startswith("           Proved for every size (exact, randomized: error < ")
     assert lines[4].startswith("           checks run: all-sizes exact check: the identity at n = 2")
-    assert lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert lines[-2:] == ["1 verified, 0 refuted, 0 undecided, 0 invalid", "1 of 1 verified rules proved for all sizes"]
     assert run.err == ""
 
 
@@ -34,7 +34,7 @@ def test_a_false_claim_shows_the_counterexample_and_the_slip_and_exits_1(tmp_pat
     """2 A x: the exact counterexample with 1-based entries, the true derivative, the symmetric hint; exit 1."""
     run = run_inprocess(["check", *QUADRATIC, "--expect", "2 * A @ x"], tmp_path, monkeypatch, capsys)
     assert run.code == 1
-    body = [line.strip() for line in run.lines[1:-1]]
+    body = [line.strip() for line in run.lines[1:-2]]
     assert body[:7] == [
         "d(x.T @ A @ x)/dx = 2 * A @ x",
         "does not hold in denominator layout (the only layout its shape fits)",
@@ -44,7 +44,7 @@ def test_a_false_claim_shows_the_counterexample_and_the_slip_and_exits_1(tmp_pat
         "(entries are numbered from 1)",
         "probably: it holds only when A is symmetric: add --assume 'A: symmetric', or write (A + A.T) @ x, which holds for every A",
     ]
-    assert run.lines[-1] == "0 verified, 1 refuted, 0 undecided, 0 invalid"
+    assert run.lines[-2:] == ["0 verified, 1 refuted, 0 undecided, 0 invalid", "0 of 0 verified rules proved for all sizes"]
 
 
 def test_a_syntax_slip_prints_the_problem_with_a_caret_and_exits_2(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -57,6 +57,7 @@ def test_a_syntax_slip_prints_the_problem_with_a_caret_and_exits_2(tmp_path: Pat
         "    x^T @ A @ x",
         "     ^",
         "0 verified, 0 refuted, 0 undecided, 1 invalid",
+        "0 of 0 verified rules proved for all sizes",
     ]
 
 
@@ -103,7 +104,7 @@ def test_claim_files_are_checked_beside_rule_checks(tmp_path: Path, monkeypatch,
         "layout, order) (found unknown field expected; did you mean expect?)",
         "hw4.yaml:4:14: MC021 expect expression must write a transpose as x.T (found x^T; ^ is not a power in Python)",
     ]
-    assert run.lines[-1] == "1 verified, 1 refuted, 0 undecided, 2 invalid"
+    assert run.lines[-2:] == ["1 verified, 1 refuted, 0 undecided, 2 invalid", "1 of 1 verified rules proved for all sizes"]
 
 
 def test_a_file_in_a_corpus_folder_is_a_rule_even_without_an_id(tmp_path: Path, monkeypatch, capsys) -> None:
