@@ -166,6 +166,7 @@ def cmd_check_claim(args: argparse.Namespace) -> int:
     else:
         _print_problems(report, args.format)
     print(report.summary())
+    print(report.scope_summary())
     return report.exit_code
 
 
