@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import ENGINE_VERSION, __version__
+from generator.cite import reference_cite, rule_cite, standalone
 from generator.latex import MACROS, symbol_latex
 from generator.parse import is_scalar, is_vector, show_shape
 from generator.rule import Rule
@@ -21,6 +22,16 @@ SOURCE_NAMES = {
     "reference": "{}",
     "derived": "Derived: {}",
 }
+
+
+def rule_path(rule_id: str) -> str:
+    """A rule's permanent page, relative to the site root: `rules/<id>/`."""
+    return f"rules/{rule_id}/"
+
+
+def rule_url(rule_id: str, site_url: str) -> str | None:
+    """The absolute address of a rule's page, or None when no site address is configured."""
+    return f"{site_url}{rule_path(rule_id)}" if site_url else None
 
 
 def combined(verdict: Verdict, example: Verdict | None) -> Verdict:
@@ -55,7 +66,7 @@ def _sources(rule: Rule) -> list[dict[str, str]]:
     return out
 
 
-def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
+def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, Any]:
     data = rule.data
     claim = rule.claim
     result_shape: dict[str, Any] = {}
@@ -71,6 +82,8 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
         "id": rule.id,
         "title": data["title"],
         "section": data["section"],
+        "path": rule_path(rule.id),
+        "url": rule_url(rule.id, site_url),
         "kind": claim.kind,
         "layout": claim.layout,
         "symbols": {name: {"shape": _shape_list(decl), "kind": _kind(decl), "latex": symbol_latex(name, claim.scope.symbols[name])}
@@ -99,7 +112,10 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
     """The export document; rules grouped by section order, by id within a section."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
     ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), r.id))
-    entries = [rule_entry(r, verdicts[r.id]) for r in ordered]
+    entries = [rule_entry(r, verdicts[r.id], site_url) for r in ordered]
+    for entry in entries:
+        entry["latex"]["standalone"] = standalone(entry["latex"], MACROS)
+        entry["cite"] = rule_cite(entry, version=__version__, build_date=build_date, url=entry["url"])
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     section_list = [
@@ -115,6 +131,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "build_date": build_date,
         "site_url": site_url,
         "macros": dict(MACROS),
+        "cite": reference_cite(version=__version__, build_date=build_date, url=site_url or None),
         "counts": counts,
         "sections": section_list,
         "rules": entries,
