@@ -22,6 +22,7 @@ __all__ = [
     "REFERENCE_KEY",
     "REFERENCE_TITLE",
     "bib_file",
+    "example_tex",
     "reference_cite",
     "rule_cite",
     "rule_tex",
@@ -155,7 +156,7 @@ def bib_file(export: Mapping[str, Any]) -> str:
     version = str(export.get("version", ""))
     head = [
         f"% mcref {version}: one BibTeX entry per rule (key mcref:<id>) and one for the whole reference (key mcref).",
-        f"% Built {export.get('build_date', '')}. The biblatex (@online) forms are in rules.json, field cite.biblatex.",
+        f"% Built {export.get('build_date', '')}. The biblatex forms (type online) are in rules.json, field cite.biblatex.",
     ]
     if not export.get("site_url"):
         head.append("% No site address was configured (mkdocs.yml site_url, --site-url, MCREF_SITE_URL): no entry has a URL.")
@@ -222,4 +223,40 @@ def rule_tex(export: Mapping[str, Any], rule: Mapping[str, Any], layout: str, *,
         lines.append("\\end{gather*}")
     else:
         lines += ["\\begin{equation*}", f"  {equation}", "\\end{equation*}"]
+    return "\n".join(lines) + "\n"
+
+
+EXAMPLE_RULES = ("trace-axb", "softmax-jacobian", "det-log")
+
+
+def example_tex(export: Mapping[str, Any]) -> str:
+    """build/latex/example.tex: a course document that uses the package, two rule snippets and mcref.bib."""
+    rules = list(export.get("rules") or [])
+    by_id = {str(r["id"]): r for r in rules}
+    chosen = [rid for rid in EXAMPLE_RULES if rid in by_id][:2] or [str(r["id"]) for r in rules[:2]]
+    lines = [
+        "% example.tex: mcref's LaTeX in a course document. Compile it in this folder:",
+        "%   pdflatex example && bibtex example && pdflatex example && pdflatex example",
+        "% latex/<layout>/<id>.tex holds each rule as an equation that needs only amsmath and bm;",
+        "% mcref.sty defines the macros of the formulas as the export prints them (\\tr, \\diag, ...).",
+        "\\documentclass{article}",
+        "\\usepackage{amsmath,bm}",
+        "\\usepackage{mcref}",
+        "\\usepackage{url}",
+        "\\begin{document}",
+        f"\\section*{{Rules from mcref {latex_escape(str(export.get('version', '')))}}}",
+    ]
+    for rid in chosen:
+        lines += [
+            f"{latex_escape(_title_text(by_id[rid]))} \\cite{{mcref:{rid}}}:",
+            f"\\input{{denominator/{rid}}}",
+        ]
+    lines += [
+        "With the package, the export's formulas work as they are, e.g. "
+        "$\\tr(\\mathbf{A}\\mathbf{X}\\mathbf{B})$ and $\\diag(\\mathbf{x})$.",
+        "The whole reference: \\cite{mcref}.",
+        "\\bibliographystyle{plain}",
+        "\\bibliography{../mcref}",
+        "\\end{document}",
+    ]
     return "\n".join(lines) + "\n"
