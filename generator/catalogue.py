@@ -11,6 +11,7 @@ from typing import Any
 from generator import ENGINE_VERSION, __version__
 from generator.cite import reference_cite, rule_cite, standalone
 from generator.latex import MACROS, symbol_latex
+from generator.plaintext import text_with_math
 from generator.parse import is_scalar, is_vector, show_shape
 from generator.rule import Rule
 from generator.claims import Verdict, sympy_version
@@ -77,13 +78,14 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
     if rule.example is not None and rule.example_latex is not None:
         ex = data["example"]
         example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex.get("wrt", data["wrt"]), "expect": ex["expect"],
-                   "latex": rule.example_latex}
+                   "where": [{"name": k, "expr": v} for k, v in ex.get("where", {}).items()], "latex": rule.example_latex}
     return {
         "id": rule.id,
         "title": data["title"],
-        "section": data["section"],
+        "title_text": text_with_math(data["title"], MACROS),
         "path": rule_path(rule.id),
-        "url": rule_url(rule.id, site_url),
+        "url": site_url + rule_path(rule.id) if site_url else None,
+        "section": data["section"],
         "kind": claim.kind,
         "layout": claim.layout,
         "symbols": {name: {"shape": _shape_list(decl), "kind": _kind(decl), "latex": symbol_latex(name, claim.scope.symbols[name])}
@@ -92,6 +94,7 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
         "of": data["of"],
         "wrt": data["wrt"],
         "expect": data["expect"],
+        "where": [{"name": k, "expr": v} for k, v in data.get("where", {}).items()],
         "latex": {**rule.latex, "display": data.get("display")},
         "result_shape": result_shape,
         "result_shape_text": {k: show_shape(tuple(v) if len(v) == 2 else ((v[0], 1) if v else (1, 1))) for k, v in result_shape.items()},
@@ -108,10 +111,12 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
 
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
-                 site_url: str, build_date: str) -> dict[str, Any]:
-    """The export document; rules grouped by section order, by id within a section."""
+                 site_url: str, build_date: str, redirects: dict[str, str] | None = None) -> dict[str, Any]:
+    """The export document; rules grouped by section, in each section's teaching order."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
-    ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), r.id))
+    place = {rule_id: j for s in sections for j, rule_id in enumerate(s.get("rules", []))}
+    # A rule not yet placed (only outside a published build) goes after the placed ones.
+    ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), place.get(r.id, len(place)), r.id))
     entries = [rule_entry(r, verdicts[r.id], site_url) for r in ordered]
     for entry in entries:
         entry["latex"]["standalone"] = standalone(entry["latex"], MACROS)
@@ -120,9 +125,11 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
     counts["total"] = len(entries)
     section_list = [
         {"slug": s["slug"], "title": s["title"], "summary": s.get("summary", ""), "order": i,
-         "count": sum(1 for e in entries if e["section"] == s["slug"])}
+         "count": sum(1 for e in entries if e["section"] == s["slug"]),
+         "rules": [e["id"] for e in entries if e["section"] == s["slug"]]}
         for i, s in enumerate(sections)
     ]
+    known = {e["id"] for e in entries}
     return {
         "format": FORMAT,
         "version": __version__,
@@ -135,4 +142,5 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "counts": counts,
         "sections": section_list,
         "rules": entries,
+        "redirects": {old: new for old, new in sorted((redirects or {}).items()) if new in known},
     }

@@ -18,6 +18,8 @@ CODES: dict[str, str] = {
     "MC014": "two rules share an id",
     "MC015": "an unknown section",
     "MC016": "a related rule id does not exist",
+    "MC017": "a rule is not placed in its section's teaching order (rules/_sections.yaml)",
+    "MC018": "a redirect of rules/_redirects.yaml is wrong",
     "MC020": "an expression is not valid syntax",
     "MC021": "forbidden syntax in an expression",
     "MC022": "an undeclared name",
