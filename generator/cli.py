@@ -1,4 +1,4 @@
-"""The `mcref` command: check, export, pdf, build, serve.
+"""The `mcref` command: check, export, pdf, show, build, serve.
 
 No Python traceback reaches a user: every failure becomes a message and an exit code
 (0 all verified, 1 refuted or undecided, 2 invalid input or usage).
@@ -59,6 +59,14 @@ def make_parser() -> argparse.ArgumentParser:
         p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
         _site_url_option(p)
         _common(p)
+
+    p = sub.add_parser("show", help="print one rule as LaTeX, Markdown, text or JSON, with its citation")
+    from generator import show
+
+    show.add_arguments(p)
+    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
+    _site_url_option(p)
+    _common(p)
 
     try:
         from generator import build
@@ -167,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "pdf":
             return cmd_pdf(args)
+        if args.command == "show":
+            from generator import show
+
+            return show.run(args)
         from generator import build
 
         if args.command == "build":

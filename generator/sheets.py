@@ -40,6 +40,7 @@ __all__ = [
     "read_sheet",
     "reference_sheet",
     "resolve_sheet",
+    "suggestions",
 ]
 
 LAYOUTS = ("numerator", "denominator")
@@ -193,8 +194,35 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _distance(a: str, b: str, limit: int = 3) -> int:
+    """Edit distance counting a swap of two neighbours as one edit (optimal string alignment)."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        row = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def suggestions(word: str, known: Sequence[str], n: int = 3) -> list[str]:
+    """The known words closest to `word`: typos first (swapped, missing or extra letters), then look-alikes."""
+    near = sorted((d, k) for k in known if (d := _distance(word, k)) <= 2)
+    out = [k for _, k in near]
+    for k in difflib.get_close_matches(word, list(known), n=n, cutoff=0.6):
+        if k not in out:
+            out.append(k)
+    return out[:n]
+
+
 def _hint(word: str, known: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=3, cutoff=0.6)
+    close = suggestions(word, known)
     if not close:
         return ""
     return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
@@ -406,10 +434,17 @@ def resolve_sheet(spec: SheetSpec, export: Mapping[str, Any]) -> tuple[Sheet | N
     placed: dict[str, tuple[int, int]] = {}
     redirected: list[tuple[str, str]] = []
 
+    unknown = [0]
+
+    def hint(word: str, known: Sequence[str]) -> str:
+        """A did-you-mean for the first problems only: a file of thousands of typos stays fast."""
+        unknown[0] += 1
+        return _hint(word, known) if unknown[0] <= MAX_SHOWN else ""
+
     def lookup(word: str, at: tuple[int, int], where: str) -> str | None:
         rid = redirects.get(word, word) if word not in by_id else word
         if rid not in by_id:
-            add(at, "MS013", f"{where} must be the id of a rule (found {word!r}{_hint(word, known_ids)})")
+            add(at, "MS013", f"{where} must be the id of a rule (found {word!r}{hint(word, known_ids)})")
             return None
         if rid != word:
             redirected.append((word, rid))
@@ -450,7 +485,7 @@ def resolve_sheet(spec: SheetSpec, export: Mapping[str, Any]) -> tuple[Sheet | N
             placed[rid] = at
         for word, at in g.sections:
             if word not in section_titles:
-                add(at, "MS014", f"{prefix}sections must be section slugs (found {word!r}{_hint(word, sections)})")
+                add(at, "MS014", f"{prefix}sections must be section slugs (found {word!r}{hint(word, sections)})")
                 continue
             for r in rules:
                 rid = str(r["id"])
@@ -466,7 +501,7 @@ def resolve_sheet(spec: SheetSpec, export: Mapping[str, Any]) -> tuple[Sheet | N
                 placed[rid] = at
         for word, at in g.tags:
             if word not in tags:
-                add(at, "MS015", f"{prefix}tags must be tags of rules (found {word!r}{_hint(word, sorted(tags))})")
+                add(at, "MS015", f"{prefix}tags must be tags of rules (found {word!r}{hint(word, sorted(tags))})")
                 continue
             for rid in tags[word]:
                 if rid in placed or rid in chosen:
