@@ -212,13 +212,11 @@ def _distance(a: str, b: str, limit: int = 3) -> int:
 
 
 def suggestions(word: str, known: Sequence[str], n: int = 3) -> list[str]:
-    """The known words closest to `word`: typos first (swapped, missing or extra letters), then look-alikes."""
+    """The known words closest to `word`: the nearest typos (swapped, missing, extra or wrong letters), else look-alikes."""
     near = sorted((d, k) for k in known if (d := _distance(word, k)) <= 2)
-    out = [k for _, k in near]
-    for k in difflib.get_close_matches(word, list(known), n=n, cutoff=0.6):
-        if k not in out:
-            out.append(k)
-    return out[:n]
+    if near:
+        return [k for d, k in near if d == near[0][0]][:n]
+    return difflib.get_close_matches(word, list(known), n=n, cutoff=0.6)
 
 
 def _hint(word: str, known: Sequence[str]) -> str:
