@@ -42,11 +42,11 @@ def _title_text(rule: Mapping[str, Any]) -> str:
 
 
 def _bib_text(text: str, where: str) -> str:
-    """Text for a BibTeX/biblatex field: LaTeX that prints it, with balanced braces only."""
-    try:
-        return latex_escape(text)
-    except TexError as err:
-        raise TexError(f"{where}: {err}") from None
+    """Text for a BibTeX/biblatex field: LaTeX that prints it, with balanced braces only.
+
+    A character pdfLaTeX cannot print stays as it is (the PDFs report it; the export never fails on it).
+    """
+    return latex_escape(text, strict=False)
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")

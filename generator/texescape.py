@@ -114,10 +114,12 @@ def _typesettable(ch: str) -> bool:
     return 0xC0 <= code <= 0x17F and ch not in "\u00d7\u00f7"
 
 
-def latex_escape(text: str) -> str:
+def latex_escape(text: str, *, strict: bool = True) -> str:
     """Return `text` as LaTeX that prints it literally (titles, ids, conditions, BibTeX fields).
 
-    Raises TexError for a character pdfLaTeX cannot print, naming it.
+    Raises TexError for a character pdfLaTeX cannot print, naming it; with strict=False such a
+    character is kept as it is (for XeLaTeX and LuaLaTeX users of a .bib; never executed), and
+    a control character becomes a space: it never raises.
     """
     if not isinstance(text, str):
         raise TexError(f"expected text, found {type(text).__name__}: {text!r}")
@@ -135,8 +137,10 @@ def latex_escape(text: str) -> str:
                 out.append(_ESCAPES[ch])
             elif ch in _LIGATURE_STARTS and text[i + 1 : i + 2] == ch:
                 out.append(ch + "{}")  # "--", "''", ",,": no dash or quote ligature, printed as typed
-            elif _typesettable(ch):
+            elif _typesettable(ch) or (not strict and ch.isprintable()):
                 out.append(ch)
+            elif not strict:
+                out.append(" ")  # a control character: nothing to print
             else:
                 raise TexError(
                     f"character {ch!r} (U+{ord(ch):04X}) in {text!r} cannot be typeset by "
