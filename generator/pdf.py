@@ -423,6 +423,8 @@ def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
         "orientation": Tex(sheet.orientation),
         "columns": sheet.columns,
         "details": sheet.details,
+        "font_size": Tex(f"{sheet.font_size:g}"),
+        "font_skip": Tex(f"{sheet.font_size * 1.18:.1f}"),
         "count": count,
         "count_text": Tex(f"{count} rule{'s' if count != 1 else ''}"),
         "title": _text(sheet.title, f"{sheet.source}: title"),

@@ -52,6 +52,8 @@ MAX_ENTRIES = 2000  # ids, sections or tags in one list; the corpus has a few hu
 MAX_TEXT = 200  # characters of a title, subtitle, heading or note
 MAX_GROUPS = 100
 MAX_SHOWN = 25  # problems printed before "... and N more"
+DEFAULT_FONT_SIZE = 8.5  # points: formulas legible in print (the bar is 7)
+REFERENCE_FONT_SIZE = 8.0
 
 # Every code a sheet file may get; sheets/README.md has the same table.
 CODES: dict[str, str] = {
@@ -134,6 +136,7 @@ class SheetSpec:
     style: str
     columns: int
     details: bool
+    font_size: float
     pages: int | None
     headings: str
     groups: tuple[GroupSpec, ...]
@@ -167,6 +170,7 @@ class Sheet:
     details: bool
     pages: int | None
     groups: tuple[Group, ...]
+    font_size: float = 8.5
     pages_at: tuple[int, int] = (1, 1)
     redirected: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
@@ -178,7 +182,8 @@ class Sheet:
 # ---------------------------------------------------------------------------------------
 # Reading and checking the fields
 
-_TOP_FIELDS = ("title", "subtitle", "layout", "paper", "orientation", "style", "columns", "details", "pages", "headings",
+_TOP_FIELDS = ("title", "subtitle", "layout", "paper", "orientation", "style", "columns", "details", "font_size", "pages",
+               "headings",
                "rules", "sections", "tags", "exclude", "groups")
 _GROUP_FIELDS = ("heading", "note", "compact", "rules", "sections", "tags", "exclude")
 _SELECTORS = ("rules", "sections", "tags")
@@ -361,6 +366,11 @@ def parse_sheet(doc: Document) -> tuple[SheetSpec | None, list[SheetProblem]]:
     if columns is not None and style == "table" and columns != 1:
         check.add(("columns",), "MS012", f"columns must be 1 for style: table, which prints one row per rule (found {columns})")
     pages = check.integer(data, "pages", 1, 100)
+    font_size = data.get("font_size", DEFAULT_FONT_SIZE)
+    if isinstance(font_size, bool) or not isinstance(font_size, (int, float)) or not 7 <= font_size <= 12:
+        check.add(("font_size",), "MS012", f"font_size must be a size in points from 7 to 12, e.g. 8.5 "
+                  f"(found {_show(font_size) if not isinstance(font_size, (int, float)) or isinstance(font_size, bool) else font_size})")
+        font_size = DEFAULT_FONT_SIZE
     details = data.get("details", style == "table")
     if not isinstance(details, bool):
         check.add(("details",), "MS012", f"details must be true or false (found {_show(details)})")
@@ -399,6 +409,7 @@ def parse_sheet(doc: Document) -> tuple[SheetSpec | None, list[SheetProblem]]:
         style=style,
         columns=(columns or (3 if orientation == "landscape" else 2)) if style == "cards" else 1,
         details=details,
+        font_size=float(font_size),
         pages=pages,
         headings=headings,
         groups=tuple(groups),
@@ -543,6 +554,7 @@ def resolve_sheet(spec: SheetSpec, export: Mapping[str, Any]) -> tuple[Sheet | N
         style=spec.style,
         columns=spec.columns,
         details=spec.details,
+        font_size=spec.font_size,
         pages=spec.pages,
         groups=tuple(g for g in groups if g.ids),
         pages_at=spec.pages_at,
@@ -591,6 +603,7 @@ def reference_sheet(export: Mapping[str, Any], *, layout: str = "numerator", pap
         style="cards",
         columns=2,
         details=True,
+        font_size=REFERENCE_FONT_SIZE,
         pages=None,
         groups=tuple(groups),
     )
