@@ -166,8 +166,8 @@ def test_where_lines_print_under_the_formula() -> None:
                                             {"name": "\\mathrm{d}\\mathbf{P}", "value": "\\mathbf{G} \\mathbf{V}^{\\top}"}]
     export["macros"]["\\softmax"] = "\\operatorname{softmax}"
     cards = render_sheet(export, sheet_of(export, ["trace-axb"]))
-    assert "\\mcwhere{$\\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\mathrm{d}\\mathbf{P} = " \
-           "\\mathbf{G} \\mathbf{V}^{\\top}$}" in cards
+    assert "\\mcwhere{\\mcwhereitem{\\mathbf{P}}{\\softmax\\left(\\mathbf{S}\\right)},\\hskip 0.6em plus 0.3em\\relax " \
+           "\\mcwhereitem{\\mathrm{d}\\mathbf{P}}{\\mathbf{G} \\mathbf{V}^{\\top}}}" in cards
     table = render_sheet(export, sheet_of(export, ["trace-axb"], style="table", columns=1, details=True))
     assert "{$\\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\mathrm{d}\\mathbf{P}" in table
 
