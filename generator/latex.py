@@ -134,6 +134,8 @@ class Printer:
             return f"{function_latex(e.name, sig)}\\left({args}\\right)", ATOM
         if op == "D":
             return self._jacobian(e), ATOM
+        if op == "DD":
+            return self._second(e), ATOM
         if op == "d":
             return f"\\mathrm{{d}}{symbol_latex(e.name, e.shape)}", ATOM
         raise ValueError(f"cannot print {op}")  # pragma: no cover - parse makes only the ops above
@@ -183,6 +185,23 @@ class Printer:
             "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
+
+    def _second(self, e: Expr) -> str:
+        """f''(x) for a scalar function; d2U/dx2 or d2U/dx dy by the names of the points where it can."""
+        sig = self.scope.functions[e.name]
+        fn = function_latex(e.name, sig)
+        if sig.elementwise:
+            return f"{fn}''\\left({self._print(e.args[0])[0]}\\right)"
+        j, k = e.value // 10 - 1, e.value % 10 - 1
+        names = []
+        for index in (j, k):
+            point = e.args[index]
+            if point.op != "sym":
+                args = ", ".join(self._print(a)[0] for a in e.args)
+                return f"\\partial_{{{j + 1}{k + 1}}} {fn}\\left({args}\\right)"
+            names.append(symbol_latex(point.name, point.shape))
+        by = f"\\partial {names[0]}^{{2}}" if j == k else f"\\partial {names[0]} \\, \\partial {names[1]}"
+        return f"\\frac{{\\partial^{{2}} {fn}}}{{{by}}}"
 
     def _jacobian(self, e: Expr) -> str:
         sig = self.scope.functions[e.name]

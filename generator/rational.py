@@ -120,7 +120,7 @@ class RationalEvaluator:
             return self._log(self.ev(e.args[0]))
         if op == "d" and f"d({e.name})" in self.env:
             return self.env[f"d({e.name})"]
-        if op in ("apply", "D", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
+        if op in ("apply", "D", "DD", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
             raise Unsupported(op if op != "call" else e.name)
         args = [self.ev(a) for a in e.args]
         if any(isinstance(a, Opaque) for a in args):

@@ -26,7 +26,7 @@ from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
 FD_STEP = 1e-6
-FD_STEP_2 = 1e-4  # second differences: rounding error ~ eps / h^2, truncation ~ h^2
+FD_STEP_2 = 1e-3  # second differences (with Richardson): rounding ~ eps / h^2, truncation ~ h^4
 
 
 class Refuted(Exception):
@@ -104,7 +104,7 @@ class Evaluator:
             return sp.Matrix([[sp.Integer(self.sizes[e.name])]])
         if op == "d":
             return self.env[f"d({e.name})"]
-        args = [self.ev(a) for a in e.args] if op not in ("D",) else []
+        args = [self.ev(a) for a in e.args] if op not in ("D", "DD") else []
         if op == "neg":
             return -args[0]
         if op in ("add", "sub", "mul", "div", "pow"):
@@ -119,6 +119,8 @@ class Evaluator:
             return self.apply(e, args)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         raise ValueError(op)  # pragma: no cover
 
     def call(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
@@ -171,6 +173,19 @@ class Evaluator:
         rows, cols = self.dim(sig.to[0]), self.dim(sig.to[1])
         return sp.Matrix(rows, cols, values)  # components in row-major order: the value keeps its shape
 
+    def second_derivative(self, e: Expr) -> sp.Matrix:
+        """D(D(f), a), Dk(Dj(f), ...): the second partial derivative of a function of scalars, at the point."""
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        us, comps = self.components(e.name)
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            derivative = sp.diff(comps[0], us[0], 2)
+            return args[0].applyfunc(lambda v: _at(derivative, {us[0]: v}))
+        point = self._point(e.name, args)
+        values = [_at(sp.diff(c, us[j], us[k]), point) for c in comps]
+        return sp.Matrix(self.dim(sig.to[0]), self.dim(sig.to[1]), values)
+
     def jacobian(self, e: Expr) -> sp.Matrix:
         """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
         sig = self.scope.functions[e.name]
@@ -202,6 +217,11 @@ def _jacobian_in_shape(jac: Any, out: tuple[int, int], inp: tuple[int, int]) -> 
     if out == (1, 1) and inp[1] != 1:
         return jac.reshape(inp[0], inp[1]).T
     return jac
+
+
+def _second_indices(e: Expr) -> tuple[int, int]:
+    """DD's two argument positions, 0-based: by argument j, then by argument k (value 10 j + k)."""
+    return e.value // 10 - 1, e.value % 10 - 1
 
 
 _GENERIC: dict[str, type] = {}
@@ -584,6 +604,21 @@ class NumericEvaluator:
         lin, quad = a @ u, c @ u
         return np.cos(lin + 1 / 3)[:, None] * a + (quad / 2 + 1)[:, None] * c
 
+    def fn_second(self, fname: str, u: np.ndarray, j: int, k: int) -> np.ndarray:
+        """d2 f_i / du_j du_k for every output i: -sin(a_i . u + 1/3) a_ij a_ik + c_ij c_ik / 2."""
+        a, c = self.coeffs(fname)
+        lin = a @ u
+        return -np.sin(lin + 1 / 3) * a[:, j] * a[:, k] + c[:, j] * c[:, k] / 2
+
+    def second_derivative(self, e: Expr) -> np.ndarray:
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            return np.vectorize(lambda v: self.fn_second(e.name, np.array([v]), 0, 0)[0])(args[0]).astype(float)
+        u = np.concatenate([a.reshape(-1) for a in args])
+        return self.fn_second(e.name, u, j, k).reshape(self.dim(sig.to[0]), self.dim(sig.to[1]))
+
     def ev(self, e: Expr) -> np.ndarray:
         op = e.op
         if op == "sym":
@@ -596,6 +631,8 @@ class NumericEvaluator:
             return np.array([[float(self.sizes[e.name])]])
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         args = [self.ev(a) for a in e.args]
         if op == "neg":
             return -args[0]
