@@ -125,7 +125,10 @@ class Printer:
             inner = e.args[0]
             if inner.op == "call" and inner.name == "inv":
                 return f"{self._wrap(inner.args[0], ATOM)}^{{-\\top}}", POW
-            return f"{self._wrap(inner, ATOM)}^{{\\top}}", POW
+            text = self._wrap(inner, ATOM)
+            if text.startswith("\\frac"):  # (du/dx)^T, never du/dx^T, which reads as a derivative by x^T
+                text = f"\\left({text}\\right)"
+            return f"{text}^{{\\top}}", POW
         if op == "call":
             return self._call(e)
         if op == "apply":
@@ -211,8 +214,8 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op == "sym":
-            by = symbol_latex(point.name, point.shape)
+        elif point.op in ("sym", "ref"):  # a symbol, or a `where:` name standing for the point
+            by = self._print(point)[0]
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)
             return f"\\partial_{{{e.value}}} {fn}\\left({args}\\right)"
@@ -264,7 +267,7 @@ def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_vari
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"
         return f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}\\left({of_tex}\\right)"
     simple = of.op in ("sym", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
-    if simple and len(of_tex) <= 48:
+    if simple and len(of_tex) <= 48 and not of_tex.startswith("-"):  # never \partial -A B
         return f"\\frac{{\\partial {of_tex}}}{{\\partial {wrt_tex}}}"
     return f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}\\left({of_tex}\\right)"
 

@@ -126,6 +126,18 @@ def test_derivatives_of_generic_functions_with_matrix_shapes() -> None:
     assert tex("D2(D1(U), s, 2 * t)") == r"\partial_{12} \mathbf{U}\left(s, 2 t\right)"
 
 
+def test_transposed_derivative_is_parenthesised_and_where_points_print_by_name() -> None:
+    """(du/dx)^T gets parentheses (du/dx^T reads as a derivative by x^T); a derivative at a where name uses the name."""
+    scope = Scope(symbols={"x": ("n", 1)}, functions={"g": FunctionSig((("n", 1),), ("m", 1))}, dims=("m", "n"),
+                  bindings={"v": ("n", 1)})
+    printer = Printer(scope)
+    assert printer.latex(parse_expression("D(g, x).T", scope)) == \
+        r"\left(\frac{\partial \mathbf{g}}{\partial \mathbf{x}}\right)^{\top}"
+    assert printer.latex(parse_expression("D(g, v)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{v}}"
+    of = parse_expression("-x @ x.T", SCOPE)
+    assert derivative_latex(tex("-x @ x.T"), of, r"\mathbf{x}", "derivative").startswith(r"\frac{\partial}{\partial \mathbf{x}}\left(-")
+
+
 def test_second_order_left_hand_side() -> None:
     """Order 2 prints a Hessian as d2/dx dx^T, a second derivative by a scalar as d2/dt2, a second differential as d^2."""
     of = parse_expression("x.T @ x", SCOPE)
