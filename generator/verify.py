@@ -422,8 +422,9 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
         return O[a][b].diff(gen_of[W[i, j]])
 
     def partial2(a: int, b: int, i: int, k: int) -> Rat:
-        first = partial(a, b, i, 0)  # wrt is a scalar or a column: entries (i, 0)
-        return first.diff(gen_of[W[k, 0]])
+        if isinstance(O, Opaque):  # a log: its first derivatives are rational
+            return O.derivs[index[(i, 0)]][a][b].diff(gen_of[W[k, 0]])
+        return O[a][b].diff2(gen_of[W[i, 0]], gen_of[W[k, 0]])  # wrt is a scalar or a column: entries (i, 0)
 
     if claim.order == 2:
         num = numerator_entries_2(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial2)
@@ -474,7 +475,7 @@ def _rational_differential(claim: Claim, sizes: dict[str, int], env_sp: dict[str
     at_zero = [(gen_of[t], ring.zero)]
     for i, row in enumerate(O):
         for j, value in enumerate(row):
-            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff(gen_of[t]).diff(gen_of[t])
+            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff2(gen_of[t], gen_of[t])
             difference = (derivative.compose(at_zero) - claimed[i][j].compose(at_zero))
             if not difference.is_zero():
                 raise Refuted(f"as a differential at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
