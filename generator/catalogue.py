@@ -106,7 +106,8 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
 
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
-                 site_url: str, build_date: str, redirects: dict[str, str] | None = None) -> dict[str, Any]:
+                 site_url: str, build_date: str, redirects: dict[str, str] | None = None,
+                 redirect_sections: dict[str, str] | None = None) -> dict[str, Any]:
     """The export document; rules grouped by section, in each section's teaching order."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
     place = {rule_id: j for s in sections for j, rule_id in enumerate(s.get("rules", []))}
@@ -134,4 +135,8 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "sections": section_list,
         "rules": entries,
         "redirects": {old: new for old, new in sorted((redirects or {}).items()) if new in known},
+        # Retired ids in full: where each now resolves, and the section it was published in
+        # (so /<section>/#<old-id> keeps landing somewhere).
+        "retired": [{"id": old, "to": new, "section": (redirect_sections or {}).get(old)}
+                    for old, new in sorted((redirects or {}).items()) if new in known],
     }

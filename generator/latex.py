@@ -17,6 +17,7 @@ MACROS: dict[str, str] = {
     "\\softplus": "\\operatorname{softplus}",
     "\\logsumexp": "\\operatorname{logsumexp}",
     "\\step": "\\operatorname{step}",
+    "\\sign": "\\operatorname{sign}",
     "\\sumop": "\\operatorname{sum}",
 }
 
@@ -159,7 +160,9 @@ class Printer:
             o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
             sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
             return f"{s_text}{sep}{o_text}"
-        return f"{self._hadamard_side(left)} \\odot {self._hadamard_side(right)}"
+        # the Hadamard product is associative: a chain prints without inner brackets
+        sides = [self._print(side)[0] if _is_hadamard_product(side) else self._hadamard_side(side) for side in (left, right)]
+        return f"{sides[0]} \\odot {sides[1]}"
 
     def _call(self, e: Expr) -> tuple[str, int]:
         name = e.name
@@ -182,9 +185,11 @@ class Printer:
             return f"\\sqrt{{{inner}}}", ATOM
         if name == "relu":
             return f"\\max\\left(0, {inner}\\right)", ATOM
+        if name == "abs":
+            return f"\\left\\lvert {inner} \\right\\rvert", ATOM
         command = {
             "trace": "\\tr", "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
-            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "softplus": "\\softplus",
+            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "sign": "\\sign", "softplus": "\\softplus",
             "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
@@ -214,7 +219,7 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op in ("sym", "ref"):  # a symbol, or a `where:` name standing for the point
+        elif point.op in ("sym", "ref"):  # a symbol, or a `where:` name standing for the point: dL/dy
             by = self._print(point)[0]
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)
@@ -237,6 +242,11 @@ def _without_leading_minus(e: Expr) -> Expr | None:
         if inner is not None:
             return Expr("matmul", (inner, e.args[1]), e.shape)
     return None
+
+
+def _is_hadamard_product(e: Expr) -> bool:
+    """An element-wise product of two non-scalars (not a quotient)."""
+    return e.op == "mul" and not any(a.is_scalar for a in e.args)
 
 
 def _is_hadamard(e: Expr) -> bool:

@@ -31,7 +31,7 @@ LATEX_WHITELIST = frozenset(
     """frac dfrac tfrac partial mathbf boldsymbol mathrm mathit mathbb mathcal operatorname text top
     odot oslash otimes oplus circ cdot times sum prod left right lVert rVert lvert rvert vert Vert
     langle rangle ldots cdots dots vdots ddots sqrt log exp sin cos tan tanh det max min sup inf lim
-    ln bigcirc ell tr diag softmax softplus logsumexp step sumop quad qquad le leq ge geq ne neq approx equiv to mapsto
+    ln bigcirc ell tr diag softmax softplus logsumexp step sign sumop quad qquad le leq ge geq ne neq approx equiv to mapsto
     in notin subset cup cap forall exists infty nabla mid colon big Big bigg Bigg bigl bigr Bigl Bigr
     overline underline hat tilde bar vec dot ddot prime mathsf textbf textit begin end pmatrix bmatrix
     matrix cases vmatrix displaystyle textstyle phantom
@@ -203,6 +203,11 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         if data["title"].count("$") % 2:
             line, col = doc.at("title")
             yield Problem(doc.shown, line, col, "MC012", "title must close every $...$ math span (found an odd number of $)")
+        else:
+            outside = _COMMAND.search(re.sub(r"\$[^$]*\$", "", data["title"]))
+            if outside:
+                line, col = doc.at("title")
+                yield Problem(doc.shown, line, col, "MC030", f"title must put LaTeX between $...$ (found {outside.group(0)} outside math)")
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)

@@ -46,6 +46,10 @@ def _scalar_fn(name: str) -> Callable[[sp.Expr], sp.Expr]:
         "softplus": lambda z: sp.log(1 + sp.exp(z)),
         "relu": lambda z: sp.Piecewise((z, z > 0), (0, True)),
         "step": lambda z: sp.Piecewise((1, z > 0), (0, True)),
+        # SymPy's own: d|z| = sign(z) for real z; d sign(z) = 2 DiracDelta(z), which
+        # _derivative sets to 0 (the derivative of sign away from 0, as for step)
+        "abs": sp.Abs,
+        "sign": sp.sign,
     }[name]
 
 
@@ -131,7 +135,7 @@ class Evaluator:
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
         (m,) = args
-        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
         if name == "trace":
             return sp.Matrix([[m.trace()]])
@@ -240,6 +244,12 @@ def generic_function(name: str) -> type:
 
         _GENERIC[name] = type(name, (sp.Function,), {"fdiff": fdiff})
     return _GENERIC[name]
+
+
+def _derivative(expr: sp.Expr, *variables: sp.Symbol) -> sp.Expr:
+    """d expr / d var (repeated for each variable); the Dirac deltas of sign's derivative are 0 (it is taken away from 0, like step's)."""
+    result = sp.diff(expr, *variables)
+    return result.replace(sp.DiracDelta, lambda *args: sp.Integer(0)) if result.has(sp.DiracDelta) else result
 
 
 def _at(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -498,7 +508,7 @@ def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
         moved = dict(env)
         moved[claim.wrt] = W + t * V
         of_t = Evaluator(claim.scope, sizes, moved).ev(claim.of)
-        truth = of_t.diff(t, claim.order).subs(t, 0)
+        truth = of_t.applyfunc(lambda v: _derivative(v, *[t] * claim.order)).subs(t, 0)
         env_d = dict(env)
         env_d[f"d({claim.wrt})"] = V
         claimed = Evaluator(claim.scope, sizes, env_d).ev(claim.expect)
@@ -515,10 +525,10 @@ def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
     O = evaluator.ev(claim.of)
     if claim.order == 2:
         num = numerator_entries_2(claim.of.shape, wrt_shape, O.shape, W.shape,
-                                  lambda a, b, i, k: sp.diff(O[a, b], W[i, 0], W[k, 0]))
+                                  lambda a, b, i, k: _derivative(O[a, b], W[i, 0], W[k, 0]))
     else:
         num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
-                                lambda a, b, i, j: sp.diff(O[a, b], W[i, j]))
+                                lambda a, b, i, j: _derivative(O[a, b], W[i, j]))
     claimed = evaluator.ev(claim.expect)
     _compare(claim, sp.Matrix(in_layout(num, claim.layout)), claimed, sizes, claim.layout, subs)
     other = evaluator.ev(claim.other())
@@ -677,6 +687,7 @@ class NumericEvaluator:
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
             "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "softplus": lambda z: np.logaddexp(0, z),
             "relu": lambda z: np.maximum(z, 0), "step": lambda z: (z > 0).astype(float),
+            "abs": np.abs, "sign": np.sign,
         }
         if name in simple:
             return simple[name](m)

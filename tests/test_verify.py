@@ -279,6 +279,34 @@ def test_relu_claimed_as_identity_derivative_is_refuted() -> None:
     assert check_claim(claim_from({"x": ["n"]}, "sum(relu(x))", "x", "ones(n)")).status == "refuted"
 
 
+def test_abs_claimed_with_step_is_refuted() -> None:
+    """sum(abs(x)) by x claimed as step(x) is refuted: for a negative entry the derivative is -1, not 0."""
+    claim = claim_from({"x": ["n"]}, "sum(abs(x))", "x", "step(x)", assume={"x": ("nonzero",)})
+    assert check_claim(claim).status == "refuted"
+
+
+def test_abs_derivative_is_sign_on_both_paths() -> None:
+    """sum(abs(x)) by x is sign(x), symbolically and numerically; claiming abs(x) / x (the same away from 0) too."""
+    for expect in ("sign(x)", "abs(x) / x"):
+        verdict = check_claim(claim_from({"x": ["n"]}, "sum(abs(x))", "x", expect, assume={"x": ("nonzero",)}))
+        assert verdict.status == "verified", verdict.detail
+
+
+def test_abs_inside_relu_is_decided() -> None:
+    """The Huber loss written with relu(abs(r) - 1) is verified, and dropping the sign factor is refuted."""
+    of = "sum(r**2 / 2 - relu(abs(r) - 1)**2 / 2)"
+    right = claim_from({"r": ["n"]}, of, "r", "r - sign(r) * relu(abs(r) - 1)", assume={"r": ("nonzero",)})
+    wrong = claim_from({"r": ["n"]}, of, "r", "r - relu(abs(r) - 1)", assume={"r": ("nonzero",)}, label="wrong")
+    assert check_claim(right).status == "verified"
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_sign_is_not_its_own_derivative() -> None:
+    """x * sign(x) (that is |x|) by x claimed as 2 sign(x) is refuted: the derivative of sign is 0 away from 0."""
+    claim = claim_from({"x": []}, "x * sign(x)", "x", "2 * sign(x)", layout="numerator", assume={"x": ("nonzero",)})
+    assert check_claim(claim).status == "refuted"
+
+
 def test_scalar_claim_against_vector_derivative_is_refuted() -> None:
     """A wrong claim whose shape is right but whose value is constant (sum(x) by x claimed 2 * ones) is refuted."""
     assert check_claim(claim_from({"x": ["n"]}, "sum(x)", "x", "2 * ones(n)")).status == "refuted"

@@ -88,7 +88,7 @@ def test_a_wrong_binding_refutes_the_rule(tmp_path: Path, monkeypatch, capsys) -
     (("  P: softmax(S)\n  dP: G @ V.T", "  dP: G @ V.T @ P.T @ P\n  P: softmax(S)"),
      "scores.yaml:7:17: MC022 where.dP name P must be defined above dP (where names are read in order; found it below)"),
     (("dP: G @ V.T", "dP: G @ V.T\n  Q: S * 2"), "scores.yaml:9:3: MC041 where.Q must be used in of, expect or a later name (found it unused); remove it"),
-    (("dP: G @ V.T", "dP: G @ V"), "scores.yaml:8:7: MC024 where.dP @ must join nxp with px k (found nxp @ mxp)"),
+    (("dP: G @ V.T", "dP: G @ V"), "scores.yaml:8:9: MC024 where.dP @ must join nxp with px k (found nxp @ mxp); did you mean G @ V.T?"),
 ])
 def test_where_mistakes_name_the_line_and_the_fix(tmp_path: Path, monkeypatch, capsys, change: tuple[str, str], line: str) -> None:
     """A name that clashes, is used before it is defined, is unused or is ill-shaped is reported at its line."""
@@ -200,7 +200,8 @@ def test_the_export_follows_the_teaching_order(tmp_path: Path) -> None:
     ("trace-old: trace-x\n", []),
     ("trace-old: trace-y\n", ["_redirects.yaml:1:12: MC018 trace-old must resolve to the id of a rule file (found 'trace-y'; did you mean trace-x?)"]),
     ("trace-2x: trace-x\n", ["_redirects.yaml:1:1: MC018 trace-2x must be a retired id, not a rule file (found rules/trace-2x.yaml); delete the redirect or the file"]),
-    ("- trace-x\n", ["_redirects.yaml:1:1: MC018 redirects must be a mapping of old id -> id it resolves to (found another form)"]),
+    ("trace-old: {to: trace-x, section: traces}\n", []),
+    ("- trace-x\n", ["_redirects.yaml:1:1: MC018 redirects must map each old id to {to: id, section: its old section} or to an id (found another form)"]),
 ])
 def test_redirects_resolve_to_rules(tmp_path: Path, monkeypatch, capsys, redirects: str, lines: list[str]) -> None:
     """A retired id maps to an existing rule and is not itself a rule file."""
@@ -215,9 +216,10 @@ def test_the_export_keeps_retired_ids_resolvable(tmp_path: Path) -> None:
     """rules.json maps a retired id to the rule it now resolves to."""
     from generator.pipeline import export_rules
     order_folder(tmp_path, "trace-x, trace-2x")
-    (tmp_path / "_redirects.yaml").write_text("trace-old: trace-x\n", encoding="utf-8")
+    (tmp_path / "_redirects.yaml").write_text("trace-old: {to: trace-x, section: traces}\n", encoding="utf-8")
     export = export_rules(tmp_path, use_cache=False, publish=True)
     assert export["redirects"] == {"trace-old": "trace-x"}
+    assert export["retired"] == [{"id": "trace-old", "to": "trace-x", "section": "traces"}]
 
 
 # ---------------------------------------------------------------- titles with math
