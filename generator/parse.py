@@ -563,6 +563,17 @@ def _scalar_first(product: Expr) -> Expr:
     return product
 
 
+def _without_leading_neg(product: Expr) -> Expr | None:
+    """For a matrix product whose leftmost factor is a negation, the product without it; else None."""
+    if product.op == "neg":
+        return product.args[0]
+    if product.op == "matmul":
+        inner = _without_leading_neg(product.args[0])
+        if inner is not None:
+            return Expr("matmul", (inner, product.args[1]), product.shape)
+    return None
+
+
 def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
     """The transpose of expr, pushed inward so it prints the way a person writes it.
 
@@ -579,6 +590,9 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return expr
     if expr.op == "matmul":
         left, right = expr.args
+        positive = _without_leading_neg(expr)
+        if positive is not None:  # (-A B C)^T -> -(C^T B^T A^T): the sign stays in front, not inside the last factor
+            return Expr("neg", (transposed(positive, symmetric),), swapped)
         return _scalar_first(Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped))
     if expr.op in ("add", "sub", "mul", "div"):
         return Expr(expr.op, tuple(transposed(a, symmetric) for a in expr.args), swapped)

@@ -248,6 +248,8 @@ def test_tensor_derivatives_are_refused(of: tuple, wrt: tuple) -> None:
 
 @pytest.mark.parametrize("text,expected,symmetric", [
     ("A @ B", "B.T @ A.T", ()),
+    ("-A @ B", "-(B.T @ A.T)", ()),
+    ("-A @ B @ A", "-(A.T @ (B.T @ A.T))", ()),
     ("A.T @ B.T", "B @ A", ()),
     ("A @ x", "x.T @ A.T", ()),
     ("A.T", "A", ()),
@@ -258,7 +260,6 @@ def test_tensor_derivatives_are_refused(of: tuple, wrt: tuple) -> None:
     ("diag(x)", "diag(x)", ()),
     ("eye(n)", "eye(n)", ()),
     ("A + 2 * A", "A.T + 2 * A.T", ()),
-    ("-A @ B", "B.T @ (-A.T)", ()),
     ("exp(A) * A", "exp(A.T) * A.T", ()),
     ("A ** 2", "A.T ** 2", ()),
     ("x.T @ x", "x.T @ x", ()),
