@@ -170,6 +170,10 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         yield Problem(doc.shown, 1, 1, "MC010", "layout must be present for a derivative: numerator or denominator (found it missing)")
     symbols = data.get("symbols") if isinstance(data.get("symbols"), dict) else {}
     dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
+    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    for sig in functions.values():  # a dimension may appear only in a function's signature
+        shapes = (list(sig.get("args", [])) + [sig.get("to", [])]) if isinstance(sig, dict) else []
+        dims |= {d for shape in shapes if isinstance(shape, list) for d in shape if isinstance(d, str)}
     for name in symbols:
         if name in FUNCTIONS or name in RESERVED_NAMES or (isinstance(data.get("functions"), dict) and name in data["functions"]):
             line, col = doc.key_at("symbols", name)

@@ -62,6 +62,10 @@ def to_text(e: Expr, scope: Scope) -> str:
     if op == "D":
         d_name = "D" if len(scope.functions[e.name].args) == 1 else f"D{e.value}"
         return f"{d_name}({e.name}, {', '.join(to_text(a, scope) for a in e.args)})"
+    if op == "DD":  # second derivative: by argument j, then k (value 10 j + k)
+        one = len(scope.functions[e.name].args) == 1
+        inner, outer = ("D", "D") if one else (f"D{e.value // 10}", f"D{e.value % 10}")
+        return f"{outer}({inner}({e.name}), {', '.join(to_text(a, scope) for a in e.args)})"
     if op == "d":
         return f"d({e.name})"
     raise AssertionError(f"unknown op {op}")
