@@ -24,7 +24,7 @@ MAX_EXPONENT = 64
 
 ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign")
 FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d",
-                          "vstack", "hstack")
+                           "vstack", "hstack")
 
 
 class ExprError(Exception):
@@ -39,13 +39,13 @@ class ExprError(Exception):
 class Expr:
     """A node of a parsed expression. `op` names the operation; `shape` is checked."""
 
-    # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, d, ref (a `where:` name),
-    # part (rows of the stacked vector of a `wrt: [x, y]` list; `name` holds the first row as dim_text)
+    # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, DD (a second derivative), d,
+    # ref (a `where:` name), part (rows of the stacked vector of a `wrt: [x, y]` list; `name` holds the first row as dim_text)
     op: str
     args: tuple["Expr", ...] = ()
     shape: Shape = SCALAR
     name: str = ""  # symbol, function or dimension name
-    value: int = 0  # constant value; for D: which argument (0 = the only one)
+    value: int = 0  # constant value; for D: which argument (1-based); for DD: 10 j + k (by argument j, then k)
 
     @property
     def is_scalar(self) -> bool:
@@ -461,12 +461,9 @@ class _Builder:
                 raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
         return Expr("apply", tuple(args), sig.to, name=fname)
 
-    def jacobian(self, dname: str, node: ast.Call, depth: int) -> Expr:
-        if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.scope.functions:
-            raise self.fail("MC023", f"{dname} must take a declared function first, as {dname}(f, ...) (found another first argument)", node)
-        fname = node.args[0].id
+    def _derivative_index(self, dname: str, fname: str, node: ast.AST) -> int:
+        """Which argument D, D1, D2, ... differentiates by (1-based), checked against f's signature."""
         sig = self.scope.functions[fname]
-        args = [self.build(a, depth + 1) for a in node.args[1:]]
         which = 0 if dname == "D" else int(dname[1:])
         if which == 0:
             if len(sig.args) != 1:
@@ -474,6 +471,50 @@ class _Builder:
             which = 1
         if not 1 <= which <= len(sig.args):
             raise self.fail("MC023", f"{dname} must name an argument of {fname} (it has {len(sig.args)})", node)
+        return which
+
+    def second_derivative(self, dname: str, node: ast.Call, depth: int) -> Expr:
+        """D(D(f), x), Dk(Dj(f), a, b, ...): a second derivative of a function of scalars.
+
+        The inner call names the derivative function (by argument j), the outer one
+        differentiates it again (by argument k) at the point. Only functions whose
+        arguments are all scalars: the result then has the shape of the value (an
+        element-wise f applied to a vector or matrix gives f'' entry by entry).
+        Represented as op "DD" with value = 10 j + k.
+        """
+        inner = node.args[0]
+        assert isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+        iname = inner.func.id
+        if len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name) or inner.args[0].id not in self.scope.functions:
+            raise self.fail("MC023", f"{iname}(...) inside {dname} must name one declared function, as {dname}({iname}(f), ...)", node)
+        fname = inner.args[0].id
+        sig = self.scope.functions[fname]
+        if not all(is_scalar(a) for a in sig.args) or len(sig.args) > 9:
+            raise self.fail("MC023", f"a second derivative {dname}({iname}({fname}), ...) needs a function of scalars (found {fname} of "
+                            f"{', '.join(show_shape(a) for a in sig.args)})", node)
+        j = self._derivative_index(iname, fname, node)
+        k = self._derivative_index(dname, fname, node)
+        args = [self.build(a, depth + 1) for a in node.args[1:]]
+        if sig.elementwise and len(args) == 1:
+            return Expr("DD", tuple(args), args[0].shape, name=fname, value=11)
+        if len(args) != len(sig.args):
+            raise self.fail("MC023", f"{dname}({iname}({fname}), ...) must give {len(sig.args)} point argument(s) (found {len(args)})", node)
+        for i, (arg, want) in enumerate(zip(args, sig.args)):
+            if arg.shape != want:
+                raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
+        return Expr("DD", tuple(args), sig.to, name=fname, value=10 * j + k)
+
+    def jacobian(self, dname: str, node: ast.Call, depth: int) -> Expr:
+        first = node.args[0] if node.args else None
+        if (isinstance(first, ast.Call) and isinstance(first.func, ast.Name)
+                and (first.func.id == "D" or (first.func.id[:1] == "D" and first.func.id[1:].isdigit()))):
+            return self.second_derivative(dname, node, depth)
+        if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.scope.functions:
+            raise self.fail("MC023", f"{dname} must take a declared function first, as {dname}(f, ...) (found another first argument)", node)
+        fname = node.args[0].id
+        sig = self.scope.functions[fname]
+        args = [self.build(a, depth + 1) for a in node.args[1:]]
+        which = self._derivative_index(dname, fname, node)
         if sig.elementwise and len(args) == 1:
             return Expr("D", tuple(args), args[0].shape, name=fname, value=1)
         if len(args) != len(sig.args):
@@ -638,6 +679,17 @@ def _scalar_first(product: Expr) -> Expr:
     return product
 
 
+def _without_leading_neg(product: Expr) -> Expr | None:
+    """For a matrix product whose leftmost factor is a negation, the product without it; else None."""
+    if product.op == "neg":
+        return product.args[0]
+    if product.op == "matmul":
+        inner = _without_leading_neg(product.args[0])
+        if inner is not None:
+            return Expr("matmul", (inner, product.args[1]), product.shape)
+    return None
+
+
 def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
     """The transpose of expr, pushed inward so it prints the way a person writes it.
 
@@ -654,6 +706,9 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return expr
     if expr.op == "matmul":
         left, right = expr.args
+        positive = _without_leading_neg(expr)
+        if positive is not None:  # (-A B C)^T -> -(C^T B^T A^T): the sign stays in front, not inside the last factor
+            return Expr("neg", (transposed(positive, symmetric),), swapped)
         return _scalar_first(Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped))
     if expr.op in ("add", "sub", "mul", "div"):
         return Expr(expr.op, tuple(transposed(a, symmetric) for a in expr.args), swapped)

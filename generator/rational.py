@@ -74,6 +74,20 @@ class Rat:
             return Rat(self.num.diff(x), self.den)
         return Rat(self.num.diff(x) * self.den - self.num * self.den.diff(x), self.den**2)
 
+    def diff2(self, x: PolyElement, y: PolyElement) -> "Rat":
+        """The second partial derivative by x and y over the denominator den^3.
+
+        Differentiating twice with diff would give den^4; den^3 is what a claim built from
+        products of inverses has, so the comparison with it needs no polynomial division.
+        """
+        n, d = self.num, self.den
+        if d.degree(x) <= 0 and d.degree(y) <= 0:
+            return Rat(n.diff(x).diff(y), d)
+        nx, ny, dx, dy = n.diff(x), n.diff(y), d.diff(x), d.diff(y)
+        nxy, dxy = nx.diff(y), dx.diff(y)
+        num = nxy * d * d - (nx * dy + ny * dx + n * dxy) * d + 2 * n * dx * dy
+        return Rat(num, d * d * d)
+
     def is_zero(self) -> bool:
         return self.num == 0
 
@@ -120,7 +134,7 @@ class RationalEvaluator:
             return self._log(self.ev(e.args[0]))
         if op == "d" and f"d({e.name})" in self.env:
             return self.env[f"d({e.name})"]
-        if op in ("apply", "D", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
+        if op in ("apply", "D", "DD", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
             raise Unsupported(op if op != "call" else e.name)
         args = [self.ev(a) for a in e.args]
         if any(isinstance(a, Opaque) for a in args):

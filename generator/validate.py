@@ -170,6 +170,10 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         yield Problem(doc.shown, 1, 1, "MC010", "layout must be present for a derivative: numerator or denominator (found it missing)")
     symbols = data.get("symbols") if isinstance(data.get("symbols"), dict) else {}
     dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
+    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    for sig in functions.values():  # a dimension may appear only in a function's signature
+        shapes = (list(sig.get("args", [])) + [sig.get("to", [])]) if isinstance(sig, dict) else []
+        dims |= {d for shape in shapes if isinstance(shape, list) for d in shape if isinstance(d, str)}
     for name in symbols:
         if name in FUNCTIONS or name in RESERVED_NAMES or (isinstance(data.get("functions"), dict) and name in data["functions"]):
             line, col = doc.key_at("symbols", name)
@@ -212,6 +216,11 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         if data["title"].count("$") % 2:
             line, col = doc.at("title")
             yield Problem(doc.shown, line, col, "MC012", "title must close every $...$ math span (found an odd number of $)")
+        else:
+            outside = _COMMAND.search(re.sub(r"\$[^$]*\$", "", data["title"]))
+            if outside:
+                line, col = doc.at("title")
+                yield Problem(doc.shown, line, col, "MC030", f"title must put LaTeX between $...$ (found {outside.group(0)} outside math)")
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)
