@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import ENGINE_VERSION, __version__
+from generator import concordance as conc
 from generator.latex import MACROS, symbol_latex
 from generator.parse import is_scalar, is_vector, show_shape
 from generator.rule import Rule
@@ -47,15 +48,19 @@ def _kind(decl: list[Any]) -> str:
     return {0: "scalar", 1: "vector", 2: "matrix"}[len(decl)]
 
 
-def _sources(rule: Rule) -> list[dict[str, str]]:
+def _sources(rule: Rule, caveats: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """A rule's sources as printed; a Cookbook number known only by its position says so."""
     out = []
     for item in rule.data.get("sources", []):
         ((kind, ref),) = item.items()
-        out.append({"kind": kind, "ref": str(ref), "text": SOURCE_NAMES[kind].format(ref)})
+        text = SOURCE_NAMES[kind].format(ref)
+        if kind == "cookbook" and (caveats or {}).get(str(ref)) not in (None, "", "confirmed"):
+            text += f" ({caveats[str(ref)]})"  # type: ignore[index]
+        out.append({"kind": kind, "ref": str(ref), "text": text})
     return out
 
 
-def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
+def rule_entry(rule: Rule, verdict: Verdict, caveats: dict[str, str] | None = None) -> dict[str, Any]:
     data = rule.data
     claim = rule.claim
     result_shape: dict[str, Any] = {}
@@ -84,7 +89,7 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
         "result_shape_text": {k: show_shape(tuple(v) if len(v) == 2 else ((v[0], 1) if v else (1, 1))) for k, v in result_shape.items()},
         "assume": {k: list(v) for k, v in claim.assume.items()},
         "conditions": data.get("conditions", "none"),
-        "sources": _sources(rule),
+        "sources": _sources(rule, caveats),
         "tags": list(data.get("tags", [])),
         "aliases": list(data.get("aliases", [])),
         "notes": data.get("notes", ""),
@@ -95,11 +100,14 @@ def rule_entry(rule: Rule, verdict: Verdict) -> dict[str, Any]:
 
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
-                 site_url: str, build_date: str) -> dict[str, Any]:
+                 site_url: str, build_date: str, concordance: dict[str, list[conc.Entry]] | None = None,
+                 concordance_errata: dict[str, dict[int, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The export document; rules grouped by section order, by id within a section."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
     ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), r.id))
-    entries = [rule_entry(r, verdicts[r.id]) for r in ordered]
+    caveats = conc.number_caveats((concordance or {}).get(conc.COOKBOOK.key, []))
+    entries = [rule_entry(r, verdicts[r.id], caveats) for r in ordered]
+    concordance_out, concordance_sources = conc.build_concordance(concordance or {}, concordance_errata or {})
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     section_list = [
@@ -118,4 +126,6 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "counts": counts,
         "sections": section_list,
         "rules": entries,
+        "concordance": concordance_out,
+        "concordance_sources": concordance_sources,
     }

@@ -18,6 +18,7 @@ CODES: dict[str, str] = {
     "MC014": "two rules share an id",
     "MC015": "an unknown section",
     "MC016": "a related rule id does not exist",
+    "MC018": "a concordance does not map an equation, or a cited equation is not mapped to the rule",
     "MC020": "an expression is not valid syntax",
     "MC021": "forbidden syntax in an expression",
     "MC022": "an undeclared name",
