@@ -11,6 +11,7 @@ from typing import Any
 from generator import ENGINE_VERSION, __version__
 from generator import concordance as conc
 from generator.latex import MACROS, symbol_latex
+from generator.plaintext import text_with_math
 from generator.parse import is_scalar, is_vector, show_shape
 from generator.rule import Rule
 from generator.claims import Verdict, sympy_version
@@ -60,7 +61,12 @@ def _sources(rule: Rule, caveats: dict[str, str] | None = None) -> list[dict[str
     return out
 
 
-def rule_entry(rule: Rule, verdict: Verdict, caveats: dict[str, str] | None = None) -> dict[str, Any]:
+def rule_path(rule_id: str) -> str:
+    """A rule's permanent page, relative to the site's root: rules/<id>/ (it never moves)."""
+    return f"rules/{rule_id}/"
+
+
+def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "", caveats: dict[str, str] | None = None) -> dict[str, Any]:
     data = rule.data
     claim = rule.claim
     result_shape: dict[str, Any] = {}
@@ -71,10 +77,13 @@ def rule_entry(rule: Rule, verdict: Verdict, caveats: dict[str, str] | None = No
     if rule.example is not None and rule.example_latex is not None:
         ex = data["example"]
         example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex.get("wrt", data["wrt"]), "expect": ex["expect"],
-                   "latex": rule.example_latex}
+                   "where": [{"name": k, "expr": v} for k, v in ex.get("where", {}).items()], "latex": rule.example_latex}
     return {
         "id": rule.id,
         "title": data["title"],
+        "title_text": text_with_math(data["title"], MACROS),
+        "path": rule_path(rule.id),
+        "url": site_url + rule_path(rule.id) if site_url else None,
         "section": data["section"],
         "kind": claim.kind,
         "layout": claim.layout,
@@ -84,6 +93,7 @@ def rule_entry(rule: Rule, verdict: Verdict, caveats: dict[str, str] | None = No
         "of": data["of"],
         "wrt": data["wrt"],
         "expect": data["expect"],
+        "where": [{"name": k, "expr": v} for k, v in data.get("where", {}).items()],
         "latex": {**rule.latex, "display": data.get("display")},
         "result_shape": result_shape,
         "result_shape_text": {k: show_shape(tuple(v) if len(v) == 2 else ((v[0], 1) if v else (1, 1))) for k, v in result_shape.items()},
@@ -100,21 +110,26 @@ def rule_entry(rule: Rule, verdict: Verdict, caveats: dict[str, str] | None = No
 
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
-                 site_url: str, build_date: str, concordance: dict[str, list[conc.Entry]] | None = None,
+                 site_url: str, build_date: str, redirects: dict[str, str] | None = None,
+                 concordance: dict[str, list[conc.Entry]] | None = None,
                  concordance_errata: dict[str, dict[int, dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """The export document; rules grouped by section order, by id within a section."""
+    """The export document; rules grouped by section, in each section's teaching order."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
-    ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), r.id))
+    place = {rule_id: j for s in sections for j, rule_id in enumerate(s.get("rules", []))}
+    # A rule not yet placed (only outside a published build) goes after the placed ones.
+    ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), place.get(r.id, len(place)), r.id))
     caveats = conc.number_caveats((concordance or {}).get(conc.COOKBOOK.key, []))
-    entries = [rule_entry(r, verdicts[r.id], caveats) for r in ordered]
+    entries = [rule_entry(r, verdicts[r.id], site_url, caveats) for r in ordered]
     concordance_out, concordance_sources = conc.build_concordance(concordance or {}, concordance_errata or {})
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     section_list = [
         {"slug": s["slug"], "title": s["title"], "summary": s.get("summary", ""), "order": i,
-         "count": sum(1 for e in entries if e["section"] == s["slug"])}
+         "count": sum(1 for e in entries if e["section"] == s["slug"]),
+         "rules": [e["id"] for e in entries if e["section"] == s["slug"]]}
         for i, s in enumerate(sections)
     ]
+    known = {e["id"] for e in entries}
     return {
         "format": FORMAT,
         "version": __version__,
@@ -126,6 +141,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "counts": counts,
         "sections": section_list,
         "rules": entries,
+        "redirects": {old: new for old, new in sorted((redirects or {}).items()) if new in known},
         "concordance": concordance_out,
         "concordance_sources": concordance_sources,
     }

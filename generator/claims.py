@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from generator.parse import Expr, Scope, transposed
+from generator.parse import Expr, Scope, inline, transposed
 
 
 def sympy_version() -> str:
@@ -37,6 +37,10 @@ class Claim:
     expect: Expr
     assume: dict[str, tuple[str, ...]]
     sizes: tuple[tuple[tuple[str, int], ...], ...]
+    # `where:` names with their inlined expressions, and expect as written with the names:
+    # of and expect above are always fully inlined, so no check ever sees a name.
+    where: tuple[tuple[str, Expr], ...] = ()
+    short_expect: Expr | None = None
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
@@ -51,8 +55,18 @@ class Claim:
         return frozenset(n for n, props in self.assume.items() if {"symmetric", "spd", "diagonal"} & set(props))
 
     def other(self) -> Expr:
-        """The same derivative in the other layout: the transpose, pushed inward."""
-        return transposed(self.expect, self.symmetric_symbols())
+        """The same derivative in the other layout: the transpose, pushed inward.
+
+        With `where:` names, the transpose of the short form (the names kept, as it is
+        printed) is inlined: what readers see in the other layout is what is checked.
+        """
+        if self.short_expect is None:
+            return transposed(self.expect, self.symmetric_symbols())
+        return inline(self.short_other(), dict(self.where))
+
+    def short_other(self) -> Expr:
+        """The other layout as printed: the short form's transpose, names kept."""
+        return transposed(self.short_expect if self.short_expect is not None else self.expect, self.symmetric_symbols())
 
 
 @dataclass(frozen=True)

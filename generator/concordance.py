@@ -127,7 +127,7 @@ def read_concordance(doc: Document, source: Source) -> tuple[list[Entry], list[P
             problem((i, "ref"), "MC012", f"{where}: ref must be an equation number {source.required_refs[0]}-{source.required_refs[-1]}, "
                     f"or 'after N' for an unnumbered display after eq. N (found {ref!r})")
         if ref in seen:
-            problem((i, "ref"), "MC018", f"{where}: ref must appear once (found it again; the first is on line {seen[ref]})")
+            problem((i, "ref"), "MC019", f"{where}: ref must appear once (found it again; the first is on line {seen[ref]})")
         else:
             seen[ref] = doc.at(i)[0]
         status = item.get("status")
@@ -147,11 +147,11 @@ def read_concordance(doc: Document, source: Source) -> tuple[list[Entry], list[P
             problem((i, "rules"), "MC012", f"{where}: rules must list each rule once (found {', '.join(sorted({r for r in rules if rules.count(r) > 1}))} twice)")
         note = item.get("note", "")
         if status in ("verified", "verified-corrected") and not rules:
-            problem((i,), "MC018", f"{where}: an applicable equation must map to a verified rule: give rules, "
+            problem((i,), "MC019", f"{where}: an applicable equation must map to a verified rule: give rules, "
                     f"or make it not-applicable with a note saying why (found no rules)")
         if status == "not-applicable":
             if rules:
-                problem((i, "rules"), "MC018", f"{where}: a not-applicable entry must list no rules (found {', '.join(rules)}); make it verified if they state it")
+                problem((i, "rules"), "MC019", f"{where}: a not-applicable entry must list no rules (found {', '.join(rules)}); make it verified if they state it")
             if not (isinstance(note, str) and note.strip()):
                 problem((i,), "MC010", f"{where}: note must be present for a not-applicable entry, saying why (found it missing)")
         erratum = item.get("erratum")
@@ -181,7 +181,7 @@ def read_concordance(doc: Document, source: Source) -> tuple[list[Entry], list[P
                              erratum if isinstance(erratum, int) and not isinstance(erratum, bool) else None, i))
     for ref in source.required_refs:
         if ref not in seen:
-            problems.append(Problem(doc.shown, 1, 1, "MC018", f"{source.file} must have an entry for eq. {ref} (found none); "
+            problems.append(Problem(doc.shown, 1, 1, "MC019", f"{source.file} must have an entry for eq. {ref} (found none); "
                                     f"add one, not-applicable with a note if no rule can state it"))
     return entries, problems
 
@@ -227,7 +227,7 @@ def check_citations(source: Source, doc: Document, entries: Sequence[Entry], rul
                 why = f"{source.file} has no eq. {ref}"
             else:
                 why = f"{source.file} does not list {rule.id} under eq. {ref}"
-            problems.append(Problem(rule.doc.shown, line, col, "MC018", f"sources[{i}].cookbook must be an equation the concordance maps to this rule "
+            problems.append(Problem(rule.doc.shown, line, col, "MC019", f"sources[{i}].cookbook must be an equation the concordance maps to this rule "
                                     f"(found {ref}: {why}); add the rule there or cite another source"))
     return problems
 
@@ -284,9 +284,9 @@ def check_errata_links(doc: Document, entries: Sequence[Entry], errata: Mapping[
         line, col = doc.at(entry.index, "erratum")
         found = errata.get(entry.erratum)
         if found is None:
-            problems.append(Problem(doc.shown, line, col, "MC018", f"entry {entry.ref!r}: erratum must be the number of an entry of {errata_shown} (found {entry.erratum})"))
+            problems.append(Problem(doc.shown, line, col, "MC019", f"entry {entry.ref!r}: erratum must be the number of an entry of {errata_shown} (found {entry.erratum})"))
         elif found.get("rule") not in entry.rules:
-            problems.append(Problem(doc.shown, line, col, "MC018", f"entry {entry.ref!r}: erratum {entry.erratum} corrects with rule {found.get('rule')!r}, "
+            problems.append(Problem(doc.shown, line, col, "MC019", f"entry {entry.ref!r}: erratum {entry.erratum} corrects with rule {found.get('rule')!r}, "
                                     f"which the entry must list (found {', '.join(entry.rules) or 'none'})"))
     for number, erratum in errata.items():
         rule = erratum.get("rule")

@@ -33,8 +33,15 @@ ALIASES = {"lam": "lambda", "Lam": "Lambda"}
 ADD, NEG, PROD, POW, ATOM = 1, 2, 3, 5, 6
 
 
+ACCENTS = {"hat": "\\hat", "bar": "\\bar", "tilde": "\\tilde"}
+
+
 def name_latex(name: str, bold: bool) -> str:
-    """x -> x, x1 -> x_{1}, mu -> \\mu, x_hat -> x_{hat}; bold for vectors and matrices."""
+    """x -> x, x1 -> x_{1}, mu -> \\mu, x_i -> x_{\\mathrm{i}}; bold for vectors and matrices.
+
+    Accents: x_hat, x_bar, x_tilde -> \\hat{x}, ... A `where:` name such as dS (a lower-case
+    d before a letter, a capitalised word or a Greek name) is read as a gradient or differential: \\mathrm{d}\\mathbf{S}.
+    """
     base, sub = name, ""
     if "_" in name:
         base, sub = name.split("_", 1)
@@ -42,6 +49,9 @@ def name_latex(name: str, bold: bool) -> str:
         match = re.fullmatch(r"([A-Za-z]+?)([0-9]+)", name)
         if match:
             base, sub = match.group(1), match.group(2)
+    rest = base[1:]
+    if base[:1] == "d" and base not in GREEK and (re.fullmatch(r"[A-Za-z]|[A-Z][A-Za-z]*", rest) or rest in GREEK or rest in ALIASES):
+        return "\\mathrm{d}" + name_latex(rest + (f"_{sub}" if sub else ""), bold)
     base = ALIASES.get(base, base)
     if base in GREEK:
         core = f"\\{base}"
@@ -50,6 +60,8 @@ def name_latex(name: str, bold: bool) -> str:
         core = f"\\mathbf{{{base}}}" if bold else f"\\mathit{{{base}}}"
     else:
         core = f"\\mathbf{{{base}}}" if bold else base
+    if sub in ACCENTS:
+        return f"{ACCENTS[sub]}{{{core}}}"
     if sub:
         sub_tex = sub if sub.isdigit() else f"\\mathrm{{{sub}}}"
         return f"{core}_{{{sub_tex}}}"
@@ -77,7 +89,7 @@ class Printer:
 
     def _print(self, e: Expr) -> tuple[str, int]:
         op = e.op
-        if op == "sym":
+        if op in ("sym", "ref"):
             return symbol_latex(e.name, e.shape), ATOM
         if op == "const":
             return (str(e.value), ATOM) if e.value >= 0 else (str(e.value), NEG)
@@ -146,10 +158,12 @@ class Printer:
 
     def _call(self, e: Expr) -> tuple[str, int]:
         name = e.name
-        if name == "ones":
-            return "\\mathbf{1}", ATOM
-        if name == "zeros":
-            return "\\mathbf{0}", ATOM
+        if name in ("ones", "zeros"):
+            # The size is printed, so a ones matrix never reads as the ones vector: 1_n, 1_{m x n}.
+            symbol = "\\mathbf{1}" if name == "ones" else "\\mathbf{0}"
+            rows, cols = e.shape
+            size = f"{rows}" if cols == 1 else f"{rows} \\times {cols}"
+            return f"{symbol}_{{{size}}}", ATOM
         if name == "eye":
             return "\\mathbf{I}", ATOM
         (arg,) = e.args

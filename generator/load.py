@@ -19,6 +19,7 @@ MAX_FILE_BYTES = 256 * 1024
 # Where a value sits in its file: path of keys/indices -> (line, column), 1-based.
 Marks = dict[tuple[Any, ...], tuple[int, int]]
 SECTIONS_FILE = "_sections.yaml"
+REDIRECTS_FILE = "_redirects.yaml"
 # libyaml's parser when PyYAML was built with it (10x faster); the same safe grammar either way.
 SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 

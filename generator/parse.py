@@ -35,7 +35,7 @@ class ExprError(Exception):
 class Expr:
     """A node of a parsed expression. `op` names the operation; `shape` is checked."""
 
-    op: str  # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, d
+    op: str  # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, d, ref (a `where:` name)
     args: tuple["Expr", ...] = ()
     shape: Shape = SCALAR
     name: str = ""  # symbol, function or dimension name
@@ -75,6 +75,7 @@ class Scope:
     functions: dict[str, FunctionSig] = field(default_factory=dict)
     dims: tuple[str, ...] = ()  # a tuple, not a set: its repr is part of the cache key
     differential_of: str | None = None  # the symbol d(...) may name, in differential rules
+    bindings: dict[str, Shape] = field(default_factory=dict)  # `where:` names usable here, with their shapes
 
 
 def shape_from_decl(decl: list[Dim]) -> Shape:
@@ -154,11 +155,14 @@ class _Builder:
             raise self.fail("MC021", f"names must not start with an underscore (found {ident})", node)
         if ident in self.scope.symbols:
             return Expr("sym", shape=self.scope.symbols[ident], name=ident)
+        if ident in self.scope.bindings:
+            return Expr("ref", shape=self.scope.bindings[ident], name=ident)
         if ident in self.scope.dims:
             return Expr("dim", shape=SCALAR, name=ident)
         if ident in self.scope.functions or ident in FUNCTIONS:
             raise self.fail("MC023", f"function {ident} must be called with arguments (found it used as a value)", node)
-        raise self.fail("MC022", f"name {ident} must be declared under symbols (found it undeclared)", node)
+        where = " or earlier under where" if self.scope.bindings else ""
+        raise self.fail("MC022", f"name {ident} must be declared under symbols{where} (found it undeclared)", node)
 
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         sym = _SYMBOL_TEXT[op]
@@ -358,6 +362,22 @@ def walk(expr: Expr):
         yield from walk(arg)
 
 
+def inline(expr: Expr, bindings: dict[str, Expr]) -> Expr:
+    """expr with every `where:` name replaced by its (already inlined) expression.
+
+    This is what the engine verifies: no check ever sees a name, so a printed short form
+    is only as true as the substituted expression it stands for.
+    """
+    if expr.op == "ref":
+        return bindings[expr.name]
+    if not expr.args:
+        return expr
+    args = tuple(inline(a, bindings) for a in expr.args)
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return Expr(expr.op, args, expr.shape, expr.name, expr.value)
+
+
 def uses(expr: Expr, *function_names: str) -> bool:
     return any(e.op == "call" and e.name in function_names for e in walk(expr))
 
@@ -377,7 +397,7 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
     """The transpose of expr, pushed inward so it prints the way a person writes it.
 
     (A B)^T -> B^T A^T, (A^T)^T -> A, S^T -> S for a symbol assumed symmetric,
-    diag and eye are symmetric, scalars are their own transpose. The result is checked
+    diag and eye are symmetric, ones(m, n)^T is ones(n, m), scalars are their own transpose. The result is checked
     by the verifier like any expression, so a wrong rewrite here cannot publish.
     """
     swapped: Shape = (expr.shape[1], expr.shape[0])
@@ -398,6 +418,8 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return Expr("pow", (transposed(expr.args[0], symmetric), expr.args[1]), swapped)
     if expr.op == "call" and expr.name in ("diag", "eye"):
         return expr
+    if expr.op == "call" and expr.name in ("ones", "zeros"):
+        return Expr("call", (), swapped, name=expr.name)
     if expr.op == "call" and expr.name == "inv":
         inner = expr.args[0]
         if inner.op == "sym" and inner.name in symmetric:

@@ -16,11 +16,11 @@ from typing import Any, Callable
 from generator import concordance as conc
 from generator.cache import VerdictCache, default_cache_dir
 from generator.catalogue import build_export, combined
-from generator.load import SECTIONS_FILE, Document, find_rule_files, read_yaml
+from generator.load import REDIRECTS_FILE, SECTIONS_FILE, Document, find_rule_files, read_yaml
 from generator.problems import BuildFailed, Problem
 from generator.rule import Rule, parse_rule
 from generator.runner import DEFAULT_TIMEOUT, verify_claims
-from generator.validate import cross_rule_problems, validate_document
+from generator.validate import cross_rule_problems, redirect_problems, teaching_order_problems, validate_document
 from generator.claims import Claim, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,6 +37,7 @@ class Report:
     verdicts: dict[str, Verdict] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     sections: list[dict[str, Any]] = field(default_factory=list)
+    redirects: dict[str, str] = field(default_factory=dict)
     cached: int = 0
     # Concordances of outside references (source key -> entries) and their errata (source key -> number -> erratum).
     concordance: dict[str, list[conc.Entry]] = field(default_factory=dict)
@@ -62,17 +63,39 @@ class Report:
         return 0
 
 
-def read_sections(folder: Path) -> tuple[list[dict[str, Any]], list[Problem]]:
+def read_sections(folder: Path) -> tuple[list[dict[str, Any]], Document | None, list[Problem]]:
+    """The sections of a rules folder, in reading order, each with its teaching order (`rules:`)."""
     path = folder / SECTIONS_FILE
     if not path.is_file():
-        return [], []
+        return [], None, []
     doc, problems = read_yaml(path)
     if doc is None:
-        return [], problems
-    ok = isinstance(doc.data, list) and all(isinstance(s, dict) and isinstance(s.get("slug"), str) and isinstance(s.get("title"), str) for s in doc.data)
-    if not ok:
-        return [], [Problem(doc.shown, 1, 1, "MC012", "sections must be a list of {slug, title, summary} mappings (found another form)")]
-    return doc.data, []
+        return [], None, problems
+    if not isinstance(doc.data, list) or not all(_is_section(s) for s in doc.data):
+        return [], None, [Problem(doc.shown, 1, 1, "MC012", "sections must be a list of {slug, title, summary, rules: [ids]} mappings (found another form)")]
+    return doc.data, doc, []
+
+
+def _is_section(entry: Any) -> bool:
+    if not isinstance(entry, dict) or not isinstance(entry.get("slug"), str) or not isinstance(entry.get("title"), str):
+        return False
+    order = entry.get("rules", [])
+    return isinstance(order, list) and all(isinstance(i, str) for i in order)
+
+
+def read_redirects(folder: Path) -> tuple[dict[str, str], Document | None, list[Problem]]:
+    """Retired ids of a rules folder and the ids they now resolve to (ids are never deleted)."""
+    path = folder / REDIRECTS_FILE
+    if not path.is_file():
+        return {}, None, []
+    doc, problems = read_yaml(path)
+    if doc is None:
+        return {}, None, problems
+    if doc.data is None:
+        return {}, doc, []
+    if not isinstance(doc.data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in doc.data.items()):
+        return {}, None, [Problem(doc.shown, 1, 1, "MC018", "redirects must be a mapping of old id -> id it resolves to (found another form)")]
+    return dict(doc.data), doc, []
 
 
 def load_and_parse(paths: list[Path], publish: bool) -> Report:
@@ -83,14 +106,26 @@ def load_and_parse(paths: list[Path], publish: bool) -> Report:
     report.files = len(files)
     folders = sorted({f.parent for f in files})
     section_slugs: set[str] = set()
+    section_docs: list[tuple[Document, list[dict[str, Any]]]] = []
+    redirect_docs: list[tuple[Document, dict[str, str]]] = []
     for folder in folders:
-        sections, problems = read_sections(folder)
+        sections, sections_doc, problems = read_sections(folder)
         report.problems += problems
+        if sections_doc is not None:
+            section_docs.append((sections_doc, sections))
         for s in sections:
             if s["slug"] not in section_slugs:
                 section_slugs.add(s["slug"])
                 report.sections.append(s)
+        redirects, redirects_doc, problems = read_redirects(folder)
+        report.problems += problems
+        if redirects_doc is not None:
+            redirect_docs.append((redirects_doc, redirects))
+        for old, new in redirects.items():
+            report.redirects.setdefault(old, new)
     known_ids = {p.stem for folder in folders for p in folder.glob("*.yaml") if not p.name.startswith("_")}
+    for redirects_doc, redirects in redirect_docs:
+        report.problems += redirect_problems(redirects_doc, redirects, known_ids)
     docs: list[Document] = []
     for path in files:
         doc, problems = read_yaml(path)
@@ -103,6 +138,9 @@ def load_and_parse(paths: list[Path], publish: bool) -> Report:
             continue
         docs.append(doc)
     report.problems += cross_rule_problems(docs, known_ids)
+    if publish:
+        for sections_doc, sections in section_docs:
+            report.problems += teaching_order_problems(sections_doc, sections, docs, known_ids)
     for doc in docs:
         rule, problems = parse_rule(doc)
         report.problems += problems
@@ -127,7 +165,7 @@ def read_concordances(folder: Path, report: Report, known_ids: set[str]) -> list
             continue
         entries, found = conc.read_concordance(doc, source)
         problems += found
-        problems += conc.check_rule_ids(doc, entries, known_ids)
+        problems += conc.check_rule_ids(doc, entries, known_ids, report.redirects)
         problems += conc.check_citations(source, doc, entries, report.rules)
         errata: dict[int, dict[str, Any]] = {}
         errata_path = folder.resolve().parent / "errata" / source.errata_file if source.errata_file else None
@@ -251,4 +289,5 @@ def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, us
     if report.exit_code != 0:
         raise BuildFailed(failure_message(report), report.exit_code)
     return build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date(),
-                        concordance=report.concordance, concordance_errata=report.concordance_errata)
+                        redirects=report.redirects, concordance=report.concordance,
+                        concordance_errata=report.concordance_errata)

@@ -6,13 +6,15 @@ here from the same trees the verifier checks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from generator.latex import Printer, derivative_latex, symbol_latex
 from generator.load import Document, expression_position
 from generator.parse import (
-    Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, is_scalar, parse_expression, shape_from_decl, show_shape, walk,
+    FUNCTIONS, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, parse_expression, shape_from_decl,
+    show_shape, walk,
 )
 from generator.problems import Problem
 from generator.claims import Claim
@@ -28,7 +30,7 @@ class Rule:
     claim: Claim
     example: Claim | None
     latex: dict[str, Any]
-    example_latex: dict[str, str] | None
+    example_latex: dict[str, Any] | None
 
 
 def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
@@ -93,11 +95,28 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
         problems.append(Problem(doc.shown, line, col, "MC022", f"{_name(base, 'wrt')} must be a declared symbol (found {wrt})"))
         return None, None
     scope = build_scope(symbols, functions, kind, wrt)
-    of_scope = Scope(scope.symbols, scope.functions, scope.dims, None)
-    of = _expr(doc, base + ("of",), fields["of"], of_scope, problems)
-    expect = _expr(doc, base + ("expect",), fields["expect"], scope, problems)
-    if of is None or expect is None:
+    parsed = _parse_where(doc, base, fields.get("where", {}), scope, problems)
+    if parsed is None:
         return None, None
+    short_where, bindings = parsed
+    shapes = {name: e.shape for name, e in bindings}
+    scope = Scope(scope.symbols, scope.functions, scope.dims, scope.differential_of, shapes)
+    of_scope = Scope(scope.symbols, scope.functions, scope.dims, None, shapes)
+    short_of = _expr(doc, base + ("of",), fields["of"], of_scope, problems)
+    short_expect = _expr(doc, base + ("expect",), fields["expect"], scope, problems)
+    if short_of is None or short_expect is None:
+        return None, None
+    full = dict(bindings)
+    of, expect = inline(short_of, full), inline(short_expect, full)
+    if any(e.op == "d" for e in walk(of)):
+        line, col = doc.at(*base, "of")
+        problems.append(Problem(doc.shown, line, col, "MC023", f"{_name(base, 'of')} must not use d(...), even through a where name (found one)"))
+        return None, None
+    used = {e.name for tree in (short_of, short_expect, *(e for _, e in short_where)) for e in walk(tree) if e.op == "ref"}
+    for name, _ in bindings:
+        if name not in used:
+            line, col = doc.key_at(*base, "where", name)
+            problems.append(Problem(doc.shown, line, col, "MC041", f"{_name(base, 'where')}.{name} must be used in of, expect or a later name (found it unused); remove it"))
     wrt_shape = scope.symbols[wrt]
     if kind == "differential":
         want: Shape = of.shape
@@ -115,8 +134,49 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
         return None, None
     dims = _dims_in_order(symbols, functions)
     sizes = tuple(tuple(sorted(a.items())) for a in fields["sizes"]) if "sizes" in fields else default_sizes(dims)
-    claim = Claim(label, kind, layout, scope, of, wrt, expect, assume, sizes)
-    return claim, _latex(claim, scope)
+    claim = Claim(label, kind, layout, scope, of, wrt, expect, assume, sizes,
+                  where=tuple(bindings), short_expect=short_expect if bindings else None)
+    return claim, _latex(claim, scope, short_of, short_expect, short_where)
+
+
+Bindings = list[tuple[str, Expr]]
+
+
+def _parse_where(doc: Document, base: tuple[Any, ...], where: dict[str, str], scope: Scope,
+                 problems: list[Problem]) -> tuple[Bindings, Bindings] | None:
+    """The `where:` names in order, each parsed with the names before it.
+
+    Returns them as written (later names kept as names, for printing) and inlined (for
+    the checks); None if any is invalid (the problems say why).
+    """
+    short: Bindings = []
+    inlined: Bindings = []
+    taken = set(scope.symbols) | set(scope.functions) | set(scope.dims) | set(FUNCTIONS) | {"sigma", "T"}
+    ok = True
+    for name, text in where.items():
+        if name in taken:
+            line, col = doc.key_at(*base, "where", name)
+            problems.append(Problem(doc.shown, line, col, "MC012", f"{_name(base, 'where')}.{name} must be a new name (found the name of a symbol, function or dimension); rename it"))
+            ok = False
+            continue
+        inner = Scope(scope.symbols, scope.functions, scope.dims, scope.differential_of, {n: e.shape for n, e in short})
+        expr = _expr(doc, base + ("where", name), text, inner, problems)
+        if expr is None:
+            ok = False
+            _explain_order(problems, name, list(where)[list(where).index(name) + 1:])
+            continue
+        short.append((name, expr))
+        inlined.append((name, inline(expr, dict(inlined))))
+    return (short, inlined) if ok else None
+
+
+def _explain_order(problems: list[Problem], name: str, later: list[str]) -> None:
+    """A where name used before its own line gets the fix: names are read in order."""
+    last = problems[-1]
+    used = re.search(r"name (\w+) must be declared", last.message)
+    if last.code == "MC022" and used and used.group(1) in later:
+        message = last.message[: used.start()] + f"name {used.group(1)} must be defined above {name} (where names are read in order; found it below)"
+        problems[-1] = Problem(last.path, last.line, last.col, last.code, message)
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:
@@ -137,19 +197,22 @@ def _expr(doc: Document, path: tuple[Any, ...], text: str, scope: Scope, problem
         return None
 
 
-def _latex(claim: Claim, scope: Scope) -> dict[str, Any]:
+def _latex(claim: Claim, scope: Scope, short_of: Expr, short_expect: Expr, where: list[tuple[str, Expr]]) -> dict[str, Any]:
+    """The rule as readers see it: the short forms (with `where:` names) and one line per name."""
     printer = Printer(scope)
-    of_tex = printer.latex(claim.of)
+    of_tex = printer.latex(short_of)
     wrt_tex = symbol_latex(claim.wrt, scope.symbols[claim.wrt])
-    expect_tex = printer.latex(claim.expect)
+    expect_tex = printer.latex(short_expect)
     if claim.kind == "differential":
         layouts = {"numerator": expect_tex, "denominator": expect_tex}
     else:
-        other_tex = printer.latex(claim.other())
+        other_tex = printer.latex(claim.short_other())
         layouts = {claim.layout: expect_tex, claim.other_layout: other_tex}
     symbols_used = {e.name for e in walk(claim.of) if e.op == "sym"}
     single = is_scalar(scope.symbols[claim.wrt]) and symbols_used <= {claim.wrt}
-    return {"of": of_tex, "wrt": wrt_tex, "derivative": derivative_latex(of_tex, claim.of, wrt_tex, claim.kind, single), **layouts}
+    where_tex = [{"name": printer.latex(Expr("ref", shape=e.shape, name=name)), "value": printer.latex(e)} for name, e in where]
+    return {"of": of_tex, "wrt": wrt_tex, "derivative": derivative_latex(of_tex, short_of, wrt_tex, claim.kind, single),
+            **layouts, "where": where_tex}
 
 
 def functions_used(expr: Expr) -> set[str]:

@@ -193,6 +193,12 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
     for key in ("display",):
         if isinstance(data.get(key), str):
             yield from latex_problems(doc, (key,), data[key])
+    if isinstance(data.get("title"), str):
+        for math in re.findall(r"\$([^$]*)\$", data["title"]):
+            yield from latex_problems(doc, ("title",), math)
+        if data["title"].count("$") % 2:
+            line, col = doc.at("title")
+            yield Problem(doc.shown, line, col, "MC012", "title must close every $...$ math span (found an odd number of $)")
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)
@@ -268,4 +274,53 @@ def cross_rule_problems(docs: list[Document], known_ids: set[str]) -> list[Probl
                 if isinstance(other, str) and other not in seen and other not in known_ids:
                     line, col = doc.at("related", i)
                     problems.append(Problem(doc.shown, line, col, "MC016", f"related[{i}] must be the id of a rule (found '{other}')"))
+    return problems
+
+
+def teaching_order_problems(sections_doc: Document, sections: list[dict[str, Any]], docs: list[Document],
+                            known_ids: set[str]) -> list[Problem]:
+    """Every rule placed exactly once in its section's `rules:` list (the teaching order).
+
+    Readers see rules in this order, never alphabetically. Applies once the corpus gives
+    any section a teaching order; a listed id must be a rule of that section.
+    """
+    if not any("rules" in s for s in sections):
+        return []
+    problems: list[Problem] = []
+    section_of = {d.data.get("id"): d.data.get("section") for d in docs if isinstance(d.data, dict)}
+    placed: dict[str, str] = {}
+    for i, section in enumerate(sections):
+        slug = section["slug"]
+        for j, rule_id in enumerate(section.get("rules", [])):
+            line, col = sections_doc.at(i, "rules", j)
+            where = f"{slug}: rules[{j}]"
+            if rule_id in placed:
+                problems.append(Problem(sections_doc.shown, line, col, "MC017", f"{where} must list each rule once (found '{rule_id}' again, also in {placed[rule_id]})"))
+            elif rule_id not in known_ids:
+                hint = difflib.get_close_matches(rule_id, sorted(known_ids), n=1)
+                problems.append(Problem(sections_doc.shown, line, col, "MC017", f"{where} must be the id of a rule file (found '{rule_id}'{'; did you mean ' + hint[0] + '?' if hint else ''})"))
+            elif rule_id in section_of and section_of[rule_id] != slug:
+                problems.append(Problem(sections_doc.shown, line, col, "MC017", f"{where} must be a rule of section {slug} (found '{rule_id}' of section {section_of[rule_id]}); move it to that section's list"))
+            placed.setdefault(rule_id, slug)
+    slugs = {s["slug"] for s in sections}
+    for doc in docs:
+        rule_id, slug = doc.data.get("id"), doc.data.get("section")
+        if isinstance(rule_id, str) and slug in slugs and rule_id not in placed:
+            line, col = doc.at("section")
+            problems.append(Problem(doc.shown, line, col, "MC017", f"section {slug} must place this rule in its teaching order (found '{rule_id}' unlisted); "
+                                                                    f"add it to the rules: list of {slug} in {sections_doc.shown}"))
+    return problems
+
+
+def redirect_problems(doc: Document, redirects: dict[str, str], known_ids: set[str]) -> list[Problem]:
+    """A retired id resolves to a rule that exists, and is not itself a rule file."""
+    problems: list[Problem] = []
+    for old, new in redirects.items():
+        if old in known_ids:
+            line, col = doc.key_at(old)
+            problems.append(Problem(doc.shown, line, col, "MC018", f"{old} must be a retired id, not a rule file (found rules/{old}.yaml); delete the redirect or the file"))
+        if new not in known_ids:
+            line, col = doc.at(old)
+            hint = difflib.get_close_matches(new, sorted(known_ids), n=1)
+            problems.append(Problem(doc.shown, line, col, "MC018", f"{old} must resolve to the id of a rule file (found '{new}'{'; did you mean ' + hint[0] + '?' if hint else ''})"))
     return problems

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"
 EPOCH = "1700000000"  # 2023-11-14: every build of these tests is dated the same day
@@ -32,8 +34,11 @@ SMALL_CORPUS = (
 def copy_rules(dest: Path, ids: tuple[str, ...] = SMALL_CORPUS) -> Path:
     """Copy rules `ids` and _sections.yaml into dest (created); related ids outside the set are dropped."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(RULES / "_sections.yaml", dest / "_sections.yaml")
     keep = set(ids)
+    sections = yaml.safe_load((RULES / "_sections.yaml").read_text(encoding="utf-8"))
+    for section in sections:  # the teaching order lists the copied rules only
+        section["rules"] = [r for r in section.get("rules", []) if r in keep]
+    (dest / "_sections.yaml").write_text(yaml.safe_dump(sections, sort_keys=False), encoding="utf-8")
 
     def cut(match: re.Match[str]) -> str:
         related = [r.strip() for r in match.group(1).split(",") if r.strip() in keep]

@@ -62,12 +62,12 @@ def test_a_build_writes_rules_json_both_pdfs_and_the_site(first_build: Path) -> 
 
 
 def _refuted(rules: Path) -> str:
-    text = (rules / "trace-axb.yaml").read_text(encoding="utf-8")
+    # The published rule itself goes wrong (a flipped sign): a new id would also need a place in the teaching order.
+    path = rules / "trace-axb.yaml"
+    text = path.read_text(encoding="utf-8")
     assert "expect: A.T @ B.T\n" in text
-    text = text.replace("id: trace-axb\n", "id: trace-axb-flipped\n").replace("expect: A.T @ B.T\n", "expect: -(A.T @ B.T)\n")
-    text = re.sub(r"^title: .*$", "title: Trace of a product A X B, by X, with its sign flipped", text, flags=re.M)
-    (rules / "trace-axb-flipped.yaml").write_text(text, encoding="utf-8")
-    return "trace-axb-flipped.yaml"
+    path.write_text(text.replace("expect: A.T @ B.T\n", "expect: -(A.T @ B.T)\n"), encoding="utf-8")
+    return "trace-axb.yaml"
 
 
 def _invalid(rules: Path) -> str:

@@ -145,7 +145,7 @@ def test_missing_equation_is_reported_with_the_fix(tmp_path: Path, monkeypatch, 
     rules = folder_with(tmp_path, GOOD + filler({99, 101, 77}))
     run = check(rules, monkeypatch, capsys)
     assert run.code == 2
-    assert problems(run) == [f"{conc.COOKBOOK.file}:1:1: MC018 {conc.COOKBOOK.file} must have an entry for eq. 77 (found none); "
+    assert problems(run) == [f"{conc.COOKBOOK.file}:1:1: MC019 {conc.COOKBOOK.file} must have an entry for eq. 77 (found none); "
                              "add one, not-applicable with a note if no rule can state it"]
 
 
@@ -154,7 +154,7 @@ def test_applicable_equation_without_rules_is_refused(tmp_path: Path, monkeypatc
     entries = [{**GOOD[0], "rules": []}] + GOOD[1:] + filler({99, 101})
     rules = folder_with(tmp_path, entries)
     run = check(rules, monkeypatch, capsys)
-    assert problems(run) == [f"{conc.COOKBOOK.file}:1:3: MC018 entry '99': an applicable equation must map to a verified rule: "
+    assert problems(run) == [f"{conc.COOKBOOK.file}:1:3: MC019 entry '99': an applicable equation must map to a verified rule: "
                              "give rules, or make it not-applicable with a note saying why (found no rules)"]
 
 
@@ -179,7 +179,7 @@ def test_not_applicable_entries_need_a_reason_and_no_rules(tmp_path: Path, monke
     l45 = line_of(path, "ref: '45'")
     assert problems(run) == [
         f"{conc.COOKBOOK.file}:{l39}:3: MC010 entry '39': note must be present for a not-applicable entry, saying why (found it missing)",
-        f"{conc.COOKBOOK.file}:{line_of(path, 'rules:', l45) + 1}:3: MC018 entry '45': a not-applicable entry must list no rules "
+        f"{conc.COOKBOOK.file}:{line_of(path, 'rules:', l45) + 1}:3: MC019 entry '45': a not-applicable entry must list no rules "
         "(found trace-x); make it verified if they state it",
     ]
 
@@ -203,14 +203,14 @@ def test_form_problems_are_all_reported(tmp_path: Path, monkeypatch, capsys) -> 
     name = conc.COOKBOOK.file
     assert run.code == 2
     assert problems(run) == [
-        f"{name}:1:1: MC018 {name} must have an entry for eq. 42 (found none); add one, not-applicable with a note if no rule can state it",
+        f"{name}:1:1: MC019 {name} must have an entry for eq. 42 (found none); add one, not-applicable with a note if no rule can state it",
         f"{name}:{line_of(path, 'formula:', l40)}:12: MC030 entry '40': formula must use only whitelisted LaTeX commands (found \\input)",
         f"{name}:{line_of(path, 'rulez', l40)}:3: MC011 entry '40': rulez must not be there: not a field of a concordance entry "
         "(the fields are ref, formula, status, rules, number, confirmed_by, note, erratum)",
         f"{name}:{line_of(path, 'status:', l41)}:11: MC012 entry '41': status must be one of verified, verified-corrected, not-applicable (found 'correct')",
         f"{name}:{line_of(path, 'number:', l41)}:11: MC012 entry '41': number must be one of confirmed, position-only, unnumbered (found 'sure')",
         f"{name}:{l200}:8: MC012 entry '200': ref must be an equation number 33-144, or 'after N' for an unnumbered display after eq. N (found '200')",
-        f"{name}:{l41b}:8: MC018 entry '41': ref must appear once (found it again; the first is on line {l41})",
+        f"{name}:{l41b}:8: MC019 entry '41': ref must appear once (found it again; the first is on line {l41})",
     ]
 
 
@@ -219,7 +219,7 @@ def test_rule_citing_an_unmapped_number_is_refused(tmp_path: Path, monkeypatch, 
     rules = folder_with(tmp_path, GOOD + filler({99, 101}),
                         extra_rule=TRACE_X + "sources:\n  - derived: \"by hand\"\n  - cookbook: 100\n")
     run = check(rules, monkeypatch, capsys)
-    assert problems(run) == ["cited.yaml:11:15: MC018 sources[1].cookbook must be an equation the concordance maps to this rule "
+    assert problems(run) == ["cited.yaml:11:15: MC019 sources[1].cookbook must be an equation the concordance maps to this rule "
                              f"(found 100: {conc.COOKBOOK.file} does not list cited under eq. 100); add the rule there or cite another source"]
 
 
@@ -239,8 +239,8 @@ def test_verified_corrected_entry_needs_an_existing_erratum(tmp_path: Path, monk
     name = conc.COOKBOOK.file
     assert problems(run) == [
         f"{name}:{l102}:3: MC010 entry '102': erratum must be present for a verified-corrected entry: the number of its entry in errata/cookbook.yaml (found it missing)",
-        f"{name}:{line_of(path, 'erratum:', l103)}:12: MC018 entry '103': erratum must be the number of an entry of {tmp_path / 'errata' / 'cookbook.yaml'} (found 7)",
-        f"{name}:{line_of(path, 'erratum:', l104)}:12: MC018 entry '104': erratum 1 corrects with rule 'trace-x', which the entry must list (found trace-axb)",
+        f"{name}:{line_of(path, 'erratum:', l103)}:12: MC019 entry '103': erratum must be the number of an entry of {tmp_path / 'errata' / 'cookbook.yaml'} (found 7)",
+        f"{name}:{line_of(path, 'erratum:', l104)}:12: MC019 entry '104': erratum 1 corrects with rule 'trace-x', which the entry must list (found trace-axb)",
     ]
 
 
@@ -278,7 +278,7 @@ def test_bad_concordance_never_shows_a_traceback(tmp_path: Path, monkeypatch, ca
     (rules / conc.COOKBOOK.file).write_text("- 3\n- [1, 2]\n- {ref: [1], formula: 2, status: verified}\n", encoding="utf-8")
     run = check(rules, monkeypatch, capsys)
     assert run.code == 2 and "Traceback" not in run.out + run.err
-    assert len([p for p in problems(run) if "MC018" in p and "must have an entry" in p]) == 112
+    assert len([p for p in problems(run) if "MC019" in p and "must have an entry" in p]) == 112
 
 
 # ---------------------------------------------------------------- the real Cookbook concordance
@@ -312,7 +312,7 @@ def test_real_concordance_covers_every_equation_of_the_chapter(real) -> None:
 
 def test_real_concordance_loads_without_problems(corpus) -> None:
     """The corpus check reports no problem in the concordance, its errata, or a rule's Cookbook citation."""
-    assert [p.format() for p in corpus.problems if "concordance" in p.path or "errata" in p.path or p.code == "MC018"] == []
+    assert [p.format() for p in corpus.problems if "concordance" in p.path or "errata" in p.path or p.code == "MC019"] == []
     assert conc.COOKBOOK.key in corpus.concordance
 
 
@@ -329,7 +329,7 @@ def test_every_applicable_equation_maps_to_verified_rules(real, corpus) -> None:
 
 
 def test_every_cookbook_citation_is_in_the_concordance(real, corpus) -> None:
-    """A rule citing Cookbook eq. N is listed under N (the loader's MC018, asserted on the real corpus)."""
+    """A rule citing Cookbook eq. N is listed under N (the loader's MC019, asserted on the real corpus)."""
     for rule in corpus.rules:
         for item in rule.data.get("sources", []):
             if "cookbook" in item:

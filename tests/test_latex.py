@@ -33,7 +33,7 @@ def tex(text: str) -> str:
     ("alpha", r"\alpha"),
     ("x_1", r"\mathbf{x}_{1}"),
     ("W2", r"\mathbf{W}_{2}"),
-    ("x_hat", r"\mathbf{x}_{\mathrm{hat}}"),
+    ("x_hat", r"\hat{\mathbf{x}}"),
     # element-wise products and quotients
     ("x * y", r"\mathbf{x} \odot \mathbf{y}"),
     ("x / y", r"\mathbf{x} \oslash \mathbf{y}"),
@@ -54,8 +54,9 @@ def tex(text: str) -> str:
     # operators and constants
     ("trace(X)", r"\tr\left(\mathbf{X}\right)"),
     ("diag(x)", r"\diag\left(\mathbf{x}\right)"),
-    ("ones(n)", r"\mathbf{1}"),
-    ("zeros(m, n)", r"\mathbf{0}"),
+    ("ones(n)", r"\mathbf{1}_{n}"),
+    ("ones(m, n)", r"\mathbf{1}_{m \times n}"),
+    ("zeros(m, n)", r"\mathbf{0}_{m \times n}"),
     ("eye(n)", r"\mathbf{I}"),
     ("norm(x)", r"\left\lVert \mathbf{x} \right\rVert_{2}"),
     ("norm(A)", r"\left\lVert \mathbf{A} \right\rVert_{F}"),
@@ -137,7 +138,9 @@ def test_printed_latex_uses_only_whitelisted_commands(path) -> None:
     rule, problems = parse_file(path)
     assert problems == []
     allowed = LATEX_WHITELIST | {m.lstrip("\\") for m in MACROS}
-    for key, text in rule.latex.items():
+    texts = [(k, v) for k, v in rule.latex.items() if k != "where"]
+    texts += [("where", line[part]) for line in rule.latex["where"] for part in ("name", "value")]
+    for key, text in texts:
         commands = set(re.findall(r"\\([A-Za-z]+)", text))
         assert commands <= allowed, (key, commands - allowed)
         depth = 0
