@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.sizes:
             (work / "growth").mkdir()
             bench_growth(work / "growth", args.sizes)
-    for flag, script in ((args.with_pdf, "pdf_bench.py"), (args.with_site, "site_bench.py")):
+    for flag, script in ((True, "search_bench.py"), (args.with_pdf, "pdf_bench.py"), (args.with_site, "site_bench.py")):
         if flag:
             print(f"--- {script}", flush=True)
             subprocess.run([sys.executable, str(HERE / script)], check=False)

@@ -120,6 +120,7 @@ def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:
     digest.update(str(epoch).encode())
     digest.update(os.environ.get("MCREF_SITE_URL", "").encode())
     paths = [ROOT / p for p in SITE_SOURCES] + sorted(p for p in (ROOT / "site").rglob("*") if p.is_file())
+    paths += sorted(p for p in (ROOT / "generator" / "templates" / "site").rglob("*") if p.is_file())
     if errata.is_file():
         paths.append(errata)
     for path in paths:

@@ -111,6 +111,7 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "", caveats: dict[s
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
                  site_url: str, build_date: str, redirects: dict[str, str] | None = None,
+                 redirect_sections: dict[str, str] | None = None,
                  concordance: dict[str, list[conc.Entry]] | None = None,
                  concordance_errata: dict[str, dict[int, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The export document; rules grouped by section, in each section's teaching order."""
@@ -142,6 +143,10 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "sections": section_list,
         "rules": entries,
         "redirects": {old: new for old, new in sorted((redirects or {}).items()) if new in known},
+        # Retired ids in full: where each now resolves, and the section it was published in
+        # (so /<section>/#<old-id> keeps landing somewhere).
+        "retired": [{"id": old, "to": new, "section": (redirect_sections or {}).get(old)}
+                    for old, new in sorted((redirects or {}).items()) if new in known],
         "concordance": concordance_out,
         "concordance_sources": concordance_sources,
     }

@@ -9,9 +9,10 @@ What they do, event by event:
   `mcref:sections` nav entry, and take the build date from the export when
   SOURCE_DATE_EPOCH is not set (sitemap.xml.gz then has the same bytes every build).
   A rule that is invalid, refuted or undecided stops the build with the engine's message.
-- on_files: add the generated pages, rules.json and the pinned KaTeX files (from
-  node_modules/katex, installed by `npm ci`) as virtual files; nothing is written into the
-  docs folder.
+- on_files: add the generated pages (a page per rule, a table per section, ...), the
+  redirect pages, the search documents, rules.json, the pinned KaTeX files and the search
+  library MiniSearch (from node_modules, installed by `npm ci`) as virtual files; nothing
+  is written into the docs folder.
 - on_page_markdown: put the list of sections into the home page.
 - on_page_content: give generated pages a table of contents (their headings are raw HTML).
 - on_env: typeset every formula of every page with the pinned KaTeX, in one node process
@@ -49,7 +50,7 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:  # mkdocs loads this file by path, not as a package module
     sys.path.insert(0, str(_ROOT))
 
-from generator.site import SiteError, render_pages, render_section_list, tex_to_text
+from generator.site import SiteError, concordance_pages, render_pages, render_section_list, tex_to_text
 
 log = logging.getLogger("mkdocs.hooks.mcref")
 
@@ -60,6 +61,16 @@ SECTIONS_MARKER = "<!-- mcref:sections -->"
 #: Files of the npm package katex copied into the site, relative to its dist/ folder.
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 KATEX_DEST = "assets/katex"
+#: The search library (npm package minisearch), copied into the site; loaded only when
+#: the search box is first opened.
+MINISEARCH_FILE = "dist/umd/index.js"
+MINISEARCH_DEST = "assets/minisearch/minisearch.js"
+#: The nav entry that stands for the concordance pages of the export.
+CONCORDANCE_MARKER = "mcref:concordance"
+#: Hand-written by the engine helper, included in the verification report (not a page).
+THEORY_PAGE = "verification-theory.md"
+#: Nav entries kept only when their page exists (pages other helpers add).
+OPTIONAL_PAGES = ("errata.md", "check.md")
 
 # Filled by on_config; MkDocs loads a fresh copy of this module for every build.
 _state: dict[str, Any] = {}
@@ -120,7 +131,16 @@ def _section_title(title: str) -> str:
     return re.sub(r"[<>&]", "", title)
 
 
-def _expand_nav(nav: list[Any], section_items: list[dict[str, str]], has_errata: bool) -> list[Any]:
+def _expand_nav(nav: list[Any], section_items: list[dict[str, str]], has_errata: bool,
+                concordance_items: list[dict[str, str]] | None = None, present: set[str] | None = None) -> list[Any]:
+    """Replace the markers of mkdocs.yml's nav by the generated pages; drop optional
+    entries (errata.md, check.md) whose page does not exist."""
+
+    def missing(value: object) -> bool:
+        if value == "errata.md":
+            return not has_errata
+        return value in OPTIONAL_PAGES and present is not None and value not in present
+
     out: list[Any] = []
     for item in nav:
         if isinstance(item, dict):
@@ -128,17 +148,24 @@ def _expand_nav(nav: list[Any], section_items: list[dict[str, str]], has_errata:
             for key, value in item.items():
                 if value == NAV_MARKER:
                     new[key] = section_items + [{"Index of all rules": "all-rules.md"}]
-                elif value == "errata.md" and not has_errata:
+                elif value == CONCORDANCE_MARKER:
+                    if concordance_items:
+                        new[key] = concordance_items
+                elif missing(value):
                     continue
                 elif isinstance(value, list):
-                    new[key] = _expand_nav(value, section_items, has_errata)
+                    expanded = _expand_nav(value, section_items, has_errata, concordance_items, present)
+                    if expanded:
+                        new[key] = expanded
                 else:
                     new[key] = value
             if new:
                 out.append(new)
         elif item == NAV_MARKER:
             out.extend(section_items)
-        elif item == "errata.md" and not has_errata:
+        elif item == CONCORDANCE_MARKER:
+            out.extend(concordance_items or [])
+        elif missing(item):
             continue
         else:
             out.append(item)
@@ -152,8 +179,10 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
     export = _load_export(root)
     errata = _load_errata(root)
+    theory_path = root / str(config.docs_dir or "site") / THEORY_PAGE
+    theory = theory_path.read_text(encoding="utf-8") if theory_path.is_file() else None
     try:
-        pages = render_pages(export, errata)
+        pages = render_pages(export, errata, theory)
     except SiteError as exc:
         raise PluginError(f"mcref: {exc}")
     _state.update(root=root, export=export, errata=errata, pages=pages)
@@ -179,8 +208,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     snippets = config.mdx_configs.get("pymdownx.snippets")
     if isinstance(snippets, dict):
         snippets["base_path"] = [str(root)]
+    concordance_items = [{_section_title(title): path} for title, path in concordance_pages(export)]
+    docs = Path(config.docs_dir)
+    present = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")} | set(pages)
     if config.nav:
-        config.nav = _expand_nav(list(config.nav), section_items, errata is not None)
+        config.nav = _expand_nav(list(config.nav), section_items, errata is not None, concordance_items, present)
     return config
 
 
@@ -190,6 +222,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         if files.get_file_from_path(src_uri) is not None:
             raise PluginError(f"mcref: {src_uri} is generated from the rules; remove {config.docs_dir}/{src_uri}")
     for src_uri, text in pages.items():
+        # .md files are pages; the redirect pages (.html) and search documents (.json) are
+        # copied as they are
         files.append(File.generated(config, src_uri, content=text))
     export_json = json.dumps(_state["export"], ensure_ascii=False, indent=1) + "\n"
     files.append(File.generated(config, "rules.json", content=export_json))
@@ -201,6 +235,10 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         files.append(File.generated(config, f"{KATEX_DEST}/{name}", abs_src_path=str(dist / name)))
     for font in sorted((dist / "fonts").glob("*.woff2")):
         files.append(File.generated(config, f"{KATEX_DEST}/fonts/{font.name}", abs_src_path=str(font)))
+    minisearch = _state["root"] / "node_modules" / "minisearch" / MINISEARCH_FILE
+    if not minisearch.is_file():
+        raise PluginError(f"mcref: MiniSearch is missing ({minisearch}); run `npm ci` in {_state['root']}")
+    files.append(File.generated(config, MINISEARCH_DEST, abs_src_path=str(minisearch)))
     return files
 
 

@@ -38,6 +38,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     sections: list[dict[str, Any]] = field(default_factory=list)
     redirects: dict[str, str] = field(default_factory=dict)
+    redirect_sections: dict[str, str] = field(default_factory=dict)
     cached: int = 0
     # Concordances of outside references (source key -> entries) and their errata (source key -> number -> erratum).
     concordance: dict[str, list[conc.Entry]] = field(default_factory=dict)
@@ -93,9 +94,27 @@ def read_redirects(folder: Path) -> tuple[dict[str, str], Document | None, list[
         return {}, None, problems
     if doc.data is None:
         return {}, doc, []
-    if not isinstance(doc.data, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in doc.data.items()):
-        return {}, None, [Problem(doc.shown, 1, 1, "MC018", "redirects must be a mapping of old id -> id it resolves to (found another form)")]
-    return dict(doc.data), doc, []
+    if not isinstance(doc.data, dict) or not all(isinstance(k, str) and _is_redirect(v) for k, v in doc.data.items()):
+        return {}, None, [Problem(doc.shown, 1, 1, "MC018", "redirects must map each old id to {to: id, section: its old section} or to an id (found another form)")]
+    return {old: (v if isinstance(v, str) else v["to"]) for old, v in doc.data.items()}, doc, []
+
+
+def _is_redirect(value: Any) -> bool:
+    """`new-id`, or `{to: new-id, section: old-section}` (the section keeps /<old-section>/#<old-id> working)."""
+    if isinstance(value, str):
+        return True
+    return isinstance(value, dict) and set(value) <= {"to", "section"} and isinstance(value.get("to"), str) \
+        and isinstance(value.get("section", ""), str)
+
+
+def redirect_sections(folder_docs: list[Document]) -> dict[str, str]:
+    """The section each retired id was published in, where the redirect file says it."""
+    out: dict[str, str] = {}
+    for doc in folder_docs:
+        for old, value in (doc.data or {}).items():
+            if isinstance(value, dict) and "section" in value:
+                out.setdefault(old, value["section"])
+    return out
 
 
 def load_and_parse(paths: list[Path], publish: bool) -> Report:
@@ -126,6 +145,7 @@ def load_and_parse(paths: list[Path], publish: bool) -> Report:
     known_ids = {p.stem for folder in folders for p in folder.glob("*.yaml") if not p.name.startswith("_")}
     for redirects_doc, redirects in redirect_docs:
         report.problems += redirect_problems(redirects_doc, redirects, known_ids)
+    report.redirect_sections = redirect_sections([d for d, _ in redirect_docs])
     docs: list[Document] = []
     for path in files:
         doc, problems = read_yaml(path)
@@ -289,5 +309,5 @@ def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, us
     if report.exit_code != 0:
         raise BuildFailed(failure_message(report), report.exit_code)
     return build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date(),
-                        redirects=report.redirects, concordance=report.concordance,
-                        concordance_errata=report.concordance_errata)
+                        redirects=report.redirects, redirect_sections=report.redirect_sections,
+                        concordance=report.concordance, concordance_errata=report.concordance_errata)

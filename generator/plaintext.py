@@ -79,8 +79,9 @@ _TEX_SYMBOLS = {
     " ": " ",
     "{": "{",
     "}": "}",
-    "\\": " ",
+    "\\": "; ",
     "prime": "′",
+    "oslash": "⊘",
 }
 _TEX_DROP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "displaystyle", "limits", "nolimits"}
 _TEX_STYLE = {
@@ -144,6 +145,11 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             return tex_to_text(macros[key], {})
         if name in _TEX_DROP:
             return ""
+        if name in ("begin", "end"):
+            env = group()
+            if "matrix" in env:
+                return "[" if name == "begin" else "]"
+            return ""
         if name == "mathbb":
             arg = group()
             return {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "1": "𝟙", "E": "𝔼"}.get(arg, arg)
@@ -177,6 +183,9 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             else:
                 out.append("_" + arg)
         elif ch == "}":
+            pos += 1
+        elif ch == "&":
+            out.append(", ")
             pos += 1
         elif ch == " ":
             out.append(" ")

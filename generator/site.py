@@ -1,44 +1,63 @@
 """Render the pages of the docs site from the export: data in, page texts out.
 
-`render_pages(export, errata)` returns relative doc path -> page text. It reads no file,
-writes no file and reads no clock: the MkDocs hook (generator/mkdocs_hooks.py) feeds it
-the export and hands the texts to MkDocs as virtual files.
+`render_pages(export, errata, theory)` returns relative doc path -> text. It reads no file
+(the templates are package data), writes no file and reads no clock: the MkDocs hook
+(generator/mkdocs_hooks.py) feeds it the export and hands the texts to MkDocs as virtual
+files. Paths ending in `.md` are pages; paths ending in `.html` (redirect pages) and
+`.json` (the search documents) are written as they are.
 
-Every page is a few lines of YAML front matter followed by raw HTML. Raw HTML keeps
-Markdown away from rule text (a `*` in a title stays a `*`, a `\\(` stays a `\\(`), and
-every string taken from a rule goes through `html.escape`. Math is written the way
-pymdownx.arithmatex (generic mode) writes it, `<span class="arithmatex">\\(...\\)</span>`,
-so hand-written and generated pages are rendered by the same KaTeX call in the browser.
+Python decides *what* is shown (the view of a rule, the order of rows, the checks that
+refuse an export); the Jinja2 templates of generator/templates/site decide *how*
+(autoescaping on, so every string of a rule is escaped). Pages are a few lines of YAML
+front matter followed by raw HTML, which keeps Markdown away from rule text. Math is
+written the way pymdownx.arithmatex (generic mode) writes it,
+`<span class="arithmatex">\\(...\\)</span>`, and typeset at build time by the hook.
+
+The pages:
+- `rules/<id>.md` (served at rules/<id>/): the rule's permanent home, the full card;
+- `<section>.md`: the section as a dense table in teaching order, one row per rule, the row
+  anchored at the rule's id (the published anchors `<section>/#<id>` land on it);
+- `all-rules.md`, `verification.md`, `errata.md`, `concordance/<source>.md`;
+- `rules/<old>/index.html`: a redirect page for every renamed id of `redirects`;
+- `assets/mcref-search.json`: the documents of the site's search box.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from generator.plaintext import tex_to_text
 
 __all__ = [
     "EXPORT_FORMAT",
-    "GENERATED_PAGES",
     "LAYOUTS",
     "RESERVED_SLUGS",
+    "SEARCH_DOCUMENTS",
     "SiteError",
+    "VERIFIED_STATEMENT",
     "render_pages",
     "render_section_list",
+    "rule_path",
     "rule_url",
+    "search_documents",
     "tex_to_text",
+    "title_text",
 ]
 
 EXPORT_FORMAT = "mcref-rules/1"
 LAYOUTS = ("numerator", "denominator")
 LAYOUT_LABELS = {"numerator": "Numerator layout", "denominator": "Denominator layout"}
-
-#: Generated pages that are not section pages.
-GENERATED_PAGES = ("all-rules.md", "verification.md", "errata.md")
+TEMPLATES = Path(__file__).resolve().parent / "templates" / "site"
+#: Where the search box finds its documents (relative to the site root).
+SEARCH_DOCUMENTS = "assets/mcref-search.json"
 
 #: Names a section slug may not take: hand-written pages, generated pages and folders of
 #: the built site (a section called `assets` would shadow the site's own files).
@@ -57,13 +76,28 @@ RESERVED_SLUGS = frozenset(
         "pdf",
         "search",
         "overrides",
+        "rules",
         "rules.json",
+        "concordance",
+        "check",
     }
 )
 
+#: What a verdict of the listed-sizes kind means, printed when the export has no `statement`.
 VERIFIED_STATEMENT = (
-    "Exact symbolic equality at the sizes named plus numeric agreement at random points: strong evidence, not a proof for every size."
+    "Exact symbolic equality at the sizes named plus numeric agreement at random points: "
+    "strong evidence, not a proof for every size."
 )
+
+CONCORDANCE_TITLES = {
+    "cookbook-2012": "The Matrix Cookbook (2012) and mcref",
+    "wikipedia": "Wikipedia's matrix-calculus tables and mcref",
+}
+CONCORDANCE_STATUS = {
+    "verified": "verified",
+    "verified-corrected": "verified, corrected",
+    "not-applicable": "not applicable",
+}
 
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _RULE_ID = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
@@ -79,35 +113,50 @@ class SiteError(ValueError):
         super().__init__("the site cannot be built from this export:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- templates
 
 
-def _e(value: object) -> str:
-    """HTML-escape any value (quotes too, so the result is safe in attributes)."""
-    return html.escape(str(value), quote=True)
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["front"] = _front_value
+    return env
 
 
-def _math(tex: str, *, display: bool = False) -> str:
-    """An arithmatex-style math element holding `tex`, escaped."""
-    if display:
-        return f'<div class="arithmatex">\\[{_e(tex)}\\]</div>'
-    return f'<span class="arithmatex">\\({_e(tex)}\\)</span>'
+def _render(name: str, **context: Any) -> str:
+    return _env().get_template(name).render(**context)
 
 
-def _text_with_math(text: str, where: str, problems: list[str]) -> str:
-    """Escape `text`, turning `$...$` spans into inline math.
+def _front_value(text: object) -> str:
+    """A YAML (JSON) string for front matter. `<`, `>` and `&` are dropped because the theme
+    prints the page title unescaped in <title>."""
+    return Markup(json.dumps(re.sub(r"[<>&]", "", str(text)), ensure_ascii=False))
+
+
+# --------------------------------------------------------------------------- text and math
+
+
+def _segments(text: str, where: str, problems: list[str]) -> list[tuple[str, str]]:
+    """`text` cut into ("text", ...) and ("math", tex) pieces at its `$...$` spans.
 
     LaTeX commands outside `$...$` would be printed raw, so they are reported as a
     problem of `where` instead.
     """
-    out: list[str] = []
+    out: list[tuple[str, str]] = []
     pos = 0
     for match in _INLINE_MATH.finditer(text):
-        out.append(_plain(text[pos : match.start()], where, problems))
-        out.append(_math(match.group(1).strip()))
+        out.append(("text", _plain(text[pos : match.start()], where, problems)))
+        out.append(("math", match.group(1).strip()))
         pos = match.end()
-    out.append(_plain(text[pos:], where, problems))
-    return "".join(out)
+    out.append(("text", _plain(text[pos:], where, problems)))
+    return [(kind, value) for kind, value in out if value]
 
 
 def _plain(text: str, where: str, problems: list[str]) -> str:
@@ -116,60 +165,71 @@ def _plain(text: str, where: str, problems: list[str]) -> str:
         problems.append(f"{where}: LaTeX {command.group(0)} outside $...$ would be printed raw; put the math between $ signs")
     if "$" in text.replace("\\$", ""):
         problems.append(f"{where}: unbalanced $ (inline math is written $...$)")
-    return _e(text.replace("\\$", "$"))
+    return text.replace("\\$", "$")
+
+
+def title_text(rule: Mapping[str, Any], macros: Mapping[str, str] | None = None) -> str:
+    """The title as plain Unicode text: the export's `title_text`, else the title with its
+    `$...$` math read as text."""
+    if rule.get("title_text"):
+        return str(rule["title_text"])
+    title = str(rule.get("title", ""))
+    return _INLINE_MATH.sub(lambda m: tex_to_text(m.group(1), macros), title).replace("\\$", "$")
 
 
 def _dims(shape: Sequence[object]) -> str:
-    return " \\times ".join(str(d) for d in shape)
+    return " × ".join(str(d) for d in shape)
 
 
-def _shape_words(shape: Sequence[object]) -> str:
+def _shape_text(shape: Sequence[object] | None) -> str:
+    if shape is None:
+        return ""
     if len(shape) == 0:
         return "scalar"
     if len(shape) == 1:
-        return f"column vector, {shape[0]} × 1"
-    return f"matrix, {shape[0]} × {shape[1]}"
+        return f"{shape[0]} × 1"
+    return _dims(shape)
 
 
 def _space(shape: Sequence[object]) -> str:
     if len(shape) == 0:
         return "\\mathbb{R}"
-    return "\\mathbb{R}^{" + _dims(shape) + "}"
+    return "\\mathbb{R}^{" + " \\times ".join(str(d) for d in shape) + "}"
 
 
-def _result_shape_words(shape: Sequence[object]) -> str:
-    if len(shape) == 0:
-        return "a scalar"
-    if len(shape) == 1:
-        return f"{shape[0]} × 1"
-    return f"{shape[0]} × {shape[1]}"
-
-
-def _sizes_text(sizes: Iterable[Mapping[str, object]]) -> str:
+def _sizes_text(sizes: Sequence[Mapping[str, object]]) -> str:
     parts = [", ".join(f"{k} = {v}" for k, v in size.items()) for size in sizes]
     return "; ".join(p if p else "no dimensions" for p in parts)
 
 
+def _site_base(export: Mapping[str, Any]) -> str | None:
+    base = export.get("site_url")
+    if not base:
+        return None
+    base = str(base)
+    return base if base.endswith("/") else base + "/"
+
+
+def rule_path(rule_id: str) -> str:
+    """The permanent page of a rule, relative to the site root (seam 3)."""
+    return f"rules/{rule_id}/"
+
+
 def rule_url(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
-    """The permanent link of a rule: `<site_url><section>/#<id>`."""
-    base = str(export.get("site_url") or "/")
-    if not base.endswith("/"):
-        base += "/"
-    return f"{base}{rule['section']}/#{rule['id']}"
-
-
-def _formula(rule: Mapping[str, Any], layout: str) -> str:
-    """The LaTeX of the rule in one layout: `derivative = expression`."""
-    latex = rule["latex"]
-    return f"{latex['derivative']} = {latex[layout]}"
+    """The permanent link of a rule: the export's `url`, else site_url + rules/<id>/, else
+    the path from the site root."""
+    if rule.get("url"):
+        return str(rule["url"])
+    base = _site_base(export)
+    path = str(rule.get("path") or rule_path(str(rule["id"])))
+    return (base or "/") + path
 
 
 def _rule_layouts(rule: Mapping[str, Any]) -> list[str]:
-    """The layouts to show, the rule's own first (a differential has one form)."""
+    """The layouts a rule has a formula in: one for a differential, both otherwise."""
     if rule.get("kind", "derivative") == "differential":
         return [str(rule.get("layout") or "numerator")]
-    own = str(rule.get("layout") or "numerator")
-    return [own] + [lay for lay in LAYOUTS if lay != own]
+    return list(LAYOUTS)
 
 
 def _bibtex_escape(text: str) -> str:
@@ -188,24 +248,31 @@ def _bibtex_escape(text: str) -> str:
     return "".join(out)
 
 
-def _front_matter(title: str, description: str | None = None) -> str:
-    # JSON strings are YAML strings; `<`, `>` and `&` are dropped because the theme
-    # prints the page title unescaped in <title>.
-    def clean(s: str) -> str:
-        return re.sub(r"[<>&]", "", s)
-
-    lines = ["---", f"title: {json.dumps(clean(title), ensure_ascii=False)}"]
-    if description:
-        lines.append(f"description: {json.dumps(clean(description), ensure_ascii=False)}")
-    lines.append("---")
-    return "\n".join(lines) + "\n\n"
-
-
-def _rel(from_depth: int) -> str:
-    return "../" * from_depth
-
-
 # --------------------------------------------------------------------------- checks
+
+
+def _sections(export: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return sorted(export.get("sections") or [], key=lambda s: (s.get("order", 0), str(s.get("slug"))))
+
+
+def _grouped(export: Mapping[str, Any]) -> dict[str, list[Mapping[str, Any]]]:
+    """Each section's rules in teaching order: the section's `rules` list when the export
+    has one (seam 2), else the order of the export."""
+    by_id = {str(r["id"]): r for r in export.get("rules") or []}
+    listed = {str(s["slug"]): s["rules"] for s in export.get("sections") or [] if isinstance(s.get("rules"), list)}
+    out: dict[str, list[Mapping[str, Any]]] = {slug: [by_id[i] for i in ids if i in by_id] for slug, ids in listed.items()}
+    for rule in export.get("rules") or []:
+        slug = str(rule.get("section"))
+        if slug not in listed:
+            out.setdefault(slug, []).append(rule)
+    return out
+
+
+def _section_by_slug(export: Mapping[str, Any], slug: str) -> Mapping[str, Any]:
+    for section in export.get("sections") or []:
+        if section.get("slug") == slug:
+            return section
+    return {}
 
 
 def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None) -> None:
@@ -241,10 +308,31 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
         for layout in _rule_layouts(rule):
             if not latex.get(layout) or not latex.get("derivative"):
                 problems.append(f"rule {rid}: the export has no LaTeX for the {layout} layout")
+    by_id = {str(r.get("id")): r for r in rules}
+    for section in sections:
+        listed = section.get("rules")
+        if not isinstance(listed, list):
+            continue
+        slug = str(section.get("slug"))
+        for rid in listed:
+            if rid not in by_id:
+                problems.append(f"section {slug}: lists rule {rid!r}, which is not in the export")
+            elif by_id[rid].get("section") != slug:
+                problems.append(f"section {slug}: lists rule {rid!r} of section {by_id[rid].get('section')!r}")
+        for rule in rules:
+            if rule.get("section") == slug and rule.get("id") not in listed:
+                problems.append(f"section {slug}: rule {rule.get('id')!r} is not in its teaching order (rules: list)")
     for rule in rules:
         for other in rule.get("related") or []:
             if other not in ids:
                 problems.append(f"rule {rule.get('id')}: related rule {other!r} is not in the export")
+    for old, new in (export.get("redirects") or {}).items():
+        if old in ids:
+            problems.append(f"redirect {old} -> {new}: {old!r} is still a rule id; a redirect names an id that is gone")
+        elif not _RULE_ID.match(str(old)):
+            problems.append(f"redirect {old!r} must be lower-case letters, digits, - and .")
+        if new not in ids:
+            problems.append(f"redirect {old} -> {new}: {new!r} is not a rule of the export")
     counts = export.get("counts") or {}
     if counts.get("verified") != len(rules) or counts.get("total") != len(rules):
         problems.append(
@@ -254,111 +342,93 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
         target = entry.get("rule")
         if target and target not in ids:
             problems.append(f"erratum {entry.get('number')}: rule {target!r} is not a verified rule")
+    for source, entries in (export.get("concordance") or {}).items():
+        if not _SLUG.match(str(source)):
+            problems.append(f"concordance {source!r}: the name must be lower-case letters, digits and -")
+        for entry in entries or []:
+            for rid in entry.get("rules") or []:
+                if rid not in ids and rid not in (export.get("redirects") or {}):
+                    problems.append(f"concordance {source}, {entry.get('ref')}: rule {rid!r} is not in the export")
     if problems:
         raise SiteError(problems)
 
 
-# --------------------------------------------------------------------------- blocks
+# --------------------------------------------------------------------------- views
 
 
-def _symbols_html(rule: Mapping[str, Any]) -> str:
-    rows = []
-    for name, sym in (rule.get("symbols") or {}).items():
-        shape = sym.get("shape") or []
-        tex = sym.get("latex") or name
-        math = _math(tex + " \\in " + _space(shape))
-        rows.append(f'<li>{math} <span class="mc-shape-words">({_e(_shape_words(shape))})</span></li>')
-    for name, fn in (rule.get("functions") or {}).items():
-        args = fn.get("args") or []
-        dom = " \\times ".join(_space(a) for a in args) or "\\mathbb{R}"
-        tex = fn.get("latex") or name
-        math = _math(f"{tex} : {dom} " + "\\to " + _space(fn.get("to") or []))
-        rows.append(f'<li>{math} <span class="mc-shape-words">(generic function)</span></li>')
-    return '<ul class="mc-symbols" data-search-exclude="1">' + "".join(rows) + "</ul>"
+class _Ctx:
+    """What the views of one export share: the rules by id, the macros, the redirects, and
+    the problems found while rendering."""
+
+    def __init__(self, export: Mapping[str, Any]) -> None:
+        self.export = export
+        self.by_id = {str(r["id"]): r for r in export.get("rules") or []}
+        self.macros = dict(export.get("macros") or {})
+        self.sections = {str(s["slug"]): s for s in export.get("sections") or []}
+        self.redirected_from: dict[str, list[str]] = {}
+        for old, new in sorted((export.get("redirects") or {}).items()):
+            self.redirected_from.setdefault(str(new), []).append(str(old))
+        self.problems: list[str] = []
+
+    def segs(self, text: object, where: str) -> list[tuple[str, str]]:
+        return _segments(str(text), where, self.problems)
 
 
-def _tabs_html(rule: Mapping[str, Any], n: int) -> str:
-    layouts = _rule_layouts(rule)
-    rid = str(rule["id"])
-    if rule.get("kind", "derivative") == "differential":
-        formula = _formula(rule, layouts[0])
-        return '<div class="mc-formula">' + _math(formula, display=True) + _copy_button(formula) + "</div>"
-    name = f"mc-tabs-{n}"
-    inputs = "".join(f'<input{" checked" if i == 0 else ""} id="{name}-{i + 1}" name="{name}" type="radio">' for i in range(len(layouts)))
-    labels = "".join(f'<label for="{name}-{i + 1}">{_e(LAYOUT_LABELS[lay])}</label>' for i, lay in enumerate(layouts))
-    blocks = []
-    for lay in layouts:
-        formula = _formula(rule, lay)
-        shape = (rule.get("result_shape") or {}).get(lay)
-        shape_txt = (
-            f'<p class="mc-result-shape" data-search-exclude="1">Result: {_e(_result_shape_words(shape))}'
-            + (" (the layout this rule is stated in)" if lay == rule.get("layout") else " (the transpose of the other layout)")
-            + "</p>"
-            if shape is not None
-            else ""
-        )
-        blocks.append(
-            f'<div class="tabbed-block" data-layout="{_e(LAYOUT_LABELS[lay])}">'
-            + _math(formula, display=True)
-            + shape_txt
-            + _copy_button(formula)
-            + "</div>"
-        )
-    return (
-        f'<div class="tabbed-set tabbed-alternate mc-formula" data-tabs="{n}:{len(layouts)}"'
-        f' data-rule="{_e(rid)}">'
-        + inputs
-        + f'<div class="tabbed-labels" data-search-exclude="1">{labels}</div>'
-        + f'<div class="tabbed-content">{"".join(blocks)}</div></div>'
-    )
+def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
+    v = rule.get("verification") or {}
+    scope = str(v.get("scope") or "listed-sizes")
+    all_sizes = scope == "all-sizes"
+    statement = str(v.get("statement") or v.get("detail") or VERIFIED_STATEMENT)
+    rows: list[tuple[str, str]] = []
+    rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
+    if v.get("sizes") is not None:
+        rows.append(("Sizes checked exactly", _sizes_text(v.get("sizes") or [])))
+    if v.get("layouts"):
+        rows.append(("Layouts checked", ", ".join(str(x) for x in v["layouts"])))
+    if v.get("numeric_points") not in (None, ""):
+        rows.append(("Numeric points", str(v["numeric_points"])))
+    if v.get("max_rel_error") not in (None, ""):
+        rows.append(("Largest relative error", str(v["max_rel_error"])))
+    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
+    if detail:
+        for key, label in (("grid", "Grid"), ("bounds", "Degree bounds"), ("prime", "Prime"), ("seeds", "Seeds"),
+                           ("error_bound", "Error bound")):
+            if detail.get(key) not in (None, ""):
+                value = detail[key]
+                rows.append((label, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)))
+    if not all_sizes and v.get("reason"):
+        rows.append(("Why not every size", str(v["reason"])))
+    engine = f"mcref {v.get('engine', '')}"
+    if v.get("sympy"):
+        engine += f", SymPy {v['sympy']}"
+    rows.append(("Engine", engine))
+    return {
+        "all_sizes": all_sizes,
+        "badge": "Proved for every size" if all_sizes else "Verified at the listed sizes",
+        "statement": statement,
+        "detail": str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement") else "",
+        "rows": rows,
+    }
 
 
-def _copy_button(latex: str) -> str:
-    return (
-        f'<button type="button" class="mc-copy" data-search-exclude="1" data-latex="{_e(latex)}"'
-        ' title="Copy the LaTeX of this formula">Copy LaTeX</button>'
-    )
-
-
-def _verification_html(rule: Mapping[str, Any]) -> str:
-    v = rule["verification"]
-    items = [
-        ("Sizes checked", _sizes_text(v.get("sizes") or [])),
-        ("Layouts checked", ", ".join(str(x) for x in v.get("layouts") or [])),
-        ("Numeric points", str(v.get("numeric_points", ""))),
-        ("Largest relative error", str(v.get("max_rel_error", ""))),
-        ("Engine", f"mcref {v.get('engine', '')}, SymPy {v.get('sympy', '')}"),
-    ]
-    dl = "".join(f"<dt>{_e(k)}</dt><dd>{_e(val)}</dd>" for k, val in items)
-    detail = f'<p class="mc-detail">{_e(v.get("detail", ""))}</p>' if v.get("detail") else ""
-    return (
-        '<details class="mc-verification" data-search-exclude="1">'
-        '<summary><span class="mc-badge">✓ Verified</span>'
-        ' <span class="mc-summary-hint">how it was checked</span></summary>'
-        f"<p>{_e(VERIFIED_STATEMENT)}</p>{detail}<dl>{dl}</dl></details>"
-    )
-
-
-def _conditions_html(rule: Mapping[str, Any]) -> str:
-    parts = []
-    assume = rule.get("assume") or {}
-    if assume:
-        words = "; ".join(f"{sym}: {', '.join(str(p) for p in props)}" for sym, props in assume.items())
-        parts.append(f"<li>Imposed at the checked points: {_e(words)}</li>")
-    conditions = rule.get("conditions")
-    if conditions is not None:
-        parts.append(f"<li>Conditions: {_e(conditions)}</li>")
-    if not parts:
-        return ""
-    return '<ul class="mc-conditions" data-search-exclude="1">' + "".join(parts) + "</ul>"
-
-
-def _cite_html(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
+def _cite_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
+    cite = rule.get("cite")
+    if isinstance(cite, Mapping) and cite.get("bibtex"):
+        return {
+            "text": str(cite.get("text") or ""),
+            "bibtex": str(cite.get("bibtex") or ""),
+            "biblatex": str(cite.get("biblatex") or ""),
+            "markdown": str(cite.get("markdown") or ""),
+            "url": str(cite.get("url") or ""),
+            "key": str(cite.get("key") or f"mcref:{rule['id']}"),
+        }
+    # Until the export carries `cite` (seam 5), the citation of the previous site.
+    export = ctx.export
     rid = str(rule["id"])
     version = str(export.get("version", ""))
     url = rule_url(export, rule)
     year = str(export.get("build_date", ""))[:4]
-    title = str(rule["title"])
+    title = title_text(rule, ctx.macros)
     plain = f"mcref contributors. “{title}” (rule {rid}). mcref: a verified matrix-calculus reference, version {version}, {year}. {url}"
     bib = "\n".join(
         [
@@ -368,334 +438,369 @@ def _cite_html(export: Mapping[str, Any], rule: Mapping[str, Any]) -> str:
             f"  year         = {{{year}}},",
             f"  version      = {{{_bibtex_escape(version)}}},",
             f"  howpublished = {{\\url{{{url}}}}},",
-            (
-                f"  note         = {{Rule {_bibtex_escape(rid)}, verified with SymPy "
-                f"{_bibtex_escape(str(rule['verification'].get('sympy', '')))}}}"
-            ),
+            f"  note         = {{Rule {_bibtex_escape(rid)} of mcref}}",
             "}",
         ]
     )
-    return (
-        '<details class="mc-cite" data-search-exclude="1"><summary>Cite this rule</summary>'
-        f'<p class="mc-cite-plain">{_e(plain)}</p>'
-        f'<pre><code class="language-bibtex">{_e(bib)}</code></pre></details>'
-    )
+    return {"text": plain, "bibtex": bib, "biblatex": "", "markdown": f"[{title} (mcref {rid})]({url})", "url": url,
+            "key": f"mcref:{rid}"}
 
 
-def _example_html(rule: Mapping[str, Any], problems: list[str]) -> str:
-    ex = rule.get("example")
-    if not ex:
-        return ""
-    rid = rule["id"]
-    body = []
-    if ex.get("text"):
-        body.append(f"<p>{_text_with_math(str(ex['text']), f'rule {rid}: example', problems)}</p>")
-    latex = ex.get("latex") or {}
-    layout = str(rule.get("layout") or "numerator")
-    if latex.get("derivative") and (latex.get(layout) or latex.get("expect")):
-        body.append(_math(f"{latex['derivative']} = {latex.get(layout) or latex.get('expect')}", display=True))
-    elif ex.get("of") is not None:
-        body.append(
-            "<p>"
-            f"<code>{_e(ex.get('of'))}</code> by <code>{_e(ex.get('wrt', rule.get('wrt')))}</code>"
-            f" is <code>{_e(ex.get('expect'))}</code></p>"
+def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:
+    latex = rule["latex"]
+    standalone = latex.get("standalone") if isinstance(latex.get("standalone"), Mapping) else {}
+    result_shape = rule.get("result_shape") or {}
+    forms = []
+    for layout in _rule_layouts(rule):
+        tex = f"{latex['derivative']} = {latex[layout]}"
+        copy = str(standalone.get(layout)) if standalone and standalone.get(layout) else tex
+        where = _where(rule)
+        if where and not (standalone and standalone.get(layout)):
+            copy += " \\quad \\text{where } " + ", ".join(where)
+        forms.append(
+            {
+                "layout": layout,
+                "label": LAYOUT_LABELS[layout] if rule.get("kind", "derivative") != "differential" else "Differential (the same in both layouts)",
+                "tex": tex,
+                "latex_copy": copy,
+                "shape": _shape_text(result_shape.get(layout)),
+                "own": layout == rule.get("layout"),
+            }
         )
-    return '<div class="mc-example"><p class="mc-label">Worked example (verified)</p>' + "".join(body) + "</div>"
+    return forms
 
 
-def _rule_html(
-    export: Mapping[str, Any],
-    rule: Mapping[str, Any],
-    by_id: Mapping[str, Mapping[str, Any]],
-    n: int,
-    depth: int,
-    problems: list[str],
-) -> str:
+def _where(rule: Mapping[str, Any]) -> list[str]:
+    return [f"{w['name']} = {w['value']}" for w in (rule.get("latex") or {}).get("where") or [] if w.get("name")]
+
+
+def _symbols(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, str]]:
+    out = []
+    for name, sym in (rule.get("symbols") or {}).items():
+        shape = sym.get("shape") or []
+        tex = str(sym.get("latex") or name)
+        words = "scalar" if not shape else (f"column vector, {shape[0]} × 1" if len(shape) == 1 else f"matrix, {_dims(shape)}")
+        out.append({"tex": f"{tex} \\in {_space(shape)}", "words": words,
+                    "text": f"{tex_to_text(tex, ctx.macros)}: {_shape_text(shape)}"})
+    for name, fn in (rule.get("functions") or {}).items():
+        args = fn.get("args") or []
+        dom = " \\times ".join(_space(a) for a in args) or "\\mathbb{R}"
+        tex = str(fn.get("latex") or name)
+        out.append({"tex": f"{tex} : {dom} \\to {_space(fn.get('to') or [])}", "words": "any differentiable function",
+                    "text": f"{tex_to_text(tex, ctx.macros)}: {' × '.join(_shape_text(a) for a in args) or 'scalar'} → {_shape_text(fn.get('to') or [])}"})
+    return out
+
+
+def _conditions(rule: Mapping[str, Any]) -> list[str]:
+    parts = []
+    conditions = rule.get("conditions")
+    if conditions not in (None, "", "none"):
+        parts.append(str(conditions))
+    for sym, props in (rule.get("assume") or {}).items():
+        text = f"{sym} {', '.join(str(p) for p in props)}"
+        if not any(text in part for part in parts):
+            parts.append(text)
+    return parts
+
+
+def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
     rid = str(rule["id"])
-    section = str(rule["section"])
-    parts = [f'<article class="mc-rule" data-rule-id="{_e(rid)}">']
-    parts.append(
-        f'<h2 id="{_e(rid)}" class="mc-rule-title">{_e(rule["title"])}'
-        f'<a class="headerlink" href="#{_e(rid)}" title="Permanent link">¶</a></h2>'
-    )
-    parts.append(
-        '<p class="mc-meta">'
-        f'<a class="mc-permalink" href="#{_e(rid)}" title="Permanent link of this rule">'
-        f"/{_e(section)}/#{_e(rid)}</a> "
-        f'<code class="mc-id">{_e(rid)}</code></p>'
-    )
-    parts.append(_tabs_html(rule, n))
-    display = (rule.get("latex") or {}).get("display")
-    if display:
-        parts.append('<div class="mc-display"><p class="mc-label">As usually written</p>' + _math(str(display), display=True) + "</div>")
-    parts.append('<p class="mc-label" data-search-exclude="1">Shapes</p>' + _symbols_html(rule))
-    parts.append(_conditions_html(rule))
-    parts.append(_verification_html(rule))
-    if rule.get("notes"):
-        parts.append(
-            '<p class="mc-notes"><span class="mc-label-inline">Note.</span> '
-            + _text_with_math(str(rule["notes"]), f"rule {rid}: notes", problems)
-            + "</p>"
-        )
-    parts.append(_example_html(rule, problems))
-    aliases = rule.get("aliases") or []
-    if aliases:
-        parts.append(
-            '<p class="mc-aliases"><span class="mc-label-inline">Also known as:</span> '
-            + ", ".join(f"<span>{_e(a)}</span>" for a in aliases)
-            + "</p>"
-        )
-    sources = rule.get("sources") or []
-    if sources:
-        parts.append(
-            '<div class="mc-sources-block" data-search-exclude="1"><p class="mc-label">Sources</p><ul class="mc-sources">'
-            + "".join(f"<li>{_e(s.get('text') or s.get('ref'))}</li>" for s in sources)
-            + "</ul></div>"
-        )
-    related = rule.get("related") or []
-    if related:
-        links = []
-        for other in related:
-            target = by_id[other]
-            links.append(
-                f'<li><a href="{_rel(depth)}{_e(target["section"])}/#{_e(other)}">{_e(target["title"])}</a> <code>{_e(other)}</code></li>'
-            )
-        parts.append(
-            '<div class="mc-related-block" data-search-exclude="1"><p class="mc-label">Related rules</p>'
-            '<ul class="mc-related">' + "".join(links) + "</ul></div>"
-        )
-    tags = rule.get("tags") or []
-    if tags:
-        parts.append('<p class="mc-tags">' + " ".join(f'<span class="mc-tag">{_e(t)}</span>' for t in tags) + "</p>")
-    parts.append(_cite_html(export, rule))
-    parts.append("</article>")
-    return "\n".join(p for p in parts if p)
+    where = f"rule {rid}"
+    section = ctx.sections.get(str(rule["section"]), {})
+    example = None
+    ex = rule.get("example")
+    if ex:
+        latex = ex.get("latex") or {}
+        layout = str(rule.get("layout") or "numerator")
+        tex = ""
+        if latex.get("derivative") and (latex.get(layout) or latex.get("expect")):
+            tex = f"{latex['derivative']} = {latex.get(layout) or latex.get('expect')}"
+        example = {
+            "text": ctx.segs(ex.get("text") or "", f"{where}: example"),
+            "tex": tex,
+            "where": [f"{w['name']} = {w['value']}" for w in latex.get("where") or [] if w.get("name")],
+            "code": None if tex else (str(ex.get("of", "")), str(ex.get("wrt", rule.get("wrt", ""))), str(ex.get("expect", ""))),
+        }
+    latex = rule.get("latex") or {}
+    forms = _forms(ctx, rule)
+    by_layout = {f["layout"]: f for f in forms}
+    result_shape = rule.get("result_shape") or {}
+    cells = [{"layout": lay, "tex": (by_layout.get(lay) or forms[0])["tex"], "shape": _shape_text(result_shape.get(lay))}
+             for lay in LAYOUTS]
+    return {
+        "id": rid,
+        "path": str(rule.get("path") or rule_path(rid)),
+        "url": rule_url(ctx.export, rule),
+        "title": ctx.segs(rule["title"], f"{where}: title"),
+        "title_text": title_text(rule, ctx.macros),
+        "section_slug": str(rule["section"]),
+        "section_title": str(section.get("title", rule["section"])),
+        "differential": rule.get("kind", "derivative") == "differential",
+        "forms": forms,
+        "cells": cells,
+        "same": cells[0]["tex"] == cells[1]["tex"],
+        "where": _where(rule),
+        "display": str(latex["display"]) if latex.get("display") else "",
+        "symbols": _symbols(ctx, rule),
+        "conditions": _conditions(rule),
+        "verification": _verification_view(rule),
+        "notes": ctx.segs(rule.get("notes") or "", f"{where}: notes"),
+        "example": example,
+        "aliases": [str(a) for a in rule.get("aliases") or []],
+        "sources": [str(s.get("text") or s.get("ref")) for s in rule.get("sources") or []],
+        "related": [
+            {"id": other, "path": str(ctx.by_id[other].get("path") or rule_path(other)),
+             "title": ctx.segs(ctx.by_id[other]["title"], f"rule {other}: title")}
+            for other in rule.get("related") or [] if other in ctx.by_id
+        ],
+        "tags": [str(t) for t in rule.get("tags") or []],
+        "cite": _cite_view(ctx, rule),
+        "redirected_from": ctx.redirected_from.get(rid, []),
+    }
 
 
 # --------------------------------------------------------------------------- pages
 
 
-def _section_page(
-    export: Mapping[str, Any],
-    section: Mapping[str, Any],
-    rules: Sequence[Mapping[str, Any]],
-    by_id: Mapping[str, Mapping[str, Any]],
-    problems: list[str],
-) -> str:
-    slug = str(section["slug"])
-    title = str(section["title"])
-    out = [_front_matter(title, section.get("summary"))]
-    out.append(f'<h1 id="{_e(slug)}">{_e(title)}</h1>')
-    if section.get("summary"):
-        out.append(f'<p class="mc-summary">{_e(section["summary"])}</p>')
-    count = len(rules)
-    out.append(
-        f'<p class="mc-count">{count} verified rule{"s" if count != 1 else ""}. '
-        "Switch every formula on the page between numerator and denominator layout with "
-        'the tabs; see <a href="../layouts/">Layouts</a>.</p>'
+def _section_page(ctx: _Ctx, section: Mapping[str, Any], rules: Sequence[Mapping[str, Any]]) -> str:
+    return _render(
+        "section.md.j2",
+        section={"slug": str(section["slug"]), "title": str(section["title"]), "summary": str(section.get("summary") or "")},
+        rows=[_rule_view(ctx, r) for r in rules],
+        depth=1,
     )
-    out.append('<div class="mc-rules">')
-    for n, rule in enumerate(rules, start=1):
-        out.append(_rule_html(export, rule, by_id, n, 1, problems))
-    out.append("</div>")
-    return "\n\n".join(out) + "\n"
 
 
-def _index_page(
-    export: Mapping[str, Any],
-    sections: Sequence[Mapping[str, Any]],
-    grouped: Mapping[str, Sequence[Mapping[str, Any]]],
-) -> str:
-    out = [_front_matter("Index of all rules", "Every verified rule: id, title, section and formula.")]
-    out.append('<h1 id="index-of-all-rules">Index of all rules</h1>')
-    total = sum(len(v) for v in grouped.values())
-    out.append(
-        f"<p>{total} verified rules by section, each in the layout it is stated in. The id is "
-        "the permanent name of a rule; its link never changes.</p>"
+def _rule_page(ctx: _Ctx, rule: Mapping[str, Any], position: int, count: int,
+               neighbours: tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]) -> str:
+    view = _rule_view(ctx, rule)
+    prev, nxt = neighbours
+    return _render(
+        "rule.md.j2",
+        rule=view,
+        position=position,
+        count=count,
+        prev=({"path": str(prev.get("path") or rule_path(str(prev["id"]))), "title": title_text(prev, ctx.macros)} if prev else None),
+        next=({"path": str(nxt.get("path") or rule_path(str(nxt["id"]))), "title": title_text(nxt, ctx.macros)} if nxt else None),
+        depth=2,
     )
+
+
+def _index_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
+    groups = []
     for section in sections:
-        slug = str(section["slug"])
-        rules = grouped.get(slug, [])
-        if not rules:
-            continue
-        rows = []
-        for rule in rules:
-            rid = str(rule["id"])
-            layout = _rule_layouts(rule)[0]
-            rows.append(
-                "<tr>"
-                f'<td class="mc-index-id"><a href="../{_e(slug)}/#{_e(rid)}"><code>{_e(rid)}</code></a></td>'
-                f"<td>{_e(rule['title'])}</td>"
-                f"<td>{_math(_formula(rule, layout))}"
-                f' <span class="mc-layout-note">({_e(layout)})</span></td>'
-                "</tr>"
-            )
-        out.append(
-            f'<h2 id="index-{_e(slug)}"><a href="../{_e(slug)}/">{_e(section["title"])}</a>'
-            f'<a class="headerlink" href="#index-{_e(slug)}" title="Permanent link">¶</a></h2>'
-        )
-        out.append(_table("mc-index", ("Id", "Title", "Formula"), rows))
-    return "\n\n".join(out) + "\n"
+        rules = grouped.get(str(section["slug"]), [])
+        if rules:
+            groups.append({"slug": str(section["slug"]), "title": str(section["title"]), "rows": [_rule_view(ctx, r) for r in rules]})
+    return _render("index.md.j2", groups=groups, total=sum(len(g["rows"]) for g in groups), depth=1)
 
 
-def _table(css_class: str, headers: Sequence[str], rows: Sequence[str]) -> str:
-    """A scrollable Material table that search leaves out (rows are ready-made <tr> HTML)."""
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    return (
-        '<div class="md-typeset__scrollwrap"><div class="md-typeset__table">'
-        f'<table class="{css_class}" data-search-exclude="1"><thead><tr>{head}</tr></thead><tbody>'
-        + "".join(rows) + "</tbody></table></div></div>"
-    )
-
-
-def _verification_page(
-    export: Mapping[str, Any],
-    sections: Sequence[Mapping[str, Any]],
-    grouped: Mapping[str, Sequence[Mapping[str, Any]]],
-) -> str:
-    counts = export.get("counts") or {}
-    out = [_front_matter("Verification report", "How every published rule was checked.")]
-    out.append('<h1 id="verification-report">Verification report</h1>')
-    out.append(
-        f"<p>Export {_e(export.get('version', ''))} of {_e(export.get('build_date', ''))}, "
-        f"checked by mcref {_e(export.get('engine', ''))} with SymPy "
-        f"{_e(export.get('sympy', ''))}.</p>"
-    )
-    out.append(
-        '<table class="mc-counts"><tbody>'
-        + "".join(f"<tr><th>{_e(k)}</th><td>{_e(counts.get(k, 0))}</td></tr>" for k in ("verified", "refuted", "undecided", "total"))
-        + "</tbody></table>"
-    )
-    out.append(
-        "<p>For every rule the engine first compares the claimed formula with central finite "
-        "differences at random well-conditioned points (NumPy, independent of SymPy). Then it "
-        "builds explicit matrices of scalar symbols at two size assignments in which every "
-        "dimension differs, differentiates entry by entry, assembles the derivative in both "
-        "layouts and requires the difference with the claimed formula to be exactly zero "
-        "(with SymPy; rational rules such as traces, determinants and inverses on SymPy's "
-        f"sparse polynomials). {_e(VERIFIED_STATEMENT)} "
-        "Only verified rules are published.</p>"
-    )
+def _verification_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mapping[str, Sequence[Mapping[str, Any]]],
+                       theory: str | None) -> str:
+    export = ctx.export
     rows = []
     for section in sections:
         for rule in grouped.get(str(section["slug"]), []):
-            v = rule["verification"]
-            rid = str(rule["id"])
-            rows.append(
-                "<tr>"
-                f'<td><a href="../{_e(rule["section"])}/#{_e(rid)}"><code>{_e(rid)}</code></a></td>'
-                f"<td>{_e(section['title'])}</td>"
-                f'<td class="mc-status">{_e(v.get("status"))}</td>'
-                f"<td>{_e(_sizes_text(v.get('sizes') or []))}</td>"
-                f"<td>{_e(v.get('numeric_points', ''))}</td>"
-                f"<td>{_e(v.get('max_rel_error', ''))}</td>"
-                "</tr>"
-            )
-    out.append("<p>Proof times are not published, so two builds of the same rules give the same bytes; "
-               "<code>mcref check</code> prints them.</p>")
-    out.append(_table("mc-report", ("Rule", "Section", "Status", "Sizes", "Numeric points", "Max. rel. error"), rows))
-    return "\n\n".join(out) + "\n"
-
-
-def _errata_page(
-    export: Mapping[str, Any],
-    errata: Sequence[Mapping[str, Any]],
-    by_id: Mapping[str, Mapping[str, Any]],
-    problems: list[str],
-) -> str:
-    out = [
-        _front_matter(
-            "Errata of the paper",
-            "Known problems in Parr & Howard, The Matrix Calculus You Need For Deep Learning.",
-        )
-    ]
-    out.append('<h1 id="errata">Errata of the paper</h1>')
-    out.append(
-        "<p>Known problems in Parr &amp; Howard, <em>The Matrix Calculus You Need For Deep "
-        "Learning</em> (arXiv:1802.01528), each beside the verified rule that states the "
-        "corrected form.</p>"
+            view = _verification_view(rule)
+            v = rule.get("verification") or {}
+            rows.append({"id": str(rule["id"]), "path": str(rule.get("path") or rule_path(str(rule["id"]))),
+                         "title": title_text(rule, ctx.macros), "section": str(section["title"]),
+                         "all_sizes": view["all_sizes"], "statement": view["statement"],
+                         "sizes": _sizes_text(v.get("sizes") or []), "error": str(v.get("max_rel_error", ""))})
+    counts = dict(export.get("counts") or {})
+    all_sizes = counts.get("all_sizes")
+    if all_sizes is None:
+        all_sizes = sum(1 for r in rows if r["all_sizes"])
+    return _render(
+        "verification.md.j2",
+        export={"version": str(export.get("version", "")), "build_date": str(export.get("build_date", "")),
+                "engine": str(export.get("engine", "")), "sympy": str(export.get("sympy", ""))},
+        counts=[(k, counts.get(k, 0)) for k in ("verified", "refuted", "undecided", "total")],
+        all_sizes=all_sizes,
+        listed=len(rows) - all_sizes,
+        rows=rows,
+        theory=theory or "",
+        statement=VERIFIED_STATEMENT,
+        depth=1,
     )
-    if not errata:
-        out.append("<p>No errata are listed yet.</p>")
+
+
+def _errata_page(ctx: _Ctx, errata: Sequence[Mapping[str, Any]]) -> str:
+    entries = []
     for entry in errata:
         number = str(entry.get("number", ""))
         where = f"erratum {number}"
-        anchor = f"erratum-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}"
 
-        def field(name: str, entry: Mapping[str, Any] = entry, where: str = where) -> str:
+        def field(name: str, entry: Mapping[str, Any] = entry, where: str = where) -> list[tuple[str, str]]:
             value = entry.get(name)
             if value in (None, ""):
-                return ""
-            return _text_with_math(str(value), f"{where}, field {name}", problems)
+                return []
+            return ctx.segs(value, f"{where}, field {name}")
 
-        parts = ['<article class="mc-erratum">']
-        parts.append(
-            f'<h2 id="{_e(anchor)}">{_e(number)}. {_e(entry.get("title", ""))}'
-            f'<a class="headerlink" href="#{_e(anchor)}" title="Permanent link">¶</a></h2>'
+        rule = ctx.by_id.get(str(entry.get("rule"))) if entry.get("rule") else None
+        entries.append(
+            {
+                "anchor": f"erratum-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}",
+                "number": number,
+                "title": str(entry.get("title", "")),
+                "where": field("where"),
+                "paper": field("paper"),
+                "problem": field("problem"),
+                "correction": field("correction"),
+                "note": field("note"),
+                "rule": _rule_view(ctx, rule) if rule is not None else None,
+            }
         )
-        if entry.get("where"):
-            parts.append(f'<p class="mc-where">In the paper: {field("where")}</p>')
-        rule_id = entry.get("rule")
-        rule = by_id.get(str(rule_id)) if rule_id else None
-        paper_cell = f'<p class="mc-label">The paper</p><p>{field("paper")}</p>'
-        if rule is not None:
-            layout = _rule_layouts(rule)[0]
-            rule_cell = (
-                '<p class="mc-label">Verified rule</p>'
-                + _math(_formula(rule, layout), display=True)
-                + f'<p><a href="../{_e(rule["section"])}/#{_e(rule["id"])}">{_e(rule["title"])}</a>'
-                f" <code>{_e(rule['id'])}</code> ({_e(layout)} layout)</p>"
-            )
-        else:
-            rule_cell = f'<p class="mc-label">Correction</p><p>{field("correction")}</p>'
-        parts.append(f'<div class="mc-side-by-side"><div>{paper_cell}</div><div>{rule_cell}</div></div>')
-        if entry.get("problem"):
-            parts.append(f'<p><span class="mc-label-inline">Problem.</span> {field("problem")}</p>')
-        if rule is not None and entry.get("correction"):
-            parts.append(f'<p><span class="mc-label-inline">Correction.</span> {field("correction")}</p>')
-        if entry.get("note"):
-            parts.append(f'<p class="mc-notes"><span class="mc-label-inline">Note.</span> {field("note")}</p>')
-        parts.append("</article>")
-        out.append("\n".join(parts))
-    return "\n\n".join(out) + "\n"
+    return _render("errata.md.j2", entries=entries, depth=1)
+
+
+def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any]]) -> str:
+    rows = []
+    counts: dict[str, int] = {}
+    redirects = ctx.export.get("redirects") or {}
+    for entry in entries:
+        status = str(entry.get("status", ""))
+        counts[status] = counts.get(status, 0) + 1
+        links = []
+        for rid in entry.get("rules") or []:
+            target = ctx.by_id.get(str(redirects.get(rid, rid)))
+            if target is not None:
+                links.append({"id": str(target["id"]), "path": str(target.get("path") or rule_path(str(target["id"]))),
+                              "title": title_text(target, ctx.macros)})
+        rows.append(
+            {
+                "ref": str(entry.get("ref", "")),
+                "anchor": "eq-" + (re.sub(r"[^a-z0-9]+", "-", str(entry.get("ref", "")).lower()).strip("-") or "x"),
+                "formula": str(entry.get("formula") or ""),
+                "status": status,
+                "status_text": CONCORDANCE_STATUS.get(status, status),
+                "number": str(entry.get("number") or ""),
+                "confirmed_by": str(entry.get("confirmed_by") or ""),
+                "note": ctx.segs(entry.get("note") or "", f"concordance {source}, {entry.get('ref')}: note"),
+                "rules": links,
+            }
+        )
+    return _render(
+        "concordance.md.j2",
+        source=source,
+        title=CONCORDANCE_TITLES.get(source, f"Concordance: {source}"),
+        rows=rows,
+        counts=[(CONCORDANCE_STATUS.get(k, k), v) for k, v in sorted(counts.items())],
+        depth=2,
+    )
+
+
+def _redirect_page(ctx: _Ctx, old: str, new: str) -> str:
+    target = ctx.by_id[new]
+    return _render("redirect.html.j2", old=old, new=new, title=title_text(target, ctx.macros),
+                   url=rule_url(ctx.export, target))
+
+
+def concordance_pages(export: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(title, page path) of the concordance pages the export has, for the navigation."""
+    return [(CONCORDANCE_TITLES.get(str(s), f"Concordance: {s}"), f"concordance/{s}.md")
+            for s, entries in sorted((export.get("concordance") or {}).items()) if entries]
 
 
 def render_section_list(export: Mapping[str, Any], depth: int = 0) -> str:
     """An HTML list of the sections with rules, for the home page."""
-    items = []
-    for section in sorted(export.get("sections") or [], key=lambda s: s.get("order", 0)):
-        count = sum(1 for r in export.get("rules") or [] if r.get("section") == section["slug"])
-        if not count:
-            continue
-        items.append(
-            f'<li><a href="{_rel(depth)}{_e(section["slug"])}/">{_e(section["title"])}</a> ({count}): {_e(section.get("summary", ""))}</li>'
-        )
-    return '<ul class="mc-section-list">\n' + "\n".join(items) + "\n</ul>"
+    grouped = _grouped(export)
+    items = [
+        {"slug": str(s["slug"]), "title": str(s["title"]), "summary": str(s.get("summary") or ""),
+         "count": len(grouped.get(str(s["slug"]), []))}
+        for s in _sections(export)
+    ]
+    return _render("section_list.html.j2", sections=[i for i in items if i["count"]], root="../" * depth)
 
 
-def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
-    """Render every generated page: one per section with rules, the index of all rules,
-    the verification report and (when `errata` is given) the errata page.
+def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None,
+                 theory: str | None = None) -> dict[str, str]:
+    """Render every generated file: a page per rule, a table per section with rules, the
+    index of all rules, the verification report (with `theory`, the Markdown of
+    site/verification-theory.md, when given), the errata page (when `errata` is given),
+    a concordance page per source of the export, a redirect page per renamed id and the
+    search documents.
 
     Raises SiteError, listing every problem, when the export holds a rule that is not
     verified, refers to an unknown section or rule, or would print raw LaTeX.
     """
     _check(export, errata)
-    problems: list[str] = []
-    sections = sorted(export["sections"], key=lambda s: (s.get("order", 0), s["slug"]))
-    by_id = {str(r["id"]): r for r in export["rules"]}
-    grouped: dict[str, list[Mapping[str, Any]]] = {}
-    for rule in export["rules"]:
-        grouped.setdefault(str(rule["section"]), []).append(rule)
+    ctx = _Ctx(export)
+    sections = _sections(export)
+    grouped = _grouped(export)
     pages: dict[str, str] = {}
     for section in sections:
         slug = str(section["slug"])
-        if grouped.get(slug):
-            pages[f"{slug}.md"] = _section_page(export, section, grouped[slug], by_id, problems)
-    pages["all-rules.md"] = _index_page(export, sections, grouped)
-    pages["verification.md"] = _verification_page(export, sections, grouped)
+        rules = grouped.get(slug, [])
+        if not rules:
+            continue
+        pages[f"{slug}.md"] = _section_page(ctx, section, rules)
+        for i, rule in enumerate(rules):
+            neighbours = (rules[i - 1] if i > 0 else None, rules[i + 1] if i + 1 < len(rules) else None)
+            pages[f"rules/{rule['id']}.md"] = _rule_page(ctx, rule, i + 1, len(rules), neighbours)
+    pages["all-rules.md"] = _index_page(ctx, sections, grouped)
+    pages["verification.md"] = _verification_page(ctx, sections, grouped, theory)
     if errata is not None:
-        pages["errata.md"] = _errata_page(export, errata, by_id, problems)
-    if problems:
-        raise SiteError(problems)
+        pages["errata.md"] = _errata_page(ctx, errata)
+    for _title, path in concordance_pages(export):
+        source = path[len("concordance/") : -len(".md")]
+        pages[path] = _concordance_page(ctx, source, export["concordance"][source])
+    for old, new in sorted((export.get("redirects") or {}).items()):
+        pages[f"rules/{old}/index.html"] = _redirect_page(ctx, str(old), str(new))
+    pages[SEARCH_DOCUMENTS] = json.dumps(search_documents(export), ensure_ascii=False, separators=(",", ":")) + "\n"
+    if ctx.problems:
+        raise SiteError(ctx.problems)
     return pages
+
+
+# --------------------------------------------------------------------------- search documents
+
+
+def search_documents(export: Mapping[str, Any]) -> dict[str, Any]:
+    """The documents of the site's search box (site/assets/js/mcref-search.js indexes them
+    with MiniSearch in the browser; its normaliser runs on both these fields and the query).
+
+    One document per rule, in teaching order (`r` is the position, a tie-breaker), and one
+    per section page. Previews are the formula in each layout as plain text (`pn`, `pd`).
+    """
+    macros = dict(export.get("macros") or {})
+    grouped = _grouped(export)
+    redirects: dict[str, list[str]] = {}
+    for old, new in (export.get("redirects") or {}).items():
+        redirects.setdefault(str(new), []).append(str(old))
+    docs: list[dict[str, Any]] = []
+    rank = 0
+    for section in _sections(export):
+        slug = str(section["slug"])
+        rules = grouped.get(slug, [])
+        if not rules:
+            continue
+        docs.append({"k": "s", "id": slug, "t": str(section["title"]), "u": f"{slug}/",
+                     "x": str(section.get("summary") or ""), "n": len(rules)})
+        for rule in rules:
+            rid = str(rule["id"])
+            latex = rule["latex"]
+            layouts = _rule_layouts(rule)
+            preview = {lay: tex_to_text(f"{latex['derivative']} = {latex[lay]}", macros) for lay in layouts}
+            where = [tex_to_text(f"{w['name']} = {w['value']}", macros) for w in latex.get("where") or [] if w.get("name")]
+            docs.append(
+                {
+                    "k": "r",
+                    "id": rid,
+                    "t": title_text(rule, macros),
+                    "u": str(rule.get("path") or rule_path(rid)),
+                    "s": str(section["title"]),
+                    "a": [str(a) for a in rule.get("aliases") or []],
+                    "g": [str(t) for t in rule.get("tags") or []],
+                    "f": [str(rule.get("of") or "")] + [str(w.get("expr", "")) for w in rule.get("where") or [] if isinstance(w, Mapping)],
+                    "w": str(rule.get("wrt") or ""),
+                    "x": re.sub(r"\s+", " ", _INLINE_MATH.sub(lambda m: tex_to_text(m.group(1), macros), str(rule.get("notes") or ""))).strip(),
+                    "pn": preview.get("numerator") or preview[layouts[0]],
+                    "pd": preview.get("denominator") or preview[layouts[0]],
+                    "pw": where,
+                    "o": redirects.get(rid, []),
+                    "r": rank,
+                }
+            )
+            rank += 1
+    return {"format": "mcref-search/1", "docs": docs}

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import re
 
 import pytest
 import yaml
+from markupsafe import escape
 from site_fixtures import HOSTILE_TITLE, ROOT, errata_sample, hostile_export, sample_export
 
 from generator.site import (
     RESERVED_SLUGS,
+    SEARCH_DOCUMENTS,
     VERIFIED_STATEMENT,
     SiteError,
     render_pages,
     render_section_list,
     rule_url,
+    search_documents,
     tex_to_text,
+    title_text,
 )
 
 
@@ -26,77 +31,127 @@ def pages() -> dict[str, str]:
     return render_pages(hostile_export(), errata_sample())
 
 
-def _article(page: str, rule_id: str) -> str:
-    match = re.search(rf'<article class="mc-rule" data-rule-id="{re.escape(rule_id)}">.*?</article>', page, re.DOTALL)
-    assert match, f"no block for {rule_id}"
+def _rule_page(pages: dict[str, str], rule_id: str) -> str:
+    return pages[f"rules/{rule_id}.md"]
+
+
+def _row(page: str, rule_id: str) -> str:
+    match = re.search(rf'<tr id="{re.escape(rule_id)}".*?</tr>', page, re.DOTALL)
+    assert match, f"no row for {rule_id}"
     return match.group(0)
 
 
-def test_one_page_per_section_plus_index_report_errata() -> None:
-    """Renders one page per section with rules, the index, the report and the errata."""
+def test_pages_rule_pages_tables_index_report_errata() -> None:
+    """Renders a page per rule, a table per section with rules, the index, the report, the errata and the search documents."""
     pages = render_pages(sample_export(), [])
-    assert sorted(pages) == ["all-rules.md", "elementwise.md", "errata.md", "traces.md", "verification.md"]
+    assert sorted(pages) == [
+        "all-rules.md", SEARCH_DOCUMENTS, "elementwise.md", "errata.md", "rules/elementwise-hadamard-x.md",
+        "rules/trace-axb.md", "traces.md", "verification.md",
+    ]
     assert "errata.md" not in render_pages(sample_export())
 
 
-def test_rule_block_is_anchored_at_its_id(pages: dict[str, str]) -> None:
-    """Each rule's heading carries its id and the block shows its permanent link."""
+def test_every_rule_has_a_page_and_an_anchored_row(pages: dict[str, str]) -> None:
+    """Each rule's row on its section page carries the id (the published anchor) and links to rules/<id>/."""
     for rule in hostile_export()["rules"]:
-        page = pages[f"{rule['section']}.md"]
-        assert page.count(f'<h2 id="{rule["id"]}"') == 1
-        block = _article(page, rule["id"])
-        assert f"/{rule['section']}/#{rule['id']}</a>" in block
+        table = pages[f"{rule['section']}.md"]
+        assert table.count(f'<tr id="{rule["id"]}"') == 1
+        assert f'href="../rules/{rule["id"]}/"' in _row(table, rule["id"])
+        page = _rule_page(pages, rule["id"])
+        assert f'<article class="mc-rule-page" data-rule-id="{rule["id"]}">' in page
+        assert f'<h1 id="{rule["id"]}">' in page
 
 
-def test_both_layouts_present_own_layout_first(pages: dict[str, str]) -> None:
-    """A derivative rule shows numerator and denominator layout as tabs, its own layout first."""
-    export = sample_export()
-    for rule in export["rules"]:
-        block = _article(pages[f"{rule['section']}.md"], rule["id"])
-        labels = re.findall(r'<label for="[^"]+">([^<]+)</label>', block)
-        own = "Numerator layout" if rule["layout"] == "numerator" else "Denominator layout"
-        assert labels[0] == own
-        assert sorted(labels) == ["Denominator layout", "Numerator layout"]
+def test_rows_follow_the_teaching_order() -> None:
+    """A section's `rules` list (seam 2) orders its table; without it the export's order stays."""
+    export = hostile_export()
+    traces = next(s for s in export["sections"] if s["slug"] == "traces")
+    traces["rules"] = ["inverse-differential", "trace-hostile", "trace-axb"]
+    page = render_pages(export)["traces.md"]
+    positions = [page.index(f'<tr id="{rid}"') for rid in traces["rules"]]
+    assert positions == sorted(positions)
+    rule_page = render_pages(export)["rules/trace-hostile.md"]
+    assert "rule 2 of 3" in rule_page
+
+
+def test_teaching_order_must_place_every_rule() -> None:
+    """A section whose `rules` list leaves out one of its rules, or names another's, is refused."""
+    export = hostile_export()
+    traces = next(s for s in export["sections"] if s["slug"] == "traces")
+    traces["rules"] = ["trace-axb", "elementwise-hadamard-x"]
+    with pytest.raises(SiteError) as info:
+        render_pages(export)
+    assert "section traces: rule 'trace-hostile' is not in its teaching order (rules: list)" in info.value.problems
+    assert "section traces: lists rule 'elementwise-hadamard-x' of section 'elementwise'" in info.value.problems
+
+
+def test_both_layouts_on_page_and_row(pages: dict[str, str]) -> None:
+    """A derivative rule has a formula per layout on its page and in its row, each with its copy button."""
+    for rule in sample_export()["rules"]:
+        page = _rule_page(pages, rule["id"])
+        row = _row(pages[f"{rule['section']}.md"], rule["id"])
         for layout in ("numerator", "denominator"):
             formula = f"{rule['latex']['derivative']} = {rule['latex'][layout]}"
-            assert f'<div class="arithmatex">\\[{html.escape(formula)}\\]</div>' in block
-            assert f'data-latex="{html.escape(formula)}"' in block
+            assert f'<div class="arithmatex">\\[{html.escape(formula)}\\]</div>' in page
+            assert f'data-latex="{html.escape(formula)}"' in page
+            assert f'<td class="mc-c-f mc-lay-{layout}">' in row
+            assert html.escape(formula) in row
 
 
 def test_trace_axb_layouts_differ_by_transpose(pages: dict[str, str]) -> None:
     """trace-axb prints B A in numerator layout and A^T B^T in denominator layout, with result shapes."""
-    block = _article(pages["traces.md"], "trace-axb")
-    num = block.index("\\mathbf{B} \\mathbf{A}\\]")
-    den = block.index("\\mathbf{A}^{\\top} \\mathbf{B}^{\\top}\\]")
-    assert den < num  # denominator is the rule's own layout, so its tab comes first
-    assert "Result: n × p" in block and "Result: p × n" in block
+    page = _rule_page(pages, "trace-axb")
+    assert "\\mathbf{B} \\mathbf{A}\\]" in page and "\\mathbf{A}^{\\top} \\mathbf{B}^{\\top}\\]" in page
+    assert "result: p × n" in page and "result: n × p" in page
+    assert "Denominator layout <span class=\"mc-own\">(as the rule is stated)</span>" in page
 
 
 def test_differential_rule_has_one_form(pages: dict[str, str]) -> None:
-    """A differential rule has a single formula, no layout tabs."""
-    block = _article(pages["traces.md"], "inverse-differential")
-    assert "tabbed-set" not in block
-    assert "d(\\mathbf{X}^{-1}) = -\\mathbf{X}^{-1}" in block
+    """A differential rule has a single formula on its page, and the same in both table columns."""
+    page = _rule_page(pages, "inverse-differential")
+    assert page.count('<section class="mc-form') == 1
+    assert "d(\\mathbf{X}^{-1}) = -\\mathbf{X}^{-1}" in page
+    assert "mc-layout-toggle" not in page
+    row = _row(pages["traces.md"], "inverse-differential")
+    assert 'class="mc-row mc-same"' in row and "same in both layouts" in row
 
 
 def test_every_rule_string_is_escaped(pages: dict[str, str]) -> None:
     """Titles, aliases, tags, conditions, sources and notes are HTML-escaped: no tag gets through."""
-    block = _article(pages["traces.md"], "trace-hostile")
-    assert html.escape(HOSTILE_TITLE) in block
+    page = _rule_page(pages, "trace-hostile")
+    assert str(escape(HOSTILE_TITLE)) in page
     for raw in ("<script", "<img", "<b>", "<i>", "<em>", "<a href=javascript"):
-        assert raw not in block, raw
-    assert "&lt;img src=x onerror=alert(2)&gt;" in block
-    for page in pages.values():
-        assert "<script" not in page
-    # the index lists the title escaped too
-    assert html.escape(HOSTILE_TITLE) in pages["all-rules.md"]
+        assert raw not in page, raw
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page
+    for name, text in pages.items():
+        if name.endswith(".md"):
+            assert "<script" not in text, name
+    assert str(escape(HOSTILE_TITLE)) in pages["all-rules.md"]
+    assert str(escape(HOSTILE_TITLE)) in _row(pages["traces.md"], "trace-hostile")
+    # the page title (front matter) is a JSON string without < > &
+    assert 'title: "scriptalert(1)/script  \\"quotes\\" *stars*"' in page
 
 
 def test_notes_math_is_rendered_and_escaped(pages: dict[str, str]) -> None:
     """`$..$` in notes becomes an inline math element with its TeX escaped; the rest is text."""
-    block = _article(pages["traces.md"], "trace-hostile")
-    assert '<span class="arithmatex">\\(\\mathbf{A}^{\\top} &lt; \\mathbf{B}\\)</span>' in block
-    assert "Watch &lt;em&gt;this&lt;/em&gt;:" in block
+    page = _rule_page(pages, "trace-hostile")
+    assert '<span class="arithmatex">\\(\\mathbf{A}^{\\top} &lt; \\mathbf{B}\\)</span>' in page
+    assert "Watch &lt;em&gt;this&lt;/em&gt;:" in page
+
+
+def test_title_math_is_typeset_and_title_text_is_plain() -> None:
+    """A title with `$...$` prints its math; the page title and search use the plain `title_text`."""
+    export = sample_export()
+    export["rules"][1]["title"] = "Trace of $\\mathbf{A}\\mathbf{X}\\mathbf{B}$, by X"
+    export["rules"][1]["title_text"] = "Trace of AXB, by X"
+    pages = render_pages(export)
+    page = pages["rules/trace-axb.md"]
+    assert '<h1 id="trace-axb">Trace of <span class="arithmatex">\\(\\mathbf{A}\\mathbf{X}\\mathbf{B}\\)</span>, by X</h1>' in page
+    assert 'title: "Trace of AXB, by X"' in page
+    docs = {d["id"]: d for d in json.loads(pages[SEARCH_DOCUMENTS])["docs"]}
+    assert docs["trace-axb"]["t"] == "Trace of AXB, by X"
+    del export["rules"][1]["title_text"]
+    assert title_text(export["rules"][1], export["macros"]) == "Trace of AXB, by X"
 
 
 def test_raw_latex_outside_math_is_refused() -> None:
@@ -130,69 +185,134 @@ def test_unknown_related_section_and_reserved_slug_are_refused() -> None:
     """Every problem of the export is reported at once."""
     export = sample_export()
     export["rules"][0]["related"] = ["no-such-rule"]
-    export["sections"].append({"slug": "search", "title": "Search", "summary": "", "order": 999, "count": 0})
+    export["sections"].append({"slug": "rules", "title": "Rules", "summary": "", "order": 999, "count": 0})
     export["rules"][1]["section"] = "nowhere"
     with pytest.raises(SiteError) as info:
         render_pages(export)
     problems = info.value.problems
     assert "rule elementwise-hadamard-x: related rule 'no-such-rule' is not in the export" in problems
-    assert "section slug 'search' is the name of a page of the site" in problems
+    assert "section slug 'rules' is the name of a page of the site" in problems
     assert "rule trace-axb: unknown section 'nowhere'" in problems
-    assert "search" in RESERVED_SLUGS
+    assert {"search", "rules", "concordance", "check"} <= RESERVED_SLUGS
 
 
-def test_verification_badge_names_sizes_points_versions(pages: dict[str, str]) -> None:
-    """The badge says what was checked, with the engine's and SymPy's versions and the caveat."""
-    block = _article(pages["traces.md"], "trace-axb")
-    assert "✓ Verified" in block
-    assert "m = 2, n = 3, p = 4; m = 3, n = 4, p = 2" in block
-    assert "<dt>Numeric points</dt><dd>3</dd>" in block
-    assert "mcref 0.1.0, SymPy 1.14.0" in block
-    assert VERIFIED_STATEMENT in block
+def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> None:
+    """Without `scope` (or with listed-sizes) the badge says "listed sizes" and prints the detail; never "every size"."""
+    page = _rule_page(pages, "trace-axb")
+    assert "✓ Verified at the listed sizes" in page
+    assert "Proved for every size" not in page
+    assert "m = 2, n = 3, p = 4; m = 3, n = 4, p = 2" in page
+    assert "<dt>Numeric points</dt><dd>3</dd>" in page
+    assert "mcref 0.1.0, SymPy 1.14.0" in page
     assert "not a proof for every size" in VERIFIED_STATEMENT
 
 
-def test_cite_block_names_id_version_permalink(pages: dict[str, str]) -> None:
-    """The citation, plain and BibTeX, names the id, the version and the permanent link."""
+def test_all_sizes_badge_prints_the_statement() -> None:
+    """A verdict of scope all-sizes prints "Proved for every size" and the export's statement verbatim, with its bounds."""
+    export = sample_export()
+    v = export["rules"][1]["verification"]
+    v.update(scope="all-sizes", statement="Proved for every size (exact, randomized: error < 1e-15)",
+             all_sizes={"grid": [2, 3], "bounds": {"n": 4}, "prime": 2147483647, "seeds": [1, 2], "error_bound": "1e-15"}, reason="")
+    export["rules"][0]["verification"].update(scope="listed-sizes", statement="Verified at n = 2 and 3: outside the theory",
+                                              reason="an element-wise product is outside the all-sizes theory")
+    pages = render_pages(export)
+    page = pages["rules/trace-axb.md"]
+    assert '<span class="mc-badge">✓ Proved for every size</span> Proved for every size (exact, randomized: error &lt; 1e-15)' in page
+    assert "<dt>Prime</dt><dd>2147483647</dd>" in page
+    other = pages["rules/elementwise-hadamard-x.md"]
+    assert "✓ Verified at the listed sizes</span> Verified at n = 2 and 3: outside the theory" in other
+    assert "<dt>Why not every size</dt><dd>an element-wise product is outside the all-sizes theory</dd>" in other
+    report = pages["verification.md"]
+    assert "<tr><th>proved for every size</th><td>1</td></tr>" in report
+    assert "<tr><th>verified at listed sizes</th><td>1</td></tr>" in report
+
+
+def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> None:
+    """Without `cite` the box names the id, version and rules/<id>/ address; with it, the export's strings verbatim."""
     export = hostile_export()
-    block = _article(pages["traces.md"], "trace-axb")
+    page = _rule_page(pages, "trace-axb")
     url = rule_url(export, next(r for r in export["rules"] if r["id"] == "trace-axb"))
-    assert url == "https://mcref.example.org/traces/#trace-axb"
-    assert "@misc{mcref:trace-axb," in block
-    assert "version      = {0.1.0}" in block
-    assert f"\\url{{{url}}}" in block
-    assert f"(rule trace-axb). mcref: a verified matrix-calculus reference, version 0.1.0, 2026. {url}" in block
-    hostile = _article(pages["traces.md"], "trace-hostile")
-    assert "\\&amp; &quot;quotes&quot;" in hostile  # BibTeX-escaped, then HTML-escaped
+    assert url == "https://mcref.example.org/rules/trace-axb/"
+    assert "@misc{mcref:trace-axb," in page and f"\\url{{{url}}}" in page
+    assert "\\&amp; &#34;quotes&#34;" in _rule_page(pages, "trace-hostile")  # BibTeX-escaped, then HTML-escaped
+    export["rules"][1]["cite"] = {"key": "mcref:trace-axb", "url": None, "text": "CITE-TEXT", "markdown": "CITE-MD",
+                                  "bibtex": "@misc{mcref:trace-axb, note = {BIB}}", "biblatex": "@online{mcref:trace-axb}"}
+    export["rules"][1]["latex"]["standalone"] = {"numerator": "STANDALONE-NUM", "denominator": "STANDALONE-DEN", "where": []}
+    page = render_pages(export)["rules/trace-axb.md"]
+    for text in ("CITE-TEXT", "CITE-MD", "@misc{mcref:trace-axb, note = {BIB}}", "@online{mcref:trace-axb}"):
+        assert text in page
+    assert 'data-latex="STANDALONE-NUM"' in page and 'data-latex="STANDALONE-DEN"' in page
 
 
-def test_related_rules_link_to_their_section(pages: dict[str, str]) -> None:
-    """Related rules are links to /<section>/#<id> with their titles."""
-    block = _article(pages["elementwise.md"], "elementwise-hadamard-x")
-    assert '<a href="../traces/#trace-axb">Trace of a product A X B, by the middle factor</a>' in block
+def test_site_url_absent_keeps_working() -> None:
+    """Without a site_url the permanent address is the path from the site root."""
+    export = sample_export()
+    export["site_url"] = None
+    assert rule_url(export, export["rules"][1]) == "/rules/trace-axb/"
+    assert "/rules/trace-axb/" in render_pages(export)["rules/trace-axb.md"]
 
 
-def test_search_words_are_in_the_block(pages: dict[str, str]) -> None:
-    """Id, title, tags, aliases and notes are printed as text, so search finds them."""
-    block = _article(pages["elementwise.md"], "elementwise-hadamard-x")
-    for word in (
-        "elementwise-hadamard-x",
-        "Hadamard product w * x, by x",
-        "element-wise product",
-        '<span class="mc-tag">hadamard</span>',
-        "Kronecker",
-    ):
-        assert word in block
+def test_where_lines_print_under_the_formula() -> None:
+    """`latex.where` (seam 1) prints as "where" lines under the formula, on the page and in the row."""
+    export = sample_export()
+    export["rules"][1]["latex"]["where"] = [{"name": "\\mathbf{P}", "value": "\\softmax\\left(\\mathbf{S}\\right)"}]
+    export["macros"]["\\softmax"] = "\\operatorname{softmax}"
+    pages = render_pages(export)
+    line = '<span class="mc-where-label">where</span> <span class="arithmatex">\\(\\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)\\)</span>'
+    assert pages["rules/trace-axb.md"].count(line) == 2  # under each layout
+    assert line in _row(pages["traces.md"], "trace-axb")
+    docs = {d["id"]: d for d in json.loads(pages[SEARCH_DOCUMENTS])["docs"]}
+    assert docs["trace-axb"]["pw"] == ["P = softmax(S)"]
 
 
-def test_index_and_report_list_every_rule(pages: dict[str, str]) -> None:
-    """The index and the verification report have one row per rule, linking its permanent link."""
+def test_redirects_get_a_page_and_an_anchor() -> None:
+    """A renamed id gets rules/<old>/ redirecting to rules/<new>/, and an anchor on the new row."""
     export = hostile_export()
-    for name in ("all-rules.md", "verification.md"):
-        for rule in export["rules"]:
-            assert f'href="../{rule["section"]}/#{rule["id"]}"' in pages[name]
+    export["redirects"] = {"old-trace": "trace-axb"}
+    pages = render_pages(export)
+    redirect = pages["rules/old-trace/index.html"]
+    assert '<meta http-equiv="refresh" content="0; url=../trace-axb/">' in redirect
+    assert 'location.replace("../trace-axb/" + location.search + location.hash)' in redirect
+    assert '<span id="old-trace" class="mc-old-anchor"></span>' in _row(pages["traces.md"], "trace-axb")
+    docs = {d["id"]: d for d in json.loads(pages[SEARCH_DOCUMENTS])["docs"]}
+    assert docs["trace-axb"]["o"] == ["old-trace"]
+    export["redirects"] = {"trace-hostile": "trace-axb", "gone": "nowhere"}
+    with pytest.raises(SiteError) as info:
+        render_pages(export)
+    assert "redirect trace-hostile -> trace-axb: 'trace-hostile' is still a rule id; a redirect names an id that is gone" in info.value.problems
+    assert "redirect gone -> nowhere: 'nowhere' is not a rule of the export" in info.value.problems
+
+
+def test_concordance_page_per_source() -> None:
+    """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages."""
+    export = sample_export()
+    export["concordance"] = {"cookbook-2012": [
+        {"ref": "101", "formula": "\\frac{\\partial}{\\partial X} \\tr(AXB) = A^T B^T", "status": "verified",
+         "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "text", "note": ""},
+        {"ref": "1", "formula": "", "status": "not-applicable", "rules": [], "number": "position-only",
+         "confirmed_by": "", "note": "A definition, not a derivative: $A^{-1}$."},
+    ]}
+    pages = render_pages(export)
+    page = pages["concordance/cookbook-2012.md"]
+    assert '<tr id="eq-101">' in page and 'href="../../rules/trace-axb/"' in page
+    assert "2 entries: 1 not applicable, 1 verified." in page
+    assert '<span class="arithmatex">\\(A^{-1}\\)</span>' in page
+    export["concordance"]["cookbook-2012"][0]["rules"] = ["no-such-rule"]
+    with pytest.raises(SiteError, match="concordance cookbook-2012, 101: rule 'no-such-rule' is not in the export"):
+        render_pages(export)
+
+
+def test_report_counts_and_includes_the_theory(pages: dict[str, str]) -> None:
+    """The report counts verdicts and scopes, lists every rule, and includes site/verification-theory.md when given."""
+    export = hostile_export()
+    for rule in export["rules"]:
+        assert f'href="../rules/{rule["id"]}/"' in pages["verification.md"]
+        assert f'href="../rules/{rule["id"]}/"' in pages["all-rules.md"]
     assert "<tr><th>verified</th><td>4</td></tr>" in pages["verification.md"]
     assert "<tr><th>refuted</th><td>0</td></tr>" in pages["verification.md"]
+    assert "What “proved for every size” means" not in pages["verification.md"]
+    theory = "Schwartz-Zippel: a nonzero polynomial of degree $d$ ..."
+    assert "\n\n" + theory + "\n\n" in render_pages(export, theory=theory)["verification.md"]
 
 
 def test_errata_show_paper_beside_verified_rule(pages: dict[str, str]) -> None:
@@ -201,7 +321,7 @@ def test_errata_show_paper_beside_verified_rule(pages: dict[str, str]) -> None:
     first = page[page.index('id="erratum-6"') : page.index('id="erratum-2"')]
     assert '<span class="arithmatex">\\(\\mathbf{w} \\otimes \\mathbf{x}\\)</span>' in first
     assert "\\[\\frac{\\partial (\\mathbf{w} \\odot \\mathbf{x})}{\\partial \\mathbf{x}} = \\diag(\\mathbf{w})\\]" in first
-    assert 'href="../elementwise/#elementwise-hadamard-x"' in first
+    assert 'href="../rules/elementwise-hadamard-x/"' in first
     second = page[page.index('id="erratum-2"') :]
     assert "\\frac{du_1}{dx}" in second
 
@@ -237,8 +357,23 @@ def test_rendering_is_deterministic() -> None:
 def test_section_list_for_home_page() -> None:
     """The home page's list names each section with rules, with its count."""
     text = render_section_list(sample_export())
-    assert '<a href="elementwise/">Element-wise binary operators</a> (1)' in text
-    assert '<a href="traces/">Traces</a> (1)' in text
+    assert '<a href="elementwise/">Element-wise binary operators</a> <span class="mc-n">(1)</span>' in text
+    assert '<a href="traces/">Traces</a> <span class="mc-n">(1)</span>' in text
+
+
+def test_search_documents_are_readable() -> None:
+    """One search document per rule and per section; previews are plain text in each layout, without ids or TeX."""
+    data = search_documents(hostile_export())
+    docs = data["docs"]
+    rules = [d for d in docs if d["k"] == "r"]
+    assert [d["id"] for d in rules] == [r["id"] for r in hostile_export()["rules"]]
+    assert {d["id"] for d in docs if d["k"] == "s"} == {"elementwise", "traces"}
+    axb = next(d for d in rules if d["id"] == "trace-axb")
+    assert axb["pn"] == "(∂tr(A X B))/∂X = B A" and axb["pd"] == "(∂tr(A X B))/∂X = Aᵀ Bᵀ"
+    assert axb["u"] == "rules/trace-axb/" and axb["f"] == ["trace(A @ X @ B)"]
+    for d in rules:
+        for key in ("pn", "pd"):
+            assert "\\" not in d[key] and d["id"] not in d[key]
 
 
 @pytest.mark.parametrize(
@@ -252,6 +387,8 @@ def test_section_list_for_home_page() -> None:
         ("\\mathbf{X}^{-1}", "X⁻¹"),
         ("\\mathbf{A} \\in \\mathbb{R}^{m \\times n}", "A ∈ ℝ^(m × n)"),
         ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖_2²"),
+        ("\\mathbf{w} \\oslash \\mathbf{x}", "w ⊘ x"),
+        ("\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}", "[ a , b ; c , d ]"),
     ],
 )
 def test_tex_to_text(tex: str, text: str) -> None:
@@ -277,4 +414,5 @@ def test_site_dir_is_not_the_docs_folder() -> None:
     assert config["theme"]["font"] is False
     assert config["site_url"]
     assert "navigation.instant" in config["theme"]["features"]
+    assert config["plugins"] == []  # the site's own search box; Material's search plugin is off
     assert config["hooks"] == ["generator/mkdocs_hooks.py"]

@@ -33,6 +33,10 @@ def test_build_writes_every_page(site: Path) -> None:
         "all-rules/index.html",
         "verification/index.html",
         "errata/index.html",
+        "rules/trace-axb/index.html",
+        "rules/inverse-differential/index.html",
+        "assets/mcref-search.json",
+        "assets/minisearch/minisearch.js",
     ):
         assert (site / page).is_file(), page
 
@@ -44,16 +48,19 @@ def test_generated_pages_are_not_written_into_the_sources(site: Path) -> None:
         assert not (root / "site" / name).exists()
 
 
-def test_rule_blocks_in_html(site: Path) -> None:
-    """Section pages hold every rule block, anchored, with both layouts and the escaped hostile title."""
+def test_rule_rows_and_pages_in_html(site: Path) -> None:
+    """Section pages hold a row per rule anchored at its id; each rule page holds the escaped title and both layouts."""
     page = (site / "traces" / "index.html").read_text(encoding="utf-8")
     for rid in ("trace-axb", "trace-hostile", "inverse-differential"):
-        assert f'<h2 id="{rid}" class="mc-rule-title">' in page
+        assert f'<tr id="{rid}" class="mc-row' in page
+        assert f'href="../rules/{rid}/"' in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert" not in page
-    assert page.count('<label for="mc-tabs-1-1">Denominator layout</label>') == 1
-    # the table of contents lists the rules
-    assert '<a href="#trace-axb" class="md-nav__link">' in page
+    rule = (site / "rules" / "trace-hostile" / "index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rule and "<script>alert" not in rule
+    assert rule.count('<section class="mc-form mc-lay-') == 2
+    # rule pages are not in the navigation; section pages are
+    assert 'href="../rules/trace-axb/"' not in page.split('<div class="md-content"')[0]
 
 
 def test_math_is_typeset_at_build_time(site: Path) -> None:
@@ -91,20 +98,16 @@ def test_katex_is_served_from_the_site(site: Path) -> None:
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text
 
 
-def test_search_index_is_clean_text(site: Path) -> None:
-    """The search index holds no raw TeX, and finds rules by id, title, tag, alias and note words."""
-    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    for doc in index["docs"]:
-        for tex in ("\\(", "\\[", "$$", "\\frac", "\\mathbf"):
-            assert tex not in doc["text"] and tex not in doc["title"], (doc["location"], tex)
-    docs = {d["location"]: d for d in index["docs"]}
-    hadamard = docs["elementwise/#elementwise-hadamard-x"]
-    assert hadamard["title"] == "Hadamard product w * x, by x"
-    for word in ("elementwise-hadamard-x", "element-wise product", "hadamard", "Kronecker", "diag(w)"):
-        assert word in hadamard["text"], word
-    hostile = docs["traces/#trace-hostile"]
-    assert hostile["title"] == '&lt;script&gt;alert(1)&lt;/script&gt; &amp; "quotes" *stars*'
-    assert "quokka" in hostile["text"] and "zebra-alias" in hostile["text"]
+def test_search_documents_are_served(site: Path) -> None:
+    """The search documents and MiniSearch are in the site; Material's own search index is not built."""
+    data = json.loads((site / "assets" / "mcref-search.json").read_text(encoding="utf-8"))
+    ids = {d["id"] for d in data["docs"] if d["k"] == "r"}
+    assert ids == {r["id"] for r in hostile_export()["rules"]}
+    hadamard = next(d for d in data["docs"] if d["id"] == "elementwise-hadamard-x")
+    assert hadamard["t"] == "Hadamard product w * x, by x" and "element-wise product" in hadamard["a"]
+    assert not (site / "search" / "search_index.json").exists()
+    page = (site / "traces" / "index.html").read_text(encoding="utf-8")
+    assert 'class="mc-search-dialog"' in page and "assets/js/mcref-search.js" in page
 
 
 def test_build_is_reproducible(site: Path, tmp_path: Path) -> None:

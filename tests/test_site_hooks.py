@@ -60,6 +60,16 @@ def test_nav_marker_expands_to_sections() -> None:
     assert out[2] == {"Guide": [{"Errata": "errata.md"}]}
 
 
+def test_nav_concordance_and_optional_pages() -> None:
+    """`mcref:concordance` becomes the concordance pages (or nothing); check.md stays only when the page exists."""
+    nav = [{"Check a derivative": "check.md"}, {"Guide": [{"Layouts": "layouts.md"}, {"Other references": "mcref:concordance"}]}]
+    hooks = _hooks()
+    out = hooks._expand_nav(nav, [], True, [{"Cookbook": "concordance/cookbook-2012.md"}], present={"layouts.md"})
+    assert out == [{"Guide": [{"Layouts": "layouts.md"}, {"Other references": [{"Cookbook": "concordance/cookbook-2012.md"}]}]}]
+    out = hooks._expand_nav(nav, [], True, [], present={"layouts.md", "check.md"})
+    assert out == [{"Check a derivative": "check.md"}, {"Guide": [{"Layouts": "layouts.md"}]}]
+
+
 def test_search_text_cleaning() -> None:
     """Math in search index text becomes plain text; the rest is untouched (and stays escaped)."""
     text = "<p>Note. In numerator layout \\(\\mathbf{B}\\mathbf{A} &lt; \\tr(\\mathbf{X})\\) &amp; more</p>"

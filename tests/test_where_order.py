@@ -200,7 +200,8 @@ def test_the_export_follows_the_teaching_order(tmp_path: Path) -> None:
     ("trace-old: trace-x\n", []),
     ("trace-old: trace-y\n", ["_redirects.yaml:1:12: MC018 trace-old must resolve to the id of a rule file (found 'trace-y'; did you mean trace-x?)"]),
     ("trace-2x: trace-x\n", ["_redirects.yaml:1:1: MC018 trace-2x must be a retired id, not a rule file (found rules/trace-2x.yaml); delete the redirect or the file"]),
-    ("- trace-x\n", ["_redirects.yaml:1:1: MC018 redirects must be a mapping of old id -> id it resolves to (found another form)"]),
+    ("trace-old: {to: trace-x, section: traces}\n", []),
+    ("- trace-x\n", ["_redirects.yaml:1:1: MC018 redirects must map each old id to {to: id, section: its old section} or to an id (found another form)"]),
 ])
 def test_redirects_resolve_to_rules(tmp_path: Path, monkeypatch, capsys, redirects: str, lines: list[str]) -> None:
     """A retired id maps to an existing rule and is not itself a rule file."""
@@ -215,9 +216,10 @@ def test_the_export_keeps_retired_ids_resolvable(tmp_path: Path) -> None:
     """rules.json maps a retired id to the rule it now resolves to."""
     from generator.pipeline import export_rules
     order_folder(tmp_path, "trace-x, trace-2x")
-    (tmp_path / "_redirects.yaml").write_text("trace-old: trace-x\n", encoding="utf-8")
+    (tmp_path / "_redirects.yaml").write_text("trace-old: {to: trace-x, section: traces}\n", encoding="utf-8")
     export = export_rules(tmp_path, use_cache=False, publish=True)
     assert export["redirects"] == {"trace-old": "trace-x"}
+    assert export["retired"] == [{"id": "trace-old", "to": "trace-x", "section": "traces"}]
 
 
 # ---------------------------------------------------------------- titles with math

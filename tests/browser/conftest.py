@@ -27,6 +27,19 @@ from site_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, build_site, errata_samp
 SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
+def browser_export() -> dict[str, Any]:
+    """The hostile export plus a renamed id (a redirect) and a concordance page."""
+    export = hostile_export()
+    export["redirects"] = {"old-trace-axb": "trace-axb"}
+    export["concordance"] = {
+        "cookbook-2012": [
+            {"ref": "101", "formula": "\\frac{\\partial \\tr(\\mathbf{A}\\mathbf{X}\\mathbf{B})}{\\partial \\mathbf{X}} = \\mathbf{A}^{\\top}\\mathbf{B}^{\\top}",
+             "status": "verified", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "text", "note": ""},
+        ]
+    }
+    return export
+
+
 def _require_browser() -> None:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent (apt-get install chromium); browser tests need it")
@@ -48,7 +61,7 @@ def served_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     url = f"http://127.0.0.1:{server.server_address[1]}/"
     try:
-        result = build_site(hostile_export(), out, errata=errata_sample(), env={"MCREF_SITE_URL": url})
+        result = build_site(browser_export(), out, errata=errata_sample(), env={"MCREF_SITE_URL": url})
         assert result.returncode == 0, result.stderr
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()

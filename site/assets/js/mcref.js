@@ -1,4 +1,4 @@
-/* mcref: math, copy LaTeX, print with every detail open.
+/* mcref: math, copy LaTeX, the global layout switch.
  *
  * Math is written by pymdownx.arithmatex (generic) and by the rule generator as
  * <span class="arithmatex">\( ... \)</span> and <div class="arithmatex">\[ ... \]</div>.
@@ -141,22 +141,51 @@
     });
   });
 
-  /* Print with every <details> open (verification, citation), then restore. */
-  var reopened = [];
-  window.addEventListener("beforeprint", function () {
-    reopened = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
-    reopened.forEach(function (d) { d.setAttribute("open", ""); });
+  /* The layout of the formulas: one choice for the whole site, remembered in
+     localStorage and shared by every open tab. <html data-mc-layout> is set before the
+     first paint by the inline script of overrides/main.html; the stylesheet reads it. */
+  var LAYOUT_KEY = "mcref.layout";
+
+  function currentLayout() {
+    return document.documentElement.getAttribute("data-mc-layout") === "denominator" ? "denominator" : "numerator";
+  }
+
+  function showLayout(layout) {
+    document.documentElement.setAttribute("data-mc-layout", layout);
+    var buttons = document.querySelectorAll("[data-mc-set-layout]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].setAttribute("aria-pressed", buttons[i].getAttribute("data-mc-set-layout") === layout ? "true" : "false");
+    }
+  }
+
+  function setLayout(layout) {
+    showLayout(layout);
+    try {
+      localStorage.setItem(LAYOUT_KEY, layout);
+    } catch (err) {
+      /* private mode: the choice lasts for this page */
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-mc-set-layout]") : null;
+    if (!button) return;
+    setLayout(button.getAttribute("data-mc-set-layout"));
   });
-  window.addEventListener("afterprint", function () {
-    reopened.forEach(function (d) { d.removeAttribute("open"); });
-    reopened = [];
+
+  window.addEventListener("storage", function (event) {
+    if (event.key === LAYOUT_KEY) showLayout(event.newValue === "denominator" ? "denominator" : "numerator");
   });
 
   window.mcrefRenderMath = renderMath;
 
   if (typeof document$ !== "undefined") {
-    document$.subscribe(function (doc) { renderMath(doc.body || document.body); });
+    document$.subscribe(function (doc) {
+      showLayout(currentLayout());
+      renderMath(doc.body || document.body);
+    });
   } else {
+    showLayout(currentLayout());
     renderMath(document.body);
   }
 })();

@@ -1,0 +1,464 @@
+/* mcref search: a search box whose results are rules.
+ *
+ * The documents (assets/mcref-search.json, written by generator/site.py: one per rule and
+ * one per section) are indexed in the browser with MiniSearch (npm package minisearch,
+ * copied into assets/minisearch/ by the build), loaded the first time the box opens.
+ *
+ * One normaliser serves both sides: the documents' fields and the query go through the
+ * same functions below (`formulaKey` for formula spellings, `tokenize`/`processTerm` for
+ * words), so `a^T x`, `aTx`, `a'x`, `a.T @ x` and `aᵀx` all read "atx", `tr(X^T X)` and
+ * `trace(X.T @ X)` read "trxtx", `||x||^2` and `norm(x)**2` read "normx2", and `log det`,
+ * `logdet` and `log(det(X))` meet. A query made of operators is never an error.
+ *
+ * Ranking: MiniSearch's BM25 over id, title, aliases, tags, formula, section and notes,
+ * then bonuses: an exact id first of all; a formula spelling equal to (or a prefix of) a
+ * rule's formula; the variable of a `d/dX` in the query; teaching order breaks ties.
+ *
+ * The core (`createSearch`) also runs under node, for bench/search_bench.py and the tests.
+ */
+(function (root, factory) {
+  "use strict";
+  var core = factory();
+  if (typeof module === "object" && module.exports) {
+    module.exports = core;
+  } else {
+    root.mcrefSearchCore = core;
+    core.attachUi(root);
+  }
+})(typeof self !== "undefined" ? self : this, function () {
+  "use strict";
+
+  // ------------------------------------------------------------------ normalisation
+
+  var SUPERSCRIPT = { "⁰": "0", "¹": "1", "²": "2", "³": "3", "⁴": "4", "⁵": "5", "⁶": "6",
+    "⁷": "7", "⁸": "8", "⁹": "9", "⁻": "-", "⁺": "+", "ᵀ": "T", "ⁿ": "n", "ᵏ": "k" };
+  var GREEK = { "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "eps", "η": "eta",
+    "θ": "theta", "λ": "lambda", "μ": "mu", "π": "pi", "ρ": "rho", "σ": "sigma", "τ": "tau",
+    "φ": "phi", "ψ": "psi", "ω": "omega", "Σ": "sigma", "∇": " nabla ", "∑": " sum ", "√": "sqrt",
+    "⊙": "*", "∘": "*", "⊘": "/", "⊗": " kron ", "·": "*", "×": "*", "−": "-", "∂": "d" };
+
+  /** Unicode superscripts, Greek letters and operator signs in ASCII. */
+  function fold(text) {
+    return String(text)
+      .replace(/[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺ᵀⁿᵏ]+/g, function (run) {
+        return "^{" + run.split("").map(function (c) { return SUPERSCRIPT[c]; }).join("") + "}";
+      })
+      .replace(/[αβγδεηθλμπρστφψωΣ∇∑√⊙∘⊘⊗·×−∂]/g, function (c) { return GREEK[c]; })
+      .replace(/‖/g, "||");
+  }
+
+  /** A formula spelling squashed to a key: lower case, no spaces or operators, transposes
+   * as "t", inverses as "inv", powers as their digits, norms as "norm(...)". */
+  function formulaKey(text) {
+    var s = fold(text);
+    s = s.replace(/\\(top|intercal)\b/g, "T").replace(/\\(left|right|mathbf|mathrm|operatorname|bm|boldsymbol)\b/g, "");
+    // derivative operators say what to differentiate by, not what: d/dX, ∂/∂x, d/dx
+    s = s.replace(/(^|[^a-z])d\s*\/\s*d\s*[A-Za-z][A-Za-z0-9_]*/g, "$1 ");
+    s = s.toLowerCase();
+    s = s.replace(/\.t\b/g, "^t").replace(/'/g, "^t").replace(/\*\*/g, "^");
+    s = s.replace(/\btrace\b/g, "tr").replace(/\bln\b/g, "log").replace(/\blam\b/g, "lambda");
+    s = s.replace(/\binv\s*\(\s*([a-z][a-z0-9]*)\s*\)/g, "$1^-1");
+    s = s.replace(/\|\|([^|]*)\|\|/g, "norm($1)");
+    s = s.replace(/\|([^|]+)\|/g, "det($1)");
+    s = s.replace(/(norm\([^()]*\))\s*_\s*\{?\s*(2|f)\s*\}?/g, "$1");
+    s = s.replace(/\^\s*[{(]?\s*-\s*1\s*[})]?/g, "inv");
+    s = s.replace(/\^\s*\{?\s*t\s*\}?/g, "t");
+    s = s.replace(/\^\s*[{(]?\s*(\d+)\s*[})]?/g, "$1");
+    return s.replace(/[^a-z0-9]/g, "");
+  }
+
+  var STOP = {};
+  ("of the a an by with respect to wrt for and in on is are what how find formula rule rules " +
+   "compute computing calculate please my its it as at from wrt.").split(" ").forEach(function (w) { STOP[w] = true; });
+
+  /** Words people write in several ways, read as one. */
+  var SYNONYM = {
+    tr: "trace", det: "determinant", dets: "determinant", inv: "inverse", grad: "gradient",
+    gradients: "gradient", deriv: "derivative", derivatives: "derivative", jacobians: "jacobian",
+    lse: "logsumexp", logistic: "sigmoid", swish: "silu", ce: "crossentropy", nll: "likelihood",
+    mse: "mse", layernorm: "layernormalisation", matrices: "matrix", hessians: "hessian",
+    transposed: "transpose", frob: "frobenius", eucl: "euclidean", logdet: "logdeterminant",
+    backprop: "backpropagation", fc: "linear", dense: "linear", softmaxes: "softmax"
+  };
+
+  function stem(w) {
+    if (/^\d/.test(w)) return w;
+    w = w.replace(/iz(e|es|ed|ing|ation|ations)$/, "is$1");
+    if (w.length > 4 && /ies$/.test(w)) return w.slice(0, -3) + "y";
+    if (/sses$/.test(w)) return w.slice(0, -2);
+    if (w.length > 3 && /s$/.test(w) && !/(ss|us|is|as)$/.test(w)) return w.slice(0, -1);
+    return w;
+  }
+
+  /** Terms of a text: its words, the parts of hyphenated words and their join
+   * (log-sum-exp: log, sum, exp, logsumexp), and each pair of adjacent words joined
+   * (layer norm: layernorm; log det: logdet). */
+  function tokenize(text) {
+    var words = fold(text).split(/[\s,;:!?()[\]{}"“”<>=+*\/@|^_$\\]+/);
+    var out = [];
+    var plain = [];
+    for (var i = 0; i < words.length; i++) {
+      var w = words[i];
+      if (!w) continue;
+      var parts = w.split(/[^A-Za-z0-9\u00C0-\u024F]+/).filter(Boolean);
+      for (var j = 0; j < parts.length; j++) out.push(parts[j]);
+      if (parts.length > 1 && parts.every(function (p) { return /^[A-Za-z]+$/.test(p); })) out.push(parts.join(""));
+      if (parts.length === 1) plain.push(parts[0]); else plain.push(null);
+    }
+    for (var k = 0; k + 1 < plain.length; k++) {
+      var a = plain[k], b = plain[k + 1];
+      if (a && b && /^[A-Za-z]{2,}$/.test(a) && /^[A-Za-z]{2,}$/.test(b) && !STOP[a.toLowerCase()] && !STOP[b.toLowerCase()]) {
+        out.push(a + b);
+      }
+    }
+    return out;
+  }
+
+  function processTerm(term) {
+    var t = term.toLowerCase();
+    if (t.length < 2 || STOP[t]) return null;
+    var s = stem(t);
+    var syn = SYNONYM[t] || SYNONYM[s];
+    if (syn && syn !== s) return [s, stem(syn)];
+    return s;
+  }
+
+  // ------------------------------------------------------------------ ranking
+
+  var FIELDS = ["id", "t", "a", "g", "f", "s", "x"];
+  var BOOST = { id: 3, t: 3, a: 2, g: 1.2, f: 1.2, s: 0.6, x: 0.25 };
+
+  function fieldText(doc, field) {
+    var v = doc[field];
+    if (field === "id") return String(v).replace(/-/g, " ") + " " + v;
+    if (Array.isArray(v)) return v.join(" ; ");
+    return v == null ? "" : String(v);
+  }
+
+  /** The variable of a derivative operator in the query (d/dX, ∂/∂x, by X), or "". */
+  function wrtOf(query) {
+    var m = fold(query).match(/(?:^|[^A-Za-z])d\s*\/\s*d\s*([A-Za-z][A-Za-z0-9_]*)/);
+    return m ? m[1] : "";
+  }
+
+  /** The query without its words (what is left may be a formula: "gradient of x^T A x"). */
+  function formulaPart(query) {
+    return fold(query).split(/\s+/).filter(function (w) {
+      var lw = w.toLowerCase();
+      return !((lw.length > 1 && STOP[lw]) || GENERIC.test(lw));
+    }).join(" ");
+  }
+
+  /** Words that say "a derivative" without saying of what. */
+  var GENERIC = /^(gradients?|derivatives?|deriv|grad|jacobians?|hessians?|differentials?|partials?|d\/d\w+)$/;
+
+  /** The words of the query MiniSearch looks for: without the generic ones (derivative,
+   * gradient) when something else is asked, since nearly every rule is a derivative. */
+  function wordQuery(query) {
+    var words = fold(query).split(/\s+/).filter(Boolean);
+    var content = words.filter(function (w) {
+      var lw = w.toLowerCase();
+      return !GENERIC.test(lw) && !STOP[lw] && /[a-z]{2,}/i.test(lw);
+    });
+    if (!content.length) return query;
+    return words.filter(function (w) { return !/^(gradients?|derivatives?|deriv|grad)$/i.test(w); }).join(" ");
+  }
+
+  /** An alias that is a formula (x^T A x, tr(X^3), e^x) rather than words. */
+  function looksLikeFormula(text) {
+    var t = String(text);
+    return /[\^()'|\/*@.=²³ᵀ⁻‖∂∇⊙⊘]|\d/.test(t) || /^[A-Za-z]{1,4}$/.test(t.replace(/\s+/g, ""));
+  }
+
+  function createSearch(MiniSearch, data) {
+    var docs = (data && data.docs) || [];
+    var byKey = {};
+    var index = new MiniSearch({
+      idField: "key",
+      fields: FIELDS,
+      storeFields: [],
+      tokenize: tokenize,
+      processTerm: processTerm,
+      extractField: function (doc, field) { return field === "key" ? doc.key : fieldText(doc, field); },
+      searchOptions: {
+        boost: BOOST,
+        prefix: function (term) { return term.length >= 3; },
+        fuzzy: function (term) { return term.length >= 6 ? 0.15 : false; },
+        weights: { fuzzy: 0.4, prefix: 0.6 }
+      }
+    });
+    docs.forEach(function (doc, i) {
+      doc.key = i;
+      doc.keys = [];
+      (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
+        var k = formulaKey(f);
+        if (k.length >= 2 && doc.keys.indexOf(k) < 0) doc.keys.push(k);
+      });
+      byKey[i] = doc;
+    });
+    index.addAll(docs);
+
+    function search(query, limit) {
+      var q = String(query || "").trim();
+      if (!q) return [];
+      var lower = q.toLowerCase();
+      var scores = {};
+      var words = wordQuery(q);
+      var asked = {};
+      var nAsked = 0;
+      tokenize(words).forEach(function (t) {
+        var p = processTerm(t);
+        (Array.isArray(p) ? p.slice(0, 1) : p ? [p] : []).forEach(function (x) { if (!asked[x]) { asked[x] = true; nAsked++; } });
+      });
+      var hits = index.search(words);
+      if (hits.length === 0) hits = index.search(words, { fuzzy: 0.3, prefix: true });
+      // a rule that answers every word of the query beats one that answers some of them often
+      hits.forEach(function (h) {
+        var got = h.queryTerms.filter(function (t) { return asked[t]; }).length;
+        var coverage = nAsked ? Math.min(1, got / nAsked) : 1;
+        h.score = h.score * (0.4 + coverage) * (0.4 + coverage);
+      });
+      var top = Math.max.apply(null, hits.map(function (h) { return h.score; }).concat([1e-9]));
+      hits.forEach(function (h) { scores[h.id] = (h.score / top) * 10; });
+      var keys = [formulaKey(q), formulaKey(formulaPart(q))].filter(function (k, i, all) {
+        return k.length >= 2 && all.indexOf(k) === i;
+      });
+      var wrt = wrtOf(q);
+      docs.forEach(function (doc) {
+        var bonus = 0;
+        if (doc.k === "r") {
+          if (doc.id === lower) bonus += 1000;
+          else if ((doc.o || []).indexOf(lower) >= 0) bonus += 900;
+          else if (lower.indexOf("-") > 0 && doc.id.indexOf(lower) === 0) bonus += 6;
+          keys.forEach(function (k) {
+            doc.keys.forEach(function (dk) {
+              if (dk === k) bonus = Math.max(bonus, 40 + (bonus >= 900 ? bonus : 0));
+              else if (k.length >= 3 && dk.indexOf(k) === 0) bonus = Math.max(bonus, 12 + 10 * k.length / dk.length);
+              else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
+            });
+          });
+          if (wrt && doc.w) {
+            if (doc.w === wrt) bonus += 3;
+            else if (doc.w.toLowerCase() === wrt.toLowerCase()) bonus += 1;
+          }
+        } else if (doc.t.toLowerCase() === lower || doc.id === lower) {
+          bonus += 45;
+        }
+        if (bonus > 0 || scores[doc.key] !== undefined) {
+          scores[doc.key] = (scores[doc.key] || 0) + bonus;
+        }
+      });
+      var out = Object.keys(scores).map(function (key) {
+        var doc = byKey[key];
+        var s = scores[key] - (doc.k === "r" ? doc.r * 0.002 : 0.5);
+        return { doc: doc, score: s };
+      });
+      out.sort(function (a, b) { return b.score - a.score; });
+      return out.slice(0, limit || 12);
+    }
+
+    return { search: search, size: docs.length };
+  }
+
+  // ------------------------------------------------------------------ the box
+
+  function attachUi(win) {
+    if (!win || !win.document) return;
+    var document = win.document;
+    var script = document.currentScript;
+    var siteRoot = script ? new URL("../../", script.src).href : new URL("./", win.location.href).href;
+    var engine = null;
+    var loading = null;
+    var active = -1;
+    var current = [];
+
+    function dialog() { return document.querySelector(".mc-search-dialog"); }
+    function input() { return document.querySelector(".mc-search-input"); }
+
+    function loadScript(src) {
+      return new Promise(function (resolve, reject) {
+        var el = document.createElement("script");
+        el.src = src;
+        el.onload = function () { resolve(); };
+        el.onerror = function () { reject(new Error("cannot load " + src)); };
+        document.head.appendChild(el);
+      });
+    }
+
+    function load() {
+      if (loading === null) {
+        var lib = typeof win.MiniSearch !== "undefined" ? Promise.resolve() : loadScript(siteRoot + "assets/minisearch/minisearch.js");
+        var data = fetch(siteRoot + "assets/mcref-search.json").then(function (r) {
+          if (!r.ok) throw new Error("assets/mcref-search.json: HTTP " + r.status);
+          return r.json();
+        });
+        loading = Promise.all([lib, data]).then(function (got) {
+          engine = createSearch(win.MiniSearch, got[1]);
+          win.mcrefSearch = engine;
+          return engine;
+        });
+        loading.catch(function (err) {
+          status("The search could not load (" + err.message + ").");
+          console.error("mcref search:", err);
+        });
+      }
+      return loading;
+    }
+
+    function status(text) {
+      var el = document.querySelector(".mc-search-status");
+      if (el) el.textContent = text;
+    }
+
+    function layout() {
+      return document.documentElement.getAttribute("data-mc-layout") === "denominator" ? "pd" : "pn";
+    }
+
+    function render(results, query) {
+      var list = document.getElementById("mc-search-results");
+      if (!list) return;
+      list.textContent = "";
+      current = results;
+      active = results.length ? 0 : -1;
+      results.forEach(function (res, i) {
+        var doc = res.doc;
+        var li = document.createElement("li");
+        li.setAttribute("role", "option");
+        li.id = "mc-search-option-" + i;
+        var a = document.createElement("a");
+        a.href = siteRoot + doc.u;
+        a.className = "mc-search-hit" + (doc.k === "s" ? " mc-search-hit-section" : "");
+        a.setAttribute("data-rule", doc.id);
+        var title = document.createElement("span");
+        title.className = "mc-hit-title";
+        title.textContent = doc.t;
+        a.appendChild(title);
+        var preview = document.createElement("span");
+        preview.className = "mc-hit-preview";
+        if (doc.k === "r") {
+          preview.textContent = doc[layout()] + (doc.pw && doc.pw.length ? "   where " + doc.pw.join(", ") : "");
+        } else {
+          preview.textContent = "Section: " + doc.n + " rules, as a table. " + (doc.x || "");
+        }
+        a.appendChild(preview);
+        if (doc.k === "r") {
+          var where = document.createElement("span");
+          where.className = "mc-hit-section";
+          where.textContent = doc.s;
+          a.appendChild(where);
+        }
+        a.addEventListener("click", close);
+        li.appendChild(a);
+        list.appendChild(li);
+      });
+      highlight();
+      if (!query) status("Type a name (sigmoid, layer norm), a formula (tr(X^T X), a'x, ||x||^2) or a rule id.");
+      else if (!results.length) status("No rule matches “" + query + "”. Try fewer words, a function name (trace, det, softmax) or the index of all rules.");
+      else status(results.length + (results.length === 1 ? " rule" : " results") + " for “" + query + "”; Enter opens the first.");
+    }
+
+    function highlight() {
+      var items = document.querySelectorAll(".mc-search-results > li");
+      for (var i = 0; i < items.length; i++) {
+        items[i].setAttribute("aria-selected", i === active ? "true" : "false");
+      }
+      var inp = input();
+      if (inp) {
+        if (active >= 0) inp.setAttribute("aria-activedescendant", "mc-search-option-" + active);
+        else inp.removeAttribute("aria-activedescendant");
+      }
+      if (active >= 0 && items[active] && items[active].scrollIntoView) items[active].scrollIntoView({ block: "nearest" });
+    }
+
+    var seq = 0;
+    function run() {
+      var inp = input();
+      if (!inp) return;
+      var q = inp.value;
+      var mine = ++seq;
+      load().then(function (eng) {
+        if (mine !== seq) return;
+        render(eng.search(q, 12), q.trim());
+        document.documentElement.setAttribute("data-mc-search", "done");
+      });
+    }
+
+    function open(text) {
+      var dlg = dialog();
+      if (!dlg) return;
+      if (!dlg.open) {
+        if (dlg.showModal) dlg.showModal(); else dlg.setAttribute("open", "");
+      }
+      var inp = input();
+      inp.focus();
+      if (typeof text === "string") {
+        // typing began elsewhere (the home page's box): go on after what was typed
+        inp.value = text;
+        inp.setSelectionRange(text.length, text.length);
+      } else {
+        inp.select();
+      }
+      document.documentElement.removeAttribute("data-mc-search");
+      run();
+    }
+
+    function close() {
+      var dlg = dialog();
+      if (dlg && dlg.open) {
+        if (dlg.close) dlg.close(); else dlg.removeAttribute("open");
+      }
+    }
+
+    document.addEventListener("click", function (event) {
+      var t = event.target;
+      if (!t || !t.closest) return;
+      if (t.closest(".mc-search-open")) { open(); return; }
+      if (t.closest(".mc-search-close")) { close(); return; }
+      if (t.classList && t.classList.contains("mc-search-dialog")) close(); // the backdrop
+    });
+
+    document.addEventListener("input", function (event) {
+      var t = event.target;
+      if (t && t.classList && t.classList.contains("mc-search-input")) run();
+      if (t && t.classList && t.classList.contains("mc-search-inline")) {
+        var text = t.value;
+        t.value = "";
+        open(text);
+      }
+    });
+
+    document.addEventListener("keydown", function (event) {
+      var t = event.target;
+      var typing = t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.isContentEditable);
+      if (!typing && event.key === "/" && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        event.stopPropagation();
+        open();
+        return;
+      }
+      if (!(t && t.classList && t.classList.contains("mc-search-input"))) return;
+      if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        if (current.length) {
+          active = (active + (event.key === "ArrowDown" ? 1 : current.length - 1)) % current.length;
+          highlight();
+        }
+      } else if (event.key === "Enter") {
+        event.preventDefault();
+        var link = document.querySelector("#mc-search-option-" + Math.max(active, 0) + " a");
+        if (link) link.click();
+      }
+    }, true);
+
+    // Fetched when a reader reaches for the box, not with the page (first view stays light).
+    ["pointerenter", "focusin", "touchstart"].forEach(function (type) {
+      document.addEventListener(type, function (event) {
+        var t = event.target;
+        if (t && t.closest && (t.closest(".mc-search-open") || t.closest(".mc-search-inline"))) load();
+      }, { capture: true, passive: true });
+    });
+    win.mcrefOpenSearch = open;
+  }
+
+  return { createSearch: createSearch, formulaKey: formulaKey, tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
+});

@@ -1,0 +1,65 @@
+"""The site's search (the JavaScript of the search box, run under node): one normaliser for
+formula spellings, and the ranking measured on the real rules with the query set."""
+
+from __future__ import annotations
+
+import pytest
+from search_support import load_queries, run_node, score
+from site_fixtures import ROOT, hostile_export
+
+from generator.site import search_documents
+
+
+@pytest.fixture(scope="module")
+def real_documents() -> dict:
+    from generator.pipeline import export_rules
+
+    return search_documents(export_rules(ROOT / "rules"))
+
+
+@pytest.mark.parametrize(
+    "spellings",
+    [
+        ["a^T x", "aTx", "a'x", "a.T @ x", "aᵀx", "a^{T} x", "a^\\top x"],
+        ["tr(X^T X)", "trace(X.T @ X)", "tr(XᵀX)", "tr X^T X"],
+        ["||x||^2", "norm(x)**2", "‖x‖²", "||x||_2^2"],
+        ["log det X", "logdet X", "log(det(X))", "ln det X", "log |X|"],
+        ["X^-1", "inv(X)", "X^{-1}", "X⁻¹"],
+        ["d/dX tr(X)", "tr X", "trace(X)"],
+    ],
+)
+def test_formula_spellings_meet(spellings: list[str]) -> None:
+    """Every spelling of one formula has the same key, on the query side and the rule side alike."""
+    keys = run_node({"docs": []}, [], spellings)["keys"]
+    assert len(set(keys)) == 1, dict(zip(spellings, keys))
+    assert keys[0]
+
+
+def test_operator_queries_answer_without_error() -> None:
+    """Queries of operator characters never fail; a formula spelling finds its rule."""
+    docs = search_documents(hostile_export())
+    queries = ["^", "||", "@", "'", "(", ")", "\\", "*", "^T", "x^T", "tr(AXB)", "a b c d e f"]
+    results = run_node(docs, queries)["results"]
+    assert results[queries.index("tr(AXB)")][0] == "trace-axb"
+
+
+def test_query_set_on_the_real_rules(real_documents: dict) -> None:
+    """>= 90% of the query set finds a wanted rule in the top 3, and every exact id is first."""
+    queries = load_queries()
+    assert len(queries) >= 40
+    results = run_node(real_documents, [q["q"] for q in queries])["results"]
+    ids = {d["id"] for d in real_documents["docs"] if d["k"] == "r"}
+    missing = sorted({rid for q in queries for rid in q["expect"]} - ids)
+    assert not missing, f"queries expect rules that do not exist: {missing}"
+    passed, _firsts, failures = score(queries, results)
+    firsts = [repr(q["q"]) for q in queries if q.get("first")]
+    assert [f for f in failures if f.split(":")[0] in firsts] == [], failures
+    assert passed / len(queries) >= 0.9, "\n".join(failures)
+
+
+def test_every_id_is_found_first(real_documents: dict) -> None:
+    """Typing any rule's id gives that rule first."""
+    ids = [d["id"] for d in real_documents["docs"] if d["k"] == "r"]
+    results = run_node(real_documents, ids)["results"]
+    wrong = [(rid, got[:2]) for rid, got in zip(ids, results) if not got or got[0] != rid]
+    assert wrong == []
