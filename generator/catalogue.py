@@ -86,6 +86,7 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "", caveats: dict[s
         "url": site_url + rule_path(rule.id) if site_url else None,
         "section": data["section"],
         "kind": claim.kind,
+        "order": claim.order,
         "layout": claim.layout,
         "symbols": {name: {"shape": _shape_list(decl), "kind": _kind(decl), "latex": symbol_latex(name, claim.scope.symbols[name])}
                     for name, decl in data["symbols"].items()},

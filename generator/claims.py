@@ -7,7 +7,7 @@ cached verdicts (a cached `mcref check`) never pays for importing the algebra.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -29,7 +29,7 @@ class Claim:
     """Everything needed to check one derivative claim; plain data, so it can cross processes."""
 
     label: str  # rule id, or "<id> example"
-    kind: str  # derivative | differential
+    kind: str  # derivative | differential (of order 1 or 2, below)
     layout: str  # layout of expect
     scope: Scope
     of: Expr
@@ -41,11 +41,15 @@ class Claim:
     # of and expect above are always fully inlined, so no check ever sees a name.
     where: tuple[tuple[str, Expr], ...] = ()
     short_expect: Expr | None = None
+    # 2: the second derivative (a Hessian for a scalar by a vector, d2/dx2 by a scalar) or
+    # the second differential. Out of the repr so that first-order claims keep their keys.
+    order: int = field(default=1, repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
         # The derived other layout is part of it: what is printed must be what was checked.
-        return repr(dataclasses.replace(self, label="")) + repr(self.other())
+        text = repr(dataclasses.replace(self, label="")) + repr(self.other())
+        return text if self.order == 1 else f"{text} order={self.order}"
 
     @property
     def other_layout(self) -> str:

@@ -35,6 +35,16 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", type=Path, help="rule files or folders")
     p.add_argument("--publish", action="store_true", help="also require the fields publishing needs (sources, tags, ...)")
     p.add_argument("--format", choices=("human", "parsable", "github"), default="human", help="how problems are printed")
+    claim = p.add_argument_group("a one-line claim", "check your own derivative without a rule file, e.g. "
+                                 "mcref check --of 'x.T @ A @ x' --wrt x --expect '(A + A.T) @ x' --symbols 'x: [n]; A: [n, n]'")
+    claim.add_argument("--of", metavar="EXPR", help="the expression differentiated")
+    claim.add_argument("--wrt", metavar="NAME", help="the symbol it is differentiated by")
+    claim.add_argument("--expect", metavar="EXPR", help="your derivative (or its differential, with d(X))")
+    claim.add_argument("--symbols", metavar="SPEC", help="every symbol with its shape: 'x: [n]; A: [m, n]; s: []'")
+    claim.add_argument("--assume", metavar="SPEC", help="properties of symbols: 'A: symmetric; x: positive'")
+    claim.add_argument("--layout", choices=("numerator", "denominator"), help="the layout of --expect (default: find out)")
+    claim.add_argument("--functions", metavar="SPEC", help="generic functions: 'f: [n] -> []; g: [], [n] -> [m]'")
+    claim.add_argument("--where", metavar="SPEC", help="named intermediates used in --of/--expect: 'P: softmax(S); dP: G @ V.T'")
     _common(p)
 
     p = sub.add_parser("export", help="write every rule with its verdict as JSON")
@@ -105,20 +115,54 @@ def _print_problems(report: Report, fmt: str) -> None:
             print(p.format())
 
 
+CLAIM_FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "functions", "where")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if any(getattr(args, name, None) is not None for name in CLAIM_FLAGS):
+        return cmd_check_claim(args)
     paths = args.paths or [DEFAULT_RULES]
+    from generator.claim_check import run_claim_documents, split_claim_files
+    from generator.load import find_rule_files
     from generator.pipeline import load_and_parse, verify
 
-    report = load_and_parse(paths, args.publish)
+    files, missing = find_rule_files(paths)
+    rule_files, claim_docs, _ = split_claim_files(files, args.publish)
+    report = load_and_parse(paths if not claim_docs else rule_files, args.publish)
+    if claim_docs:
+        report.problems += missing
     lines = Lines(len(report.rules), sys.stdout)
     try:
         verify(report, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout, on_verdict=lines)
     finally:
         lines.close()
+    if claim_docs:
+        problems, verdicts = run_claim_documents(claim_docs, args)
+        report.problems = sorted(report.problems + problems)
+        report.verdicts.update(verdicts)
+        report.files += len(claim_docs)
     _print_problems(report, args.format)
     if report.files == 0 and not report.problems:
         print("no rule files found", file=sys.stderr)
         return 2
+    print(report.summary())
+    return report.exit_code
+
+
+def cmd_check_claim(args: argparse.Namespace) -> int:
+    """`mcref check --of ... --wrt ... --expect ... --symbols ...`: one claim, judged, with hints."""
+    if args.paths:
+        print("mcref check: give rule or claim files, or a one-line claim (--of ...), not both", file=sys.stderr)
+        return 2
+    from generator.claim_check import run_command_line_claim
+
+    problems, verdicts, caret = run_command_line_claim(args)
+    report = Report(files=1, verdicts=verdicts, problems=problems)
+    if args.format == "human":
+        for line in caret:
+            print(line)
+    else:
+        _print_problems(report, args.format)
     print(report.summary())
     return report.exit_code
 

@@ -17,6 +17,7 @@ MACROS: dict[str, str] = {
     "\\softplus": "\\operatorname{softplus}",
     "\\logsumexp": "\\operatorname{logsumexp}",
     "\\step": "\\operatorname{step}",
+    "\\sign": "\\operatorname{sign}",
     "\\sumop": "\\operatorname{sum}",
 }
 
@@ -154,7 +155,9 @@ class Printer:
             o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
             sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
             return f"{s_text}{sep}{o_text}"
-        return f"{self._hadamard_side(left)} \\odot {self._hadamard_side(right)}"
+        # the Hadamard product is associative: a chain prints without inner brackets
+        sides = [self._print(side)[0] if _is_hadamard_product(side) else self._hadamard_side(side) for side in (left, right)]
+        return f"{sides[0]} \\odot {sides[1]}"
 
     def _call(self, e: Expr) -> tuple[str, int]:
         name = e.name
@@ -177,9 +180,11 @@ class Printer:
             return f"\\sqrt{{{inner}}}", ATOM
         if name == "relu":
             return f"\\max\\left(0, {inner}\\right)", ATOM
+        if name == "abs":
+            return f"\\left\\lvert {inner} \\right\\rvert", ATOM
         command = {
             "trace": "\\tr", "det": "\\det", "log": "\\log", "exp": "\\exp", "sin": "\\sin", "cos": "\\cos",
-            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "softplus": "\\softplus",
+            "tanh": "\\tanh", "sigmoid": "\\sigma", "step": "\\step", "sign": "\\sign", "softplus": "\\softplus",
             "softmax": "\\softmax", "logsumexp": "\\logsumexp", "sum": "\\sumop", "diag": "\\diag",
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
@@ -192,7 +197,7 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op == "sym":
+        elif point.op in ("sym", "ref"):  # a symbol or a named intermediate: dL/dy
             by = symbol_latex(point.name, point.shape)
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)
@@ -217,19 +222,34 @@ def _without_leading_minus(e: Expr) -> Expr | None:
     return None
 
 
+def _is_hadamard_product(e: Expr) -> bool:
+    """An element-wise product of two non-scalars (not a quotient)."""
+    return e.op == "mul" and not any(a.is_scalar for a in e.args)
+
+
 def _is_hadamard(e: Expr) -> bool:
     """An element-wise product or quotient of two non-scalars, printed with an operator."""
     return e.op in ("mul", "div") and not any(a.is_scalar for a in e.args)
 
 
-def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_variable: bool = False) -> str:
+def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_variable: bool = False, *,
+                     order: int = 1, wrt_is_scalar: bool = True) -> str:
     """The left-hand side: d(of)/d(wrt), or the differential d(of).
 
     A function of the one scalar variable wrt gets an upright d (a total derivative);
-    anything with other symbols gets a partial.
+    anything with other symbols gets a partial. Order 2 prints the second derivative
+    (d^2 y / d x^2; a Hessian d^2 f / dx dx^T by a vector) or the second differential d^2(of).
     """
     if kind == "differential":
-        return f"\\mathrm{{d}}\\left({of_tex}\\right)"
+        mark = "^{2}" if order == 2 else ""
+        return f"\\mathrm{{d}}{mark}\\left({of_tex}\\right)"
+    if order == 2:
+        d = "\\mathrm{d}" if single_variable else "\\partial"
+        by = f"{d} {wrt_tex}^{{2}}" if wrt_is_scalar else f"{d} {wrt_tex} \\, {d} {wrt_tex}^{{\\top}}"
+        simple = of.op in ("sym", "call", "apply") and len(of_tex) <= 48
+        if simple:
+            return f"\\frac{{{d}^{{2}} {of_tex}}}{{{by}}}"
+        return f"\\frac{{{d}^{{2}}}}{{{by}}}\\left({of_tex}\\right)"
     if single_variable:
         if len(of_tex) <= 48 and of.op in ("sym", "call", "apply", "pow"):
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"

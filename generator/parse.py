@@ -11,6 +11,8 @@ import ast
 from dataclasses import dataclass, field
 from typing import Union
 
+from generator import syntax_hints
+
 Dim = Union[int, str]
 Shape = tuple[Dim, Dim]  # always (rows, cols); a scalar is (1, 1), a vector [n] is (n, 1)
 SCALAR: Shape = (1, 1)
@@ -19,7 +21,7 @@ MAX_NODES = 400
 MAX_DEPTH = 40
 MAX_EXPONENT = 64
 
-ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus")
+ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign")
 FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d")
 
 
@@ -98,16 +100,75 @@ def parse_expression(text: str, scope: Scope) -> Expr:
         raise ExprError("MC020", f"expression must be at most 2000 characters (found {len(text)})")
     if text.count("(") > MAX_DEPTH * 4:
         raise ExprError("MC021", f"expression must nest at most {MAX_DEPTH} levels deep")
+    source, origin = syntax_hints.normalize(text, primes="'" in text and not _is_python(text))
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        return _parse_normalized(source, scope)
+    except ExprError as err:
+        err.line, err.col = _original_position(text, source, origin, err.line, err.col)
+        raise
+
+
+def _is_python(text: str) -> bool:
+    try:
+        ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return False
+    return True
+
+
+def _parse_normalized(text: str, scope: Scope) -> Expr:
+    """Parse text in which x' is already x.T; positions are in this text."""
+    strange = syntax_hints.non_ascii(text)
+    if strange is not None:
+        raise ExprError("MC020", strange[1], *_line_col(text, strange[0]))
+    caret = syntax_hints.caret(text) if "^" in text else None
+    if caret is not None:
+        at, kind, left, right = caret
+        try:
+            left_shape = _parse_normalized(left, scope).shape if left and "^" not in left else None
+        except ExprError:
+            left_shape = None
+        scalar = left_shape is not None and is_scalar(left_shape)
+        square = left_shape is not None and not scalar and left_shape[0] == left_shape[1]
+        raise ExprError("MC021", syntax_hints.caret_message(left, right, kind, scalar, square), *_line_col(text, at))
+    stripped = text.strip()
+    lead = len(text) - len(text.lstrip())
+    try:
+        tree = ast.parse(stripped, mode="eval")
     except SyntaxError as err:
-        raise ExprError("MC020", f"expression must be valid syntax (found {err.msg})", err.lineno or 1, (err.offset or 1) - 1) from None
+        callable_names = frozenset(FUNCTIONS) | frozenset(scope.functions)
+        found = syntax_hints.diagnose_syntax(text, callable_names)
+        if found is not None:
+            raise ExprError("MC020", found[1], *_line_col(text, found[0])) from None
+        line, col = err.lineno or 1, (err.offset or 1) - 1
+        if line == 1:
+            col += lead
+        raise ExprError("MC020", f"expression must be valid syntax (found {err.msg})", line, col) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExprError("MC021", f"expression must nest at most {MAX_DEPTH} levels deep") from None
     count = sum(1 for _ in ast.walk(tree))
     if count > MAX_NODES:
         raise ExprError("MC021", f"expression must have at most {MAX_NODES} nodes (found {count})")
-    return _Builder(scope).build(tree.body, 0)
+    try:
+        return _Builder(scope, stripped).build(tree.body, 0)
+    except ExprError as err:
+        if err.line == 1:
+            err.col += lead
+        raise
+
+
+def _line_col(text: str, index: int) -> tuple[int, int]:
+    """(1-based line, 0-based column) of a character index."""
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1)
+
+
+def _original_position(original: str, source: str, origin: list[int], line: int, col: int) -> tuple[int, int]:
+    """Map a (line, col) in the normalized text back to the text the user wrote."""
+    lines = source.split("\n")
+    index = sum(len(x) + 1 for x in lines[: max(line - 1, 0)]) + col
+    index = max(0, min(index, len(origin) - 1))
+    return _line_col(original, origin[index])
 
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
@@ -115,8 +176,23 @@ _SYMBOL_TEXT = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "ma
 
 
 class _Builder:
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, text: str = "") -> None:
         self.scope = scope
+        self.text = text
+
+    def src(self, node: ast.AST) -> str:
+        """The source text of a node, for messages that quote what was written."""
+        segment = ast.get_source_segment(self.text, node) if self.text else None
+        return segment if segment is not None else ast.unparse(node)  # type: ignore[attr-defined]
+
+    def operator_at(self, node: ast.BinOp, char: str) -> ast.AST:
+        """A stand-in node positioned at the operator character between the operands."""
+        marker = ast.Constant(0)
+        lines = self.text.split("\n")
+        line, start = node.left.end_lineno or 1, node.left.end_col_offset or 0
+        found = lines[line - 1].find(char, start) if 0 < line <= len(lines) else -1
+        marker.lineno, marker.col_offset = (line, found) if found >= 0 else (node.lineno, node.col_offset)
+        return marker
 
     def fail(self, code: str, message: str, node: ast.AST) -> ExprError:
         return ExprError(code, message, getattr(node, "lineno", 1), getattr(node, "col_offset", 0))
@@ -129,6 +205,18 @@ class _Builder:
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             inner = self.build(node.operand, depth + 1)
             return Expr("neg", (inner,), inner.shape) if isinstance(node.op, ast.USub) else inner
+        if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.BitOr, ast.BitAnd, ast.Mod, ast.FloorDiv)):
+            char = {ast.BitOr: "|", ast.BitAnd: "&", ast.Mod: "%", ast.FloorDiv: "//"}[type(node.op)]
+            hint = syntax_hints.operator_message(char, self.src(node))
+            if hint:
+                raise self.fail("MC021", hint, self.operator_at(node, char))
+        if isinstance(node, ast.Constant) and isinstance(node.value, float):
+            raise self.fail("MC021", syntax_hints.float_message(node.value, self.src(node)), node)
+        if isinstance(node, ast.Subscript):
+            raise self.fail("MC021", f"expression must use whole vectors and matrices: entries cannot be indexed (found a subscript, {self.src(node)})", node)
+        if isinstance(node, ast.Compare):
+            raise self.fail("MC021", "expression must be one expression, without comparisons: put what is differentiated in of "
+                            f"and the claimed derivative in expect (found a comparison, {self.src(node)})", node)
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, int):
                 raise self.fail("MC021", f"constants must be integers; write rationals as 1/2 (found {node.value!r})", node)
@@ -139,6 +227,9 @@ class _Builder:
             return self.name(node)
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
+                hint = syntax_hints.method_message(self.src(node.value), node.attr, [], False)
+                if hint:
+                    raise self.fail("MC021", hint, node)
                 raise self.fail("MC021", f"attribute access must be .T only (found .{node.attr})", node)
             inner = self.build(node.value, depth + 1)
             return Expr("T", (inner,), (inner.shape[1], inner.shape[0]))
@@ -162,34 +253,44 @@ class _Builder:
         if ident in self.scope.functions or ident in FUNCTIONS:
             raise self.fail("MC023", f"function {ident} must be called with arguments (found it used as a value)", node)
         where = " or earlier under where" if self.scope.bindings else ""
-        raise self.fail("MC022", f"name {ident} must be declared under symbols{where} (found it undeclared)", node)
+        hint = syntax_hints.name_hint(ident, [*self.scope.symbols, *self.scope.bindings], [*FUNCTIONS, *self.scope.functions], list(self.scope.dims))
+        raise self.fail("MC022", f"name {ident} must be declared under symbols{where} (found it undeclared){hint}", node)
 
     def binop(self, op: str, left: Expr, right: Expr, node: ast.AST) -> Expr:
         sym = _SYMBOL_TEXT[op]
+        at = self.operator_at(node, sym) if isinstance(node, ast.BinOp) else node  # errors point at the operator
         if op == "matmul":
             if left.is_scalar or right.is_scalar:
-                raise self.fail("MC024", f"@ must join two matrices or vectors; use * with a scalar (found {show_shape(left.shape)} @ {show_shape(right.shape)})", node)
+                raise self.fail("MC024", f"@ must join two matrices or vectors; use * with a scalar (found {show_shape(left.shape)} @ {show_shape(right.shape)})", at)
             if left.shape[1] != right.shape[0]:
-                raise self.fail("MC024", f"@ must join {show_shape(left.shape)} with {left.shape[1]}xk (found {show_shape(left.shape)} @ {show_shape(right.shape)})", node)
+                hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right),  # type: ignore[attr-defined]
+                                                 *_transposes_as_text(left, right))
+                raise self.fail("MC024", f"@ must join {show_shape(left.shape)} with {left.shape[1]}xk (found {show_shape(left.shape)} @ {show_shape(right.shape)}){hint}", at)
             return Expr(op, (left, right), (left.shape[0], right.shape[1]))
         if op == "pow":
             if not right.is_scalar:
-                raise self.fail("MC024", f"** must have a scalar exponent (found {show_shape(right.shape)})", node)
+                raise self.fail("MC024", f"** must have a scalar exponent (found {show_shape(right.shape)})", at)
             exponent = constant_value(right)
             folded = _folded_constant(right)
             if exponent is not None and abs(exponent) > MAX_EXPONENT:
-                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {exponent})", node)
+                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {exponent})", at)
             if folded is not None and abs(folded) > MAX_EXPONENT:  # a computed exponent, e.g. 2 ** 64
-                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {ast.unparse(node.right)})", node)  # type: ignore[attr-defined]
+                raise self.fail("MC021", f"exponents must be at most {MAX_EXPONENT} in size (found {ast.unparse(node.right)})", at)  # type: ignore[attr-defined]
             return Expr(op, (left, right), left.shape)
         if left.is_scalar:
             return Expr(op, (left, right), right.shape)
         if right.is_scalar or left.shape == right.shape:
             return Expr(op, (left, right), left.shape)
-        raise self.fail("MC024", f"{sym} must join equal shapes or a scalar (found {show_shape(left.shape)} {sym} {show_shape(right.shape)})", node)
+        hint = syntax_hints.product_hint(op, left.shape, right.shape, self.src(node.left), self.src(node.right),  # type: ignore[attr-defined]
+                                         *_transposes_as_text(left, right)) if op == "mul" else ""
+        raise self.fail("MC024", f"{sym} must join equal shapes or a scalar (found {show_shape(left.shape)} {sym} {show_shape(right.shape)}){hint}", at)
 
     def call(self, node: ast.Call, depth: int) -> Expr:
         if not isinstance(node.func, ast.Name):
+            if isinstance(node.func, ast.Attribute):
+                hint = syntax_hints.method_message(self.src(node.func.value), node.func.attr, [self.src(a) for a in node.args], True)
+                if hint:
+                    raise self.fail("MC021", hint, node)
             raise self.fail("MC021", "only named functions may be called (found a call of an expression)", node)
         fname = node.func.id
         if fname.startswith("_"):
@@ -205,10 +306,13 @@ class _Builder:
         if fname in ("ones", "zeros", "eye"):
             return self.constructor(fname, node)
         if fname not in FUNCTIONS:
-            raise self.fail("MC023", f"function {fname} must be one of the rule language's functions or declared under functions (found {fname})", node)
+            known = [f for f in FUNCTIONS if f not in ("D", "d")] + list(self.scope.functions)
+            raise self.fail("MC023", syntax_hints.function_message(fname, [self.src(a) for a in node.args], known), node)
         args = [self.build(a, depth + 1) for a in node.args]
         if fname == "max":
             if len(args) != 2 or constant_value(args[0]) != 0:
+                if len(args) == 2 and constant_value(args[1]) == 0:
+                    raise self.fail("MC023", f"max must be written max(0, z), the ReLU: write max(0, {self.src(node.args[0])}) (found {self.src(node)})", node)
                 raise self.fail("MC023", "max must be written max(0, z), the ReLU (found another form)", node)
             return Expr("call", (args[1],), args[1].shape, name="relu")
         if fname == "d":
@@ -291,9 +395,20 @@ class _Builder:
             if arg.shape != want:
                 raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
         inp, out = sig.args[which - 1], sig.to
-        if not (is_scalar(inp) or is_vector(inp)) or not (is_scalar(out) or is_vector(out)):
-            raise self.fail("MC023", f"{dname} must differentiate between scalars and vectors only (found {show_shape(out)} by {show_shape(inp)})", node)
+        if not jacobian_is_matrix(out, inp):
+            raise self.fail("MC023", f"{dname} must differentiate a scalar, vector or matrix by a scalar, or a scalar or vector by a vector, "
+                            f"or a scalar by a matrix: anything else is a tensor (found {show_shape(out)} by {show_shape(inp)})", node)
         return Expr("D", tuple(args), numerator_shape(out, inp), name=fname, value=which)
+
+
+def _transposes_as_text(left: Expr, right: Expr) -> tuple[str, str]:
+    """The operands' transposes as a person writes them (2 * A -> 2 * A.T), for shape hints."""
+    from generator.exprtext import to_text  # imports this module: only when a hint is needed
+
+    try:
+        return to_text(transposed(left)), to_text(transposed(right))
+    except (ValueError, RecursionError):
+        return "", ""
 
 
 def constant_value(expr: Expr) -> int | None:
@@ -349,6 +464,20 @@ def numerator_shape(of: Shape, wrt: Shape) -> Shape:
     if is_vector(of) and is_vector(wrt):
         return (of[0], wrt[0])
     raise ValueError(f"the derivative of a {show_shape(of)} value by a {show_shape(wrt)} symbol is a tensor")
+
+
+def jacobian_is_matrix(out: Shape, inp: Shape) -> bool:
+    """Is the numerator-layout derivative of a value of shape out by an argument of shape inp a matrix?
+
+    By a scalar: any value (a matrix-valued function of a scalar gives the matrix of
+    derivatives); of a scalar: any argument (by a matrix, the gradient's transpose);
+    a vector by a vector: the Jacobian. Everything else is a tensor.
+    """
+    try:
+        numerator_shape(out, inp)
+    except ValueError:
+        return False
+    return True
 
 
 def derivative_shape(of: Shape, wrt: Shape, layout: str) -> Shape:

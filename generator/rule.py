@@ -13,8 +13,8 @@ from typing import Any
 from generator.latex import Printer, derivative_latex, symbol_latex
 from generator.load import Document, expression_position
 from generator.parse import (
-    FUNCTIONS, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, parse_expression, shape_from_decl,
-    show_shape, walk,
+    FUNCTIONS, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, is_vector, parse_expression,
+    shape_from_decl, show_shape, walk,
 )
 from generator.problems import Problem
 from generator.claims import Claim
@@ -68,19 +68,20 @@ def parse_rule(doc: Document) -> tuple[Rule | None, list[Problem]]:
     """Parse the expressions of a schema-valid rule document; every problem is reported."""
     data = doc.data
     kind = data.get("kind", "derivative")
+    order = data.get("order", 1)
     layout = data.get("layout", "numerator")
     functions = data.get("functions", {})
     assume = {k: tuple(v) for k, v in data.get("assume", {}).items()}
     problems: list[Problem] = []
 
-    claim, latex = _parse_claim(doc, (), data["symbols"], functions, kind, layout, assume, data, problems, data["id"])
+    claim, latex = _parse_claim(doc, (), data["symbols"], functions, kind, layout, assume, data, problems, data["id"], order=order)
     example_claim, example_latex = None, None
     if "example" in data:
         ex = data["example"]
         ex_symbols = ex.get("symbols", data["symbols"])
         ex_assume = {k: v for k, v in assume.items() if k in ex_symbols}
         example_claim, example_latex = _parse_claim(doc, ("example",), ex_symbols, functions, kind, layout, ex_assume,
-                                                    ex, problems, f"{data['id']} example", data["wrt"])
+                                                    ex, problems, f"{data['id']} example", data["wrt"], order=order)
     if problems or claim is None or latex is None:
         return None, problems
     return Rule(data["id"], doc, data, claim, example_claim, latex, example_latex), []
@@ -88,7 +89,7 @@ def parse_rule(doc: Document) -> tuple[Rule | None, list[Problem]]:
 
 def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], functions: dict[str, Any], kind: str,
                  layout: str, assume: dict[str, tuple[str, ...]], fields: dict[str, Any], problems: list[Problem],
-                 label: str, defaults_wrt: str = "") -> tuple[Claim | None, dict[str, Any] | None]:
+                 label: str, defaults_wrt: str = "", order: int = 1) -> tuple[Claim | None, dict[str, Any] | None]:
     wrt = fields.get("wrt", defaults_wrt) if base else fields["wrt"]
     if wrt not in symbols:
         line, col = doc.at(*base, "wrt")
@@ -120,6 +121,13 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
     wrt_shape = scope.symbols[wrt]
     if kind == "differential":
         want: Shape = of.shape
+    elif order == 2:
+        if not (is_scalar(wrt_shape) or (is_scalar(of.shape) and is_vector(wrt_shape))):
+            line, col = doc.at(*base, "of")
+            problems.append(Problem(doc.shown, line, col, "MC025", f"{_name(base, 'of')} must be a scalar by a vector (a Hessian) or anything "
+                                    f"by a scalar for order: 2 (found {show_shape(of.shape)} by {show_shape(wrt_shape)}; use kind: differential)"))
+            return None, None
+        want = derivative_shape(of.shape, wrt_shape, layout) if is_scalar(wrt_shape) else (wrt_shape[0], wrt_shape[0])
     else:
         try:
             want = derivative_shape(of.shape, wrt_shape, layout)
@@ -130,12 +138,14 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
     if not _same_shape(expect.shape, want):
         line, col = doc.at(*base, "expect")
         what = "the differential" if kind == "differential" else f"d({show_shape(of.shape)})/d({show_shape(wrt_shape)}) in {layout} layout"
+        if order == 2:
+            what = "the second differential" if kind == "differential" else f"the second derivative of a {show_shape(of.shape)} value by {show_shape(wrt_shape)}"
         problems.append(Problem(doc.shown, line, col, "MC024", f"{_name(base, 'expect')} must be {show_shape(want)}, the shape of {what} (found {show_shape(expect.shape)})"))
         return None, None
     dims = _dims_in_order(symbols, functions)
     sizes = tuple(tuple(sorted(a.items())) for a in fields["sizes"]) if "sizes" in fields else default_sizes(dims)
     claim = Claim(label, kind, layout, scope, of, wrt, expect, assume, sizes,
-                  where=tuple(bindings), short_expect=short_expect if bindings else None)
+                  where=tuple(bindings), short_expect=short_expect if bindings else None, order=order)
     return claim, _latex(claim, scope, short_of, short_expect, short_where)
 
 
@@ -211,8 +221,9 @@ def _latex(claim: Claim, scope: Scope, short_of: Expr, short_expect: Expr, where
     symbols_used = {e.name for e in walk(claim.of) if e.op == "sym"}
     single = is_scalar(scope.symbols[claim.wrt]) and symbols_used <= {claim.wrt}
     where_tex = [{"name": printer.latex(Expr("ref", shape=e.shape, name=name)), "value": printer.latex(e)} for name, e in where]
-    return {"of": of_tex, "wrt": wrt_tex, "derivative": derivative_latex(of_tex, short_of, wrt_tex, claim.kind, single),
-            **layouts, "where": where_tex}
+    lhs = derivative_latex(of_tex, short_of, wrt_tex, claim.kind, single, order=claim.order,
+                           wrt_is_scalar=is_scalar(scope.symbols[claim.wrt]))
+    return {"of": of_tex, "wrt": wrt_tex, "derivative": lhs, **layouts, "where": where_tex}
 
 
 def functions_used(expr: Expr) -> set[str]:

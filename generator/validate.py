@@ -31,7 +31,7 @@ LATEX_WHITELIST = frozenset(
     """frac dfrac tfrac partial mathbf boldsymbol mathrm mathit mathbb mathcal operatorname text top
     odot oslash otimes oplus circ cdot times sum prod left right lVert rVert lvert rvert vert Vert
     langle rangle ldots cdots dots vdots ddots sqrt log exp sin cos tan tanh det max min sup inf lim
-    ln bigcirc ell tr diag softmax softplus logsumexp step sumop quad qquad le leq ge geq ne neq approx equiv to mapsto
+    ln bigcirc ell tr diag softmax softplus logsumexp step sign sumop quad qquad le leq ge geq ne neq approx equiv to mapsto
     in notin subset cup cap forall exists infty nabla mid colon big Big bigg Bigg bigl bigr Bigl Bigr
     overline underline hat tilde bar vec dot ddot prime mathsf textbf textit begin end pmatrix bmatrix
     matrix cases vmatrix displaystyle textstyle phantom

@@ -26,6 +26,7 @@ from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
 FD_STEP = 1e-6
+FD_STEP_2 = 1e-4  # second differences: rounding error ~ eps / h^2, truncation ~ h^2
 
 
 class Refuted(Exception):
@@ -45,6 +46,10 @@ def _scalar_fn(name: str) -> Callable[[sp.Expr], sp.Expr]:
         "softplus": lambda z: sp.log(1 + sp.exp(z)),
         "relu": lambda z: sp.Piecewise((z, z > 0), (0, True)),
         "step": lambda z: sp.Piecewise((1, z > 0), (0, True)),
+        # SymPy's own: d|z| = sign(z) for real z; d sign(z) = 2 DiracDelta(z), which
+        # _derivative sets to 0 (the derivative of sign away from 0, as for step)
+        "abs": sp.Abs,
+        "sign": sp.sign,
     }[name]
 
 
@@ -128,7 +133,7 @@ class Evaluator:
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
         (m,) = args
-        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
         if name == "trace":
             return sp.Matrix([[m.trace()]])
@@ -167,7 +172,8 @@ class Evaluator:
             return args[0].applyfunc(lambda v: comps[0].xreplace({us[0]: v}))
         point = self._point(e.name, args)
         values = [c.xreplace(point) for c in comps]
-        return sp.Matrix(values) if not is_scalar(sig.to) else sp.Matrix([[values[0]]])
+        rows, cols = self.dim(sig.to[0]), self.dim(sig.to[1])
+        return sp.Matrix(rows, cols, values)  # components in row-major order: the value keeps its shape
 
     def jacobian(self, e: Expr) -> sp.Matrix:
         """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
@@ -182,7 +188,24 @@ class Evaluator:
         by = us[start : start + sizes_in[e.value - 1]]
         point = self._point(e.name, args)
         jac = sp.Matrix([[_at(sp.diff(c, u), point) for u in by] for c in comps])
-        return jac
+        inp = tuple(self.dim(d) for d in sig.args[e.value - 1])
+        out = tuple(self.dim(d) for d in sig.to)
+        return _jacobian_in_shape(jac, out, inp)  # type: ignore[arg-type]
+
+
+def _jacobian_in_shape(jac: Any, out: tuple[int, int], inp: tuple[int, int]) -> Any:
+    """The flat Jacobian (outputs x inputs, both row-major) as the numerator-layout derivative.
+
+    A vector by a vector (or anything by a scalar) is already the matrix: a matrix-valued
+    function of a scalar gives its p x q matrix of derivatives. A scalar by a p x q matrix
+    gives the q x p transpose of the gradient, as numerator layout prints it. Works for
+    sympy.Matrix and numpy arrays alike.
+    """
+    if inp == (1, 1):
+        return jac.reshape(out[0], out[1])
+    if out == (1, 1) and inp[1] != 1:
+        return jac.reshape(inp[0], inp[1]).T
+    return jac
 
 
 _GENERIC: dict[str, type] = {}
@@ -201,6 +224,12 @@ def generic_function(name: str) -> type:
 
         _GENERIC[name] = type(name, (sp.Function,), {"fdiff": fdiff})
     return _GENERIC[name]
+
+
+def _derivative(expr: sp.Expr, *variables: sp.Symbol) -> sp.Expr:
+    """d expr / d var (repeated for each variable); the Dirac deltas of sign's derivative are 0 (it is taken away from 0, like step's)."""
+    result = sp.diff(expr, *variables)
+    return result.replace(sp.DiracDelta, lambda *args: sp.Integer(0)) if result.has(sp.DiracDelta) else result
 
 
 def _at(expr: sp.Expr, point: dict[sp.Symbol, sp.Expr]) -> sp.Expr:
@@ -281,6 +310,19 @@ def numerator_entries(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], 
             return [[partial(0, 0, i, 0) for i in range(wrt_c[0])]]
         return [[partial(0, 0, i, j) for i in range(wrt_c[0])] for j in range(wrt_c[1])]
     return [[partial(a, 0, i, 0) for i in range(wrt_c[0])] for a in range(of_c[0])]
+
+
+def numerator_entries_2(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int],
+                        partial2: Callable[[int, int, int, int], Any]) -> list[list[Any]]:
+    """The second derivative in numerator layout, from partial2(a, b, i, k) = d2 of[a,b] / d wrt[i] d wrt[k].
+
+    By a scalar: the matrix of second derivatives, shaped like `of`. A scalar by a vector:
+    the Hessian, entry (i, k) the derivative by x_k of the i-th gradient entry (the
+    Jacobian of the gradient; symmetric for the functions of the language).
+    """
+    if is_scalar(wrt_shape):
+        return [[partial2(a, b, 0, 0) for b in range(of_c[1])] for a in range(of_c[0])]
+    return [[partial2(0, 0, i, k) for k in range(wrt_c[0])] for i in range(wrt_c[0])]
 
 
 def in_layout(rows: list[list[Any]], layout: str) -> list[list[Any]]:
@@ -369,7 +411,14 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
             return O.derivs[index[(i, j)]][a][b]
         return O[a][b].diff(gen_of[W[i, j]])
 
-    num = numerator_entries(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial)
+    def partial2(a: int, b: int, i: int, k: int) -> Rat:
+        first = partial(a, b, i, 0)  # wrt is a scalar or a column: entries (i, 0)
+        return first.diff(gen_of[W[k, 0]])
+
+    if claim.order == 2:
+        num = numerator_entries_2(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial2)
+    else:
+        num = numerator_entries(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial)
     for layout, claim_matrix in claimed.items():
         truth = in_layout(num, layout)
         if len(claim_matrix) == 1 and len(claim_matrix[0]) == 1 and (len(truth), len(truth[0])) != (1, 1):
@@ -415,7 +464,8 @@ def _rational_differential(claim: Claim, sizes: dict[str, int], env_sp: dict[str
     at_zero = [(gen_of[t], ring.zero)]
     for i, row in enumerate(O):
         for j, value in enumerate(row):
-            difference = (value.diff(gen_of[t]).compose(at_zero) - claimed[i][j].compose(at_zero))
+            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff(gen_of[t]).diff(gen_of[t])
+            difference = (derivative.compose(at_zero) - claimed[i][j].compose(at_zero))
             if not difference.is_zero():
                 raise Refuted(f"as a differential at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
                               f"derivative minus claim is {_short(difference.num.as_expr())} / ..., not 0")
@@ -437,7 +487,7 @@ def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
         moved = dict(env)
         moved[claim.wrt] = W + t * V
         of_t = Evaluator(claim.scope, sizes, moved).ev(claim.of)
-        truth = of_t.diff(t).subs(t, 0)
+        truth = of_t.applyfunc(lambda v: _derivative(v, *[t] * claim.order)).subs(t, 0)
         env_d = dict(env)
         env_d[f"d({claim.wrt})"] = V
         claimed = Evaluator(claim.scope, sizes, env_d).ev(claim.expect)
@@ -452,8 +502,12 @@ def symbolic_check(claim: Claim, sizes: dict[str, int]) -> None:
         subs = {k: v for k, v in subs.items() if k in set(W)}
     evaluator = Evaluator(claim.scope, sizes, env)
     O = evaluator.ev(claim.of)
-    num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
-                            lambda a, b, i, j: sp.diff(O[a, b], W[i, j]))
+    if claim.order == 2:
+        num = numerator_entries_2(claim.of.shape, wrt_shape, O.shape, W.shape,
+                                  lambda a, b, i, k: _derivative(O[a, b], W[i, 0], W[k, 0]))
+    else:
+        num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape,
+                                lambda a, b, i, j: _derivative(O[a, b], W[i, j]))
     claimed = evaluator.ev(claim.expect)
     _compare(claim, sp.Matrix(in_layout(num, claim.layout)), claimed, sizes, claim.layout, subs)
     other = evaluator.ev(claim.other())
@@ -569,7 +623,7 @@ class NumericEvaluator:
             if sig.elementwise:
                 return np.vectorize(lambda v: self.fn_value(e.name, np.array([v]))[0])(args[0]).astype(float)
             u = np.concatenate([a.reshape(-1) for a in args])
-            return self.fn_value(e.name, u).reshape(-1, 1)
+            return self.fn_value(e.name, u).reshape(self.dim(sig.to[0]), self.dim(sig.to[1]))  # row-major, as the symbolic check
         raise ValueError(op)  # pragma: no cover
 
     def jacobian(self, e: Expr) -> np.ndarray:
@@ -580,7 +634,10 @@ class NumericEvaluator:
         u = np.concatenate([a.reshape(-1) for a in args])
         sizes_in = [self.dim(s[0]) * self.dim(s[1]) for s in sig.args]
         start = sum(sizes_in[: e.value - 1])
-        return self.fn_jacobian(e.name, u)[:, start : start + sizes_in[e.value - 1]]
+        jac = self.fn_jacobian(e.name, u)[:, start : start + sizes_in[e.value - 1]]
+        inp = tuple(self.dim(d) for d in sig.args[e.value - 1])
+        out = tuple(self.dim(d) for d in sig.to)
+        return _jacobian_in_shape(jac, out, inp)  # type: ignore[arg-type]
 
     def call(self, e: Expr, args: list[np.ndarray]) -> np.ndarray:
         name = e.name
@@ -592,6 +649,7 @@ class NumericEvaluator:
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
             "sigmoid": lambda z: 1 / (1 + np.exp(-z)), "softplus": lambda z: np.logaddexp(0, z),
             "relu": lambda z: np.maximum(z, 0), "step": lambda z: (z > 0).astype(float),
+            "abs": np.abs, "sign": np.sign,
         }
         if name in simple:
             return simple[name](m)
@@ -662,8 +720,20 @@ def numeric_check(claim: Claim, sizes: dict[str, int]) -> float:
 
             if claim.kind == "differential":
                 V = rng.normal(size=W.shape)
-                fd = (at({claim.wrt: W + FD_STEP * V}, claim.of) - at({claim.wrt: W - FD_STEP * V}, claim.of)) / (2 * FD_STEP)
+                if claim.order == 2:
+                    def second(h: float) -> np.ndarray:
+                        return (at({claim.wrt: W + h * V}, claim.of) - 2 * at({}, claim.of) + at({claim.wrt: W - h * V}, claim.of)) / h**2
+                    fd = (4 * second(FD_STEP_2 / 2) - second(FD_STEP_2)) / 3  # Richardson: the h^2 error cancels
+                else:
+                    fd = (at({claim.wrt: W + FD_STEP * V}, claim.of) - at({claim.wrt: W - FD_STEP * V}, claim.of)) / (2 * FD_STEP)
                 worst = max(worst, _rel_error(fd, at({f"d({claim.wrt})": V}, claim.expect), claim, sizes, "differential"))
+                continue
+            if claim.order == 2:
+                num = _second_differences(W, lambda moved: at({claim.wrt: moved}, claim.of), claim.of.shape,
+                                          claim.scope.symbols[claim.wrt])
+                for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other())):
+                    fd = np.array(in_layout(num, layout), dtype=float)
+                    worst = max(worst, _rel_error(fd, at({}, expr), claim, sizes, layout))
                 continue
             grads: dict[tuple[int, int], np.ndarray] = {}
             for i in range(W.shape[0]):
@@ -680,6 +750,43 @@ def numeric_check(claim: Claim, sizes: dict[str, int]) -> float:
                 fd = np.array(in_layout(num, layout), dtype=float)
                 worst = max(worst, _rel_error(fd, at({}, expr), claim, sizes, layout))
     return worst
+
+
+def _second_differences(W: np.ndarray, f: Callable[[np.ndarray], np.ndarray], of_shape: Shape,
+                        wrt_shape: Shape) -> list[list[Any]]:
+    """Central second differences of f at W, in numerator layout (see numerator_entries_2).
+
+    Richardson's extrapolation (4 D(h/2) - D(h)) / 3 cancels the h^2 error term, so that
+    a steep function is not mistaken for a wrong claim.
+    """
+    coarse = _second_differences_at(W, f, wrt_shape, FD_STEP_2)
+    fine = _second_differences_at(W, f, wrt_shape, FD_STEP_2 / 2)
+    return [[(4 * b - a) / 3 for a, b in zip(row_c, row_f)] for row_c, row_f in zip(coarse, fine)]
+
+
+def _second_differences_at(W: np.ndarray, f: Callable[[np.ndarray], np.ndarray], wrt_shape: Shape,
+                           base_step: float) -> list[list[Any]]:
+    steps = [base_step * max(1.0, abs(float(w))) for w in W.reshape(-1)]
+
+    def moved(*shifts: tuple[int, float]) -> np.ndarray:
+        out = W.copy()
+        for index, amount in shifts:
+            out[index, 0] += amount
+        return f(out)
+
+    if is_scalar(wrt_shape):
+        h = steps[0]
+        values = (moved((0, h)) - 2 * f(W) + moved((0, -h))) / h**2
+        return [[values[a, b] for b in range(values.shape[1])] for a in range(values.shape[0])]
+    n = W.shape[0]
+    hess = [[0.0] * n for _ in range(n)]
+    for i in range(n):
+        for k in range(i, n):
+            hi, hk = steps[i], steps[k]
+            value = (moved((i, hi), (k, hk)) - moved((i, hi), (k, -hk)) - moved((i, -hi), (k, hk))
+                     + moved((i, -hi), (k, -hk))) / (4 * hi * hk)
+            hess[i][k] = hess[k][i] = float(value[0, 0])
+    return hess
 
 
 def _rel_error(fd: np.ndarray, claimed: Any, claim: Claim, sizes: dict[str, int], layout: str) -> float:

@@ -181,8 +181,8 @@ example:
     assert_rejected(run)
     assert problem_lines(run) == [
         "exprs.yaml:6:9: MC022 of name y must be declared under symbols (found it undeclared)",
-        "exprs.yaml:8:9: MC021 expect expression must use only the operators and functions of the rule language (found a subscript)",
-        "exprs.yaml:10:12: MC021 example.of constants must be integers; write rationals as 1/2 (found 2.5)",
+        "exprs.yaml:8:9: MC021 expect expression must use whole vectors and matrices: entries cannot be indexed (found a subscript, x[0])",
+        "exprs.yaml:10:12: MC021 example.of constants must be integers; write rationals as 5/2 (found 2.5)",
     ]
 
 

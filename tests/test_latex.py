@@ -62,6 +62,8 @@ def tex(text: str) -> str:
     ("norm(A)", r"\left\lVert \mathbf{A} \right\rVert_{F}"),
     ("max(0, x)", r"\max\left(0, \mathbf{x}\right)"),
     ("sigmoid(x)", r"\sigma\left(\mathbf{x}\right)"),
+    ("abs(x)", r"\left\lvert \mathbf{x} \right\rvert"),
+    ("sign(s - t)", r"\sign\left(s - t\right)"),
     ("softmax(x)", r"\softmax\left(\mathbf{x}\right)"),
     ("det(X)", r"\det\left(\mathbf{X}\right)"),
     # parentheses where needed, and not elsewhere
@@ -75,6 +77,9 @@ def tex(text: str) -> str:
     ("s - (t + s)", r"s - \left(t + s\right)"),
     ("(s + 1) ** 2", r"\left(s + 1\right)^{2}"),
     ("(x * y) @ y.T", r"\left(\mathbf{x} \odot \mathbf{y}\right) \mathbf{y}^{\top}"),
+    ("(x * y) * (y - x)", r"\mathbf{x} \odot \mathbf{y} \odot \left(\mathbf{y} - \mathbf{x}\right)"),
+    ("x * (y * x)", r"\mathbf{x} \odot \mathbf{y} \odot \mathbf{x}"),
+    ("(x / y) * x", r"\left(\mathbf{x} \oslash \mathbf{y}\right) \odot \mathbf{x}"),
     ("eye(n) - x @ x.T", r"\mathbf{I} - \mathbf{x} \mathbf{x}^{\top}"),
     ("x - -y", r"\mathbf{x} - \left(-\mathbf{y}\right)"),
     # generic functions and their Jacobians
@@ -86,6 +91,13 @@ def tex(text: str) -> str:
 def test_printed_latex(text: str, expected: str) -> None:
     """Each expression prints as the LaTeX a textbook would write."""
     assert tex(text) == expected
+
+
+def test_jacobian_at_a_named_intermediate_prints_as_a_fraction() -> None:
+    """D(g, y) with y a where-binding prints as dg/dy, like a Jacobian at a symbol (not as a partial of argument 1)."""
+    from generator.parse import Scope as S
+    scope = S(SCOPE.symbols, SCOPE.functions, SCOPE.dims, bindings={"y": ("n", 1)})
+    assert Printer(scope).latex(parse_expression("D(g, y)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{y}}"
 
 
 def test_differential_prints_upright_d() -> None:
@@ -112,6 +124,19 @@ def test_derivative_left_hand_side() -> None:
         r"\frac{\partial}{\partial \mathbf{x}}\left(\mathbf{x} + \mathbf{y}\right)"
     assert derivative_latex(r"\mathbf{X}^{-1}", parse_expression("inv(X)", SCOPE), r"\mathbf{X}", "differential") == \
         r"\mathrm{d}\left(\mathbf{X}^{-1}\right)"
+
+
+
+def test_second_order_left_hand_side() -> None:
+    """Order 2 prints a Hessian as d2/dx dx^T, a second derivative by a scalar as d2/dt2, a second differential as d^2."""
+    of = parse_expression("x.T @ x", SCOPE)
+    assert derivative_latex(tex("x.T @ x"), of, r"\mathbf{x}", "derivative", order=2, wrt_is_scalar=False) == \
+        r"\frac{\partial^{2}}{\partial \mathbf{x} \, \partial \mathbf{x}^{\top}}\left(\mathbf{x}^{\top} \mathbf{x}\right)"
+    of = parse_expression("trace(X)", SCOPE)
+    assert derivative_latex(tex("trace(X)"), of, "t", "derivative", True, order=2) == \
+        r"\frac{\mathrm{d}^{2} \tr\left(\mathbf{X}\right)}{\mathrm{d} t^{2}}"
+    assert derivative_latex(r"\log", parse_expression("trace(X)", SCOPE), r"\mathbf{X}", "differential", order=2) == \
+        r"\mathrm{d}^{2}\left(\log\right)"
 
 
 def test_both_layouts_are_printed_for_trace_axb() -> None:

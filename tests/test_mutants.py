@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import generator.runner
-from generator.parse import Expr, ExprError, Scope, parse_expression
+from generator.parse import Expr, ExprError, Scope, inline, parse_expression
 from generator.pipeline import load_and_parse
 from generator.rule import Rule
 from generator.verify import Claim, NumericEvaluator, Verdict, check_claim, sample_values
@@ -40,7 +40,7 @@ MAX_KINDS = int(os.environ.get("MCREF_MUTANT_KINDS", str(len(KINDS))))
 def to_text(e: Expr, scope: Scope) -> str:
     """The rule-language text of a parsed expression (fully parenthesised)."""
     op = e.op
-    if op in ("sym", "dim"):
+    if op in ("sym", "dim", "ref"):  # ref: a `where:` name, kept as written
         return e.name
     if op == "const":
         return str(e.value)
@@ -142,17 +142,25 @@ def kinds_for(rule_id: str) -> tuple[str, ...]:
     start = int(hashlib.sha256(rule_id.encode()).hexdigest(), 16) % len(KINDS)
     return KINDS[start:] + KINDS[:start]
 
+def written_expect(claim: Claim) -> Expr:
+    """expect as the author wrote it: the short form when the rule names intermediates under `where:`."""
+    return claim.short_expect if claim.short_expect is not None else claim.expect
+
 def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
-    """Up to max_kinds well-typed mutants of claim.expect that differ from it numerically, by kind."""
+    """Up to max_kinds well-typed mutants of expect as written that differ from it numerically, by kind.
+
+    With `where:` names the short form is mutated (the slips an author makes) and compared inlined.
+    """
     found: dict[str, Expr] = {}
+    written = written_expect(claim)
     for kind in kinds_for(claim.label):
         if len(found) >= max_kinds:
             break
-        for raw in candidates(kind, claim.expect):
+        for raw in candidates(kind, written):
             mutant = reparse(raw, claim.scope)
-            if mutant is None or mutant.shape != claim.expect.shape:
+            if mutant is None or mutant.shape != written.shape:
                 continue  # not well-typed
-            if equal_at_random_points(claim, claim.expect, mutant) is not False:
+            if equal_at_random_points(claim, claim.expect, inline(mutant, dict(claim.where))) is not False:
                 continue  # mathematically the same (or not comparable): not a mutant
             found[kind] = mutant
             break
@@ -161,7 +169,9 @@ def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
 def mutant_claims(rule: Rule, max_kinds: int = MAX_KINDS) -> dict[str, Claim]:
     """Each mutant as a claim at the rule's first size assignment."""
     base = dataclasses.replace(rule.claim, sizes=rule.claim.sizes[:1])
-    return {kind: dataclasses.replace(base, expect=m, label=f"{rule.id} mutant {kind}")
+    short = base.short_expect is not None
+    return {kind: dataclasses.replace(base, expect=inline(m, dict(base.where)), short_expect=m if short else None,
+                                      label=f"{rule.id} mutant {kind}")
             for kind, m in mutants(base, max_kinds).items()}
 
 def surviving_mutants(claims: dict[str, Claim]) -> dict[str, Verdict]:
@@ -173,7 +183,7 @@ def report(survivors: dict[str, Verdict], claims: dict[str, Claim]) -> str:
     lines = []
     for kind, verdict in survivors.items():
         claim = claims[kind]
-        lines.append(f"mutant {kind}: expect {to_text(claim.expect, claim.scope)} came back {verdict.status} ({verdict.detail})")
+        lines.append(f"mutant {kind}: expect {to_text(written_expect(claim), claim.scope)} came back {verdict.status} ({verdict.detail})")
     return "\n".join(lines)
 
 # ---------------------------------------------------------------- the corpus
@@ -215,9 +225,10 @@ def test_mutants_of_rule_are_refuted(path, corpus_verdicts: dict[str, Verdict]) 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
 def test_expect_prints_back_to_the_same_tree(path) -> None:
-    """Printing a rule's parsed `expect` back to text and parsing it again gives the same tree (mutants rely on it)."""
+    """Printing a rule's parsed `expect` (as written, names kept) back to text and parsing it again gives the same tree."""
     rule = corpus_rule(path)
-    assert reparse(rule.claim.expect, rule.claim.scope) == rule.claim.expect
+    written = written_expect(rule.claim)
+    assert reparse(written, rule.claim.scope) == written
 
 # ---------------------------------------------------------------- the mutation machinery itself
 
@@ -302,3 +313,15 @@ def test_the_real_verifier_refutes_the_mutants_of_a_good_fixture() -> None:
     assert claims
     for claim in claims.values():
         assert check_claim(claim).status == "refuted", to_text(claim.expect, claim.scope)
+
+
+def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
+    """With `where:` names the mutants edit expect as written (names kept) and are checked fully inlined."""
+    from generator.parse import walk
+    rule = corpus()["softmax-backward"]
+    claims = mutant_claims(rule)
+    assert claims
+    for claim in claims.values():
+        assert claim.short_expect is not None and any(e.op == "ref" for e in walk(claim.short_expect))
+        assert not any(e.op == "ref" for e in walk(claim.expect))
+        assert claim.expect == inline(claim.short_expect, dict(claim.where))

@@ -17,7 +17,8 @@ SCOPE = Scope(
     symbols={"x": ("n", 1), "y": ("n", 1), "a": ("m", 1), "s": (1, 1), "A": ("m", "n"), "B": ("n", "m"),
              "S": ("n", "n"), "X": ("n", "n")},
     functions={"f": FunctionSig(((1, 1),), (1, 1)), "g": FunctionSig((("n", 1),), ("m", 1)),
-               "h": FunctionSig(((1, 1), ("n", 1)), (1, 1))},
+               "h": FunctionSig(((1, 1), ("n", 1)), (1, 1)), "U": FunctionSig(((1, 1),), ("m", "n")),
+               "G": FunctionSig((("m", "n"),), (1, 1)), "M": FunctionSig((("n", 1),), ("m", "n"))},
     dims=("m", "n"),
 )
 
@@ -71,6 +72,11 @@ def error(text: str, scope: Scope = SCOPE) -> ExprError:
     ("D(g, x)", ("m", "n")),
     ("D1(h, s, x)", (1, 1)),
     ("D2(h, s, x)", (1, "n")),
+    ("U(s)", ("m", "n")),
+    ("D(U, s)", ("m", "n")),
+    ("G(A)", (1, 1)),
+    ("D(G, A)", ("n", "m")),
+    ("D(G, U(s))", ("n", "m")),
 ])
 def test_shapes(text: str, shape: tuple) -> None:
     """Each construct of the language gets the shape the README defines."""
@@ -125,8 +131,8 @@ def test_precedence_follows_python() -> None:
     ("s ** ((2 ** 64) ** 64)", "MC021", "at most 64"),
     ("[x, y]", "MC021", "List"),
     ("(s := 1)", "MC021", "NamedExpr"),
-    ("x +", "MC020", "valid syntax"),
-    ("import os", "MC020", "valid syntax"),
+    ("x +", "MC020", "must not end with an operator"),
+    ("import os", "MC020", "found the Python keyword import"),
     ("z", "MC022", "name z must be declared"),
     ("foo(x)", "MC023", "function foo"),
     ("exec(x)", "MC023", "function exec"),
@@ -142,6 +148,7 @@ def test_precedence_follows_python() -> None:
     ("D(x, x)", "MC023", "declared function first"),
     ("D(h, s, x)", "MC023", "D1, D2"),
     ("D3(h, s, x)", "MC023", "argument of h"),
+    ("D(M, x)", "MC023", "a tensor (found mxn by nx1)"),
     ("g(s)", "MC024", "must be nx1"),
     ("A @ A", "MC024", "found mxn @ mxn"),
     ("s @ x", "MC024", "use * with a scalar"),
@@ -170,7 +177,7 @@ def test_error_position_points_into_the_text() -> None:
 
 def test_shape_mismatch_shows_both_shapes() -> None:
     """A matrix product of incompatible shapes names the shapes of both sides."""
-    assert error("A @ a").message == "@ must join mxn with nxk (found mxn @ mx1)"
+    assert error("A @ a").message == "@ must join mxn with nxk (found mxn @ mx1); did you mean A.T @ a?"
 
 
 def test_deep_nesting_is_limited_without_recursion_error() -> None:

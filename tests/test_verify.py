@@ -141,6 +141,102 @@ def test_generic_chain_rule_in_the_wrong_order_is_refuted() -> None:
     assert check_claim(wrong).status == "refuted"
 
 
+def test_product_rule_of_matrix_functions_of_a_scalar() -> None:
+    """d(U V)/dx = U V' + U' V for generic matrix functions U(x), V(x) is verified; V' U' and U' V' are refuted."""
+    functions = {"U": {"args": [[]], "to": ["n", "p"]}, "V": {"args": [[]], "to": ["p", "q"]}}
+    right = claim_from({"x": []}, "U(x) @ V(x)", "x", "U(x) @ D(V, x) + D(U, x) @ V(x)", layout="numerator", functions=functions)
+    verdict = check_claim(right)
+    assert verdict.status == "verified", verdict.detail
+    for wrong in ("D(U, x) @ D(V, x)", "D(U, x) @ V(x)"):
+        claim = dataclasses.replace(right, expect=parse_expression(wrong, right.scope))
+        assert check_claim(claim).status == "refuted", wrong
+
+
+def test_gradient_of_a_scalar_function_of_a_matrix_has_the_numerator_orientation() -> None:
+    """D(u, X) of a scalar function of a p x q matrix is the q x p numerator-layout derivative: its transpose is refuted."""
+    functions = {"u": {"args": [["p", "q"]], "to": []}, "g": {"args": [[]], "to": []}}
+    right = claim_from({"X": ["p", "q"]}, "g(u(X))", "X", "D(g, u(X)) * D(u, X)", layout="numerator", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    square = claim_from({"X": ["p", "p"]}, "g(u(X))", "X", "D(g, u(X)) * D(u, X).T", layout="numerator",
+                        functions={"u": {"args": [["p", "p"]], "to": []}, "g": {"args": [[]], "to": []}})
+    assert check_claim(square).status == "refuted"
+
+
+def test_chain_rule_through_a_matrix_function_of_a_scalar() -> None:
+    """d g(U(x))/dx = tr(D(g, U) D(U, x)) (numerator layout) is verified; tr(D(g, U)^T D(U, x)) is refuted on square U."""
+    functions = {"U": {"args": [[]], "to": ["n", "n"]}, "g": {"args": [["n", "n"]], "to": []}}
+    right = claim_from({"x": []}, "g(U(x))", "x", "trace(D(g, U(x)) @ D(U, x))", layout="numerator", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression("trace(D(g, U(x)).T @ D(U, x))", right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
+def _second(claim: Claim) -> Claim:
+    return dataclasses.replace(claim, order=2)
+
+
+def test_hessian_is_checked_from_the_function_itself() -> None:
+    """order 2: the Hessian of x^T A x is A + A^T; 2 A is refuted unless A is symmetric; a gradient is refuted."""
+    symbols = {"x": ["n"], "A": ["n", "n"]}
+    assert check_claim(_second(claim_from(symbols, "x.T @ A @ x", "x", "A + A.T"))).status == "verified"
+    assert check_claim(_second(claim_from(symbols, "x.T @ A @ x", "x", "2 * A"))).status == "refuted"
+    assert check_claim(_second(claim_from(symbols, "x.T @ A @ x", "x", "2 * A", assume={"A": ("symmetric",)}))).status == "verified"
+    # the first derivative is not the second: x A^T + ... would not even have the shape; A alone is wrong
+    assert check_claim(_second(claim_from(symbols, "x.T @ A @ x", "x", "A"))).status == "refuted"
+
+
+def test_hessian_of_softmax_cross_entropy_and_its_mutants() -> None:
+    """The Hessian of logsumexp(z) - y^T z is diag(p) - p p^T; p p^T - diag(p) (sign) and diag(p) (missing term) are refuted."""
+    symbols = {"z": ["n"], "y": ["n"]}
+    right = _second(claim_from(symbols, "logsumexp(z) - y.T @ z", "z", "diag(softmax(z)) - softmax(z) @ softmax(z).T"))
+    assert check_claim(right).status == "verified"
+    for wrong in ("softmax(z) @ softmax(z).T - diag(softmax(z))", "diag(softmax(z))"):
+        assert check_claim(dataclasses.replace(right, expect=parse_expression(wrong, right.scope))).status == "refuted", wrong
+
+
+def test_second_derivative_by_a_scalar() -> None:
+    """d2/dt2 of (I + t A)^-1 is 2 (I + tA)^-1 A (I + tA)^-1 A (I + tA)^-1; without the factor 2 it is refuted."""
+    symbols = {"t": [], "A": ["n", "n"]}
+    inv = "inv(eye(n) + t * A)"
+    right = _second(claim_from(symbols, inv, "t", f"2 * {inv} @ A @ {inv} @ A @ {inv}", layout="numerator"))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression(f"{inv} @ A @ {inv} @ A @ {inv}", right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_second_differential() -> None:
+    """d2 log det X = -tr(X^-1 dX X^-1 dX) is verified as a second differential; the first-order claim and a flipped sign are refuted."""
+    kw = dict(kind="differential", assume={"X": ("spd",)}, sizes=((("n", 2),), (("n", 3),)))
+    symbols = {"X": ["n", "n"]}
+    right = _second(claim_from(symbols, "log(det(X))", "X", "-trace(inv(X) @ d(X) @ inv(X) @ d(X))", **kw))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    for wrong in ("trace(inv(X) @ d(X) @ inv(X) @ d(X))", "trace(inv(X) @ d(X))"):
+        assert check_claim(dataclasses.replace(right, expect=parse_expression(wrong, right.scope))).status == "refuted", wrong
+    first = claim_from(symbols, "log(det(X))", "X", "-trace(inv(X) @ d(X) @ inv(X) @ d(X))", **kw)
+    assert check_claim(first).status == "refuted"
+
+
+def test_second_order_on_the_rational_path() -> None:
+    """The sparse-polynomial path takes second derivatives too, through a log: right claims pass, a dropped sign is refuted."""
+    from generator.verify import rational_check
+
+    claim = _second(claim_from({"t": [], "A": ["n", "n"]}, "log(det(eye(n) + t * A))", "t",
+                               "-trace(inv(eye(n) + t * A) @ A @ inv(eye(n) + t * A) @ A)", layout="numerator"))
+    rational_check(claim, {"n": 2})  # raises unless exactly equal
+    with pytest.raises(Refuted):
+        rational_check(dataclasses.replace(claim, expect=claim.expect.args[0]), {"n": 2})
+    hessian = _second(claim_from({"x": ["n"], "A": ["n", "n"]}, "(x.T @ A @ x) ** 2", "x",
+                                 "2 * (A + A.T) @ x @ x.T @ (A + A.T) + 2 * (x.T @ A @ x) * (A + A.T)"))
+    rational_check(hessian, {"n": 3})
+
+
+def test_order_is_part_of_the_cache_key_only_when_it_is_two() -> None:
+    """A first-order claim's content is unchanged by the order field (old verdicts stay valid); order 2 changes it."""
+    claim = claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "A + A.T")
+    assert "order" not in claim.content()
+    assert _second(claim).content() != claim.content()
+
+
 def test_wrong_log_chain_rule_is_refuted_not_undecided() -> None:
     """-f'/f for d/dx log f(x) is refuted: a difference left in generic functions is a witness (regression)."""
     functions = {"f": {"args": [[]], "to": []}}
@@ -152,6 +248,34 @@ def test_wrong_log_chain_rule_is_refuted_not_undecided() -> None:
 def test_relu_claimed_as_identity_derivative_is_refuted() -> None:
     """sum(relu(x)) by x claimed as ones(n) is refuted: the point is not restricted to x > 0."""
     assert check_claim(claim_from({"x": ["n"]}, "sum(relu(x))", "x", "ones(n)")).status == "refuted"
+
+
+def test_abs_claimed_with_step_is_refuted() -> None:
+    """sum(abs(x)) by x claimed as step(x) is refuted: for a negative entry the derivative is -1, not 0."""
+    claim = claim_from({"x": ["n"]}, "sum(abs(x))", "x", "step(x)", assume={"x": ("nonzero",)})
+    assert check_claim(claim).status == "refuted"
+
+
+def test_abs_derivative_is_sign_on_both_paths() -> None:
+    """sum(abs(x)) by x is sign(x), symbolically and numerically; claiming abs(x) / x (the same away from 0) too."""
+    for expect in ("sign(x)", "abs(x) / x"):
+        verdict = check_claim(claim_from({"x": ["n"]}, "sum(abs(x))", "x", expect, assume={"x": ("nonzero",)}))
+        assert verdict.status == "verified", verdict.detail
+
+
+def test_abs_inside_relu_is_decided() -> None:
+    """The Huber loss written with relu(abs(r) - 1) is verified, and dropping the sign factor is refuted."""
+    of = "sum(r**2 / 2 - relu(abs(r) - 1)**2 / 2)"
+    right = claim_from({"r": ["n"]}, of, "r", "r - sign(r) * relu(abs(r) - 1)", assume={"r": ("nonzero",)})
+    wrong = claim_from({"r": ["n"]}, of, "r", "r - relu(abs(r) - 1)", assume={"r": ("nonzero",)}, label="wrong")
+    assert check_claim(right).status == "verified"
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_sign_is_not_its_own_derivative() -> None:
+    """x * sign(x) (that is |x|) by x claimed as 2 sign(x) is refuted: the derivative of sign is 0 away from 0."""
+    claim = claim_from({"x": []}, "x * sign(x)", "x", "2 * sign(x)", layout="numerator", assume={"x": ("nonzero",)})
+    assert check_claim(claim).status == "refuted"
 
 
 def test_scalar_claim_against_vector_derivative_is_refuted() -> None:

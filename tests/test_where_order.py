@@ -88,7 +88,7 @@ def test_a_wrong_binding_refutes_the_rule(tmp_path: Path, monkeypatch, capsys) -
     (("  P: softmax(S)\n  dP: G @ V.T", "  dP: G @ V.T @ P.T @ P\n  P: softmax(S)"),
      "scores.yaml:7:17: MC022 where.dP name P must be defined above dP (where names are read in order; found it below)"),
     (("dP: G @ V.T", "dP: G @ V.T\n  Q: S * 2"), "scores.yaml:9:3: MC041 where.Q must be used in of, expect or a later name (found it unused); remove it"),
-    (("dP: G @ V.T", "dP: G @ V"), "scores.yaml:8:7: MC024 where.dP @ must join nxp with px k (found nxp @ mxp)"),
+    (("dP: G @ V.T", "dP: G @ V"), "scores.yaml:8:9: MC024 where.dP @ must join nxp with px k (found nxp @ mxp); did you mean G @ V.T?"),
 ])
 def test_where_mistakes_name_the_line_and_the_fix(tmp_path: Path, monkeypatch, capsys, change: tuple[str, str], line: str) -> None:
     """A name that clashes, is used before it is defined, is unused or is ill-shaped is reported at its line."""

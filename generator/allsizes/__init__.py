@@ -1,0 +1,468 @@
+"""Proved for every size: an exact, randomized check of a derivative claim at every size at once.
+
+The all-sizes verifier of mcref (issue 9). Pure Python: the standard library, plus
+generator.parse and generator.claims, so it runs in the browser under Pyodide.
+
+How it works (site/verification-theory.md explains it for a student, with references):
+the claim is compiled into a model (generator.allsizes.model): det, inv, exp, log, sqrt,
+generic functions ... become generic tensors that keep only their derivative rules, and
+the derivative of `of` along a generic direction V is built by forward-mode
+differentiation. A bound analysis (generator.allsizes.bounds) finds a finite grid of size
+tuples such that the identity holds at every size as soon as it holds on the grid. At each
+grid size both sides are evaluated exactly, modulo the prime p = 2^61 - 1, at random
+points (generator.allsizes.evaluate): a false identity of degree d survives one random
+point with probability at most d / p (Schwartz-Zippel), two seeds square it.
+
+API (seam 8; stable, add-only):
+
+    decide(claim, *, seed=0, prime=P61, seeds=2) -> Decision
+        Decision.status is one of
+          "proved"   the identity holds at every size (grid, bounds, primes, seeds,
+                     error_bound say how it was checked);
+          "refuted"  an exact counterexample: Decision.counterexample =
+                     {"sizes": {...}, "layout": "numerator" | "denominator" | "differential",
+                      "entry": [i, j] (1-based), "exact": True};
+          "listed"   outside the theory, but checked exactly (randomized) at
+                     Decision.checked_sizes; Decision.reason says why the theory does not reach;
+          "nonzero"  the model differs at Decision.counterexample["sizes"], but the model drops
+                     relations of the claim's functions (exp(a + b) = exp(a) exp(b), ...), so this is
+                     not a counterexample: check the real functions there (the numeric check does);
+          "outside"  the theory does not reach and nothing was checked (Decision.reason);
+          "undefined" a denominator is exactly zero (Decision.reason names it; side "of" or "expect").
+    test_candidate(claim, expect, layout=None, **kw) -> Decision
+        decide() for the same claim with another `expect` (an Expr parsed in claim.scope), e.g. a
+        repair (transposed, other layout, symmetrised, factor 2, sign, swapped factors).
+    true_derivative(claim, sizes, values=None, seed=0) -> list[list[Fraction]]
+        the true derivative of claim.of by claim.wrt in claim.layout (the differential along
+        values["d(<wrt>)"] for kind: differential), at concrete sizes, in exact rationals, at the
+        point `values` (symbol name -> matrix of numbers; missing symbols get small random integers).
+        Raises Outside for claims that are not rational (exp, log, relu, generic functions ...).
+    claimed_value(claim, sizes, values=None, seed=0) -> list[list[Fraction]]
+        the value of claim.expect at the same point (same conventions).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any, Optional
+
+from generator.claims import Claim
+from generator.parse import Expr, derivative_shape, is_scalar, is_vector, show_shape
+from generator.allsizes.bounds import Bounds, OutsideBounds, index_bounds, size_bounds
+from generator.allsizes.evaluate import P61, P62, Evaluator, ModP, Rationals, ZeroDenominator
+from generator.allsizes.ir import Node, walk
+from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, compile_claim
+
+__all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test_candidate", "true_derivative"]
+
+MAX_GRID = 400  # size tuples
+MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
+MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
+POINTS_FOR_ZERO = 4  # points tried before a denominator is called exactly zero
+TIME_BUDGET = 30.0  # seconds for one decision
+
+
+@dataclass
+class Decision:
+    status: str
+    reason: str = ""
+    grid: list[dict[str, int]] = field(default_factory=list)
+    bounds: dict[str, Any] = field(default_factory=dict)
+    primes: list[int] = field(default_factory=list)
+    seeds: int = 0
+    error_bound: float = 0.0
+    degree: int = 0
+    counterexample: Optional[dict[str, Any]] = None
+    checked_sizes: list[dict[str, int]] = field(default_factory=list)
+    families: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+# ---------------------------------------------------------------- checking one size
+
+@dataclass
+class PointResult:
+    equal: bool
+    layout: str = ""
+
+
+def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, list[tuple[int, int]]]]:
+    """The 0/1 leaves (relu steps) and their free entries at these sizes."""
+    out = []
+    for n in walk(program.roots()):
+        if n.op == "leaf" and n.attr.kind in ("idem", "idemsym"):
+            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
+            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind == "idem" or i <= j]
+            out.append((n, cells))
+    return out
+
+
+def _compare(program: Program, ev: Evaluator) -> PointResult:
+    d = ev.value(program.derivative)
+    for layout, node in program.claimed.items():
+        if ev.value(node) != d:
+            return PointResult(False, layout)
+    return PointResult(True)
+
+
+def _check_size(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> PointResult:
+    """Does the identity hold at this size (one random point; every 0/1 pattern of relu steps)?"""
+    last: Optional[ZeroDenominator] = None
+    for point in range(POINTS_FOR_ZERO):
+        try:
+            result = _compare(program, Evaluator(field_, sizes, seed, point))
+            if result.equal or not any(n.attr.kind in ("idem", "idemsym") for n in walk(program.roots()) if n.op == "leaf"):
+                return result
+            return _check_patterns(program, sizes, field_, seed, point)
+        except ZeroDenominator as err:
+            last = err
+    assert last is not None
+    raise last
+
+
+def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int) -> PointResult:
+    """Every 0/1 value of the step entries (H^2 = H): the identity must hold on each activation pattern."""
+    steps = _step_leaves(program, sizes)
+    cells = [(n, cell) for n, cs in steps for cell in cs]
+    if len(cells) > MAX_STEP_ENTRIES:
+        raise _TooMany(len(cells))
+    for mask in range(1 << len(cells)):
+        values: dict[int, list[list[int]]] = {}
+        for bit, (n, (i, j)) in enumerate(cells):
+            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
+            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            m = values.setdefault(n.id, [[0] * c for _ in range(r)])
+            m[i][j] = (mask >> bit) & 1
+            if n.attr.kind == "idemsym":
+                m[j][i] = m[i][j]
+
+        def override(node: Node, shape: tuple[int, int], values: dict = values) -> Optional[list[list[int]]]:
+            return values.get(node.id)
+
+        result = _compare(program, Evaluator(field_, sizes, seed, point, override))
+        if not result.equal:
+            return result
+    return PointResult(True)
+
+
+class _TooMany(Exception):
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
+
+
+# ---------------------------------------------------------------- locating a differing entry
+
+def _entries(program: Program, sizes: dict[str, int], field_: Any, seed: int, point: int,
+             override: Any = None) -> tuple[dict[str, list[list[Any]]], list[list[Any]]]:
+    """The claimed matrices per layout and the true derivative in numerator layout, at one point."""
+    claim = program.claim
+    base = Evaluator(field_, sizes, seed, point, override)
+    if claim.kind == "differential":
+        return {"differential": base.value(program.claimed["differential"])}, base.value(program.derivative)
+    wrt = program.direction
+    r, c = base.shape(wrt)
+    partials: dict[tuple[int, int], list[list[Any]]] = {}
+    for i in range(r):
+        for j in range(c):
+            def basis(node: Node, shape: tuple[int, int], i: int = i, j: int = j) -> Any:
+                if node.id == wrt.id:
+                    return [[field_.norm(1 if (a, b) == (i, j) else 0) for b in range(c)] for a in range(r)]
+                return override(node, shape) if override else None
+            partials[(i, j)] = Evaluator(field_, sizes, seed, point, basis).value(program.derivative)
+    of_shape = claim.of.shape
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    of_r, of_c = base.shape(program.of_value)
+    if is_scalar(wrt_shape):
+        num = [[partials[(0, 0)][a][b] for b in range(of_c)] for a in range(of_r)]
+    elif is_scalar(of_shape):
+        num = [[partials[(i, 0)][0][0] for i in range(r)]] if is_vector(wrt_shape) else \
+              [[partials[(i, j)][0][0] for i in range(r)] for j in range(c)]
+    else:
+        num = [[partials[(i, 0)][a][0] for i in range(r)] for a in range(of_r)]
+    claimed = {layout: base.value(node) for layout, node in program.expect_values.items()}
+    return claimed, num
+
+
+def _locate(program: Program, sizes: dict[str, int], field_: Any, seed: int) -> Optional[dict[str, Any]]:
+    """Layout and 1-based entry where the claim differs from the derivative, or None."""
+    for point in range(POINTS_FOR_ZERO):
+        try:
+            claimed, num = _entries(program, sizes, field_, seed, point)
+        except ZeroDenominator:
+            continue
+        if program.claim.kind == "differential":
+            got = claimed["differential"]
+            # the differential is compared along V: num holds D_V of for the random V of this point
+            for a, (row_t, row_c) in enumerate(zip(num, got)):
+                for b, (x, y) in enumerate(zip(row_t, row_c)):
+                    if x != y:
+                        return {"sizes": dict(sizes), "layout": "differential", "entry": [a + 1, b + 1]}
+            continue
+        for layout in (program.claim.layout, program.claim.other_layout):
+            truth = num if layout == "numerator" else [list(col) for col in zip(*num)]
+            got = claimed[layout]
+            for a, (row_t, row_c) in enumerate(zip(truth, got)):
+                for b, (x, y) in enumerate(zip(row_t, row_c)):
+                    if x != y:
+                        return {"sizes": dict(sizes), "layout": layout, "entry": [a + 1, b + 1]}
+    return None
+
+
+# ---------------------------------------------------------------- the decision
+
+_FAMILY_WORDS = {
+    "det": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
+    "inv": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
+    "fn": "generic functions are known only through their values and derivatives at the points written",
+    "exp": "exp is known only through exp' = exp (not exp(a + b) = exp(a) exp(b))",
+    "log": "log is known only through log' = 1/u",
+    "sqrt": "sqrt is known only through its derivative (not sqrt(u)^2 = u)",
+    "step": "the step of relu is known only as 0 or 1 (not its sign pattern)",
+    "pow": "a power with a variable exponent is known only through its derivative",
+    "sin": "sin and cos are known only through their derivatives",
+    "cos": "sin and cos are known only through their derivatives",
+    "tanh": "tanh is known only through tanh' = 1 - tanh^2",
+    "sigmoid": "the sigmoid is known only through its derivative",
+    "softplus": "softplus is known only through its derivative",
+}
+
+
+def lossy_reason(families: set[str]) -> str:
+    words: list[str] = []
+    for f in sorted(families & LOSSY):
+        w = _FAMILY_WORDS.get(f)
+        if w and w not in words:
+            words.append(w)
+    return "; ".join(words)
+
+
+def _max_sizes(grid: list[dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for s in grid:
+        for k, v in s.items():
+            out[k] = max(out.get(k, 0), v)
+    return out
+
+
+def _largest_entries(program: Program, sizes: dict[str, int]) -> int:
+    def dim(d: Any) -> int:
+        return d if isinstance(d, int) else sizes[d]
+    return max((dim(n.shape[0]) * dim(n.shape[1]) for n in walk(program.roots())), default=1)
+
+
+def decide(claim: Claim, *, seed: int = 0, prime: int = P61, seeds: int = 2) -> Decision:
+    """Decide a claim for every size: proved, refuted, listed, nonzero, outside or undefined (see the module docstring)."""
+    start = time.perf_counter()
+    decision = _decide(claim, seed, prime, seeds, start)
+    decision.seconds = time.perf_counter() - start
+    return decision
+
+
+def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> Decision:
+    wrong_shape = _shape_problem(claim)
+    if wrong_shape:
+        return Decision("refuted", wrong_shape)
+    try:
+        program = compile_claim(claim, "model")
+    except Outside as err:
+        return Decision("outside", str(err))
+    except ZeroDivisionError as err:
+        return Decision("undefined", f"{err}")
+    families = sorted(program.families)
+    letters = claim.scope.dims
+    try:
+        bounds = index_bounds(program.roots(), letters)
+    except OutsideBounds as err:
+        return _listed_or_outside(claim, str(err), program, None, seed, prime, families)
+    except ZeroDivisionError as err:
+        return Decision("undefined", f"{err}", families=families)
+    grid = bounds.grid()
+    top = _max_sizes(grid) or {}
+    if len(grid) > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
+        return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
+                        f"{_show_sizes(top)})", grid=grid, bounds=bounds.to_json(), families=families)
+    sb = size_bounds(program.roots(), top)
+    primes = [prime]
+    if sb.h >= math.log2(prime) - 1:
+        other = P62 if prime != P62 else P61
+        if sb.h >= math.log2(prime) + math.log2(other) - 2:
+            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what two primes settle",
+                            grid=grid, bounds=bounds.to_json(), families=families)
+        primes.append(other)
+    error_bound = max((max(sb.d, 1) / p) ** seeds for p in primes)
+    checked: list[dict[str, int]] = []
+    for sizes in grid:
+        if time.perf_counter() - start > TIME_BUDGET:
+            return Decision("outside", f"the check ran past its time budget of {TIME_BUDGET:g} s after {len(checked)} of "
+                            f"{len(grid)} sizes", grid=grid, bounds=bounds.to_json(), families=families, checked_sizes=checked)
+        for p in primes:
+            field_ = ModP(p)
+            for s in range(seeds):
+                try:
+                    result = _check_size(program, sizes, field_, seed + s)
+                except ZeroDenominator as err:
+                    return _undefined(program, err, sizes, families)
+                except _TooMany as err:
+                    return _listed_or_outside(claim, f"relu steps with {err.count} entries at {_show_sizes(sizes)} are too many "
+                                              "to enumerate", program, grid, seed, prime, families)
+                if not result.equal:
+                    return _differs(claim, program, sizes, seed + s, p, grid, bounds, families)
+        checked.append(dict(sizes))
+    return Decision("proved", grid=grid, bounds=bounds.to_json(), primes=primes, seeds=seeds, error_bound=error_bound,
+                    degree=sb.d, checked_sizes=checked, families=families)
+
+
+def _shape_problem(claim: Claim) -> str:
+    """A claim whose shape is not the derivative's is wrong at every size: say so (its counterexample is None)."""
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    if claim.kind == "differential":
+        want, what = claim.of.shape, "the differential"
+    else:
+        try:
+            want = derivative_shape(claim.of.shape, wrt_shape, claim.layout)
+        except ValueError as err:
+            return f"the derivative cannot be written as a matrix: {err}"
+        what = f"the derivative in {claim.layout} layout"
+    if claim.expect.shape != want:
+        return f"{what} is {show_shape(want)} but the claim is {show_shape(claim.expect.shape)}"
+    return ""
+
+
+def _show_sizes(sizes: dict[str, int]) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in sizes.items()) or "scalars"
+
+
+def _undefined(program: Program, err: ZeroDenominator, sizes: dict[str, int], families: list[str]) -> Decision:
+    text = program.graph.origin.get(err.node.id, "an expression")
+    side = "of" if _reaches(program.derivative, err.node) and not any(_reaches(n, err.node) for n in program.claimed.values()) else "expect"
+    return Decision("undefined", f"{side} divides by {text}, which is exactly 0 at {_show_sizes(sizes)} (at every point tried)",
+                    counterexample={"sizes": dict(sizes), "side": side}, families=families)
+
+
+def _reaches(root: Node, target: Node) -> bool:
+    return any(n.id == target.id for n in walk([root]))
+
+
+def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, prime: int,
+             grid: list[dict[str, int]], bounds: Bounds, families: list[str]) -> Decision:
+    """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
+    field_ = ModP(prime)
+    if not program.lossy:
+        where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
+        where["exact"] = True
+        return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
+    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid, seed, prime, families, first=sizes)
+
+
+def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Optional[list[dict[str, int]]],
+                       seed: int, prime: int, families: list[str], first: Optional[dict[str, int]] = None) -> Decision:
+    """Outside the theory: check exactly with the true det and inverse (if no transcendental function is used)."""
+    sizes_list = list(grid or [])
+    sizes_list += [s for s in _default_exact_sizes(claim) if s not in sizes_list]
+    if first is not None and first in sizes_list:
+        sizes_list.remove(first)
+        sizes_list.insert(0, first)
+    try:
+        exact = compile_claim(claim, "exact")
+    except (Outside, ZeroDivisionError):
+        exact = None
+    if exact is None:
+        if first is not None:
+            return Decision("nonzero", reason, counterexample={"sizes": dict(first), "exact": False}, families=families)
+        return Decision("outside", reason, families=families)
+    field_ = ModP(prime)
+    checked = []
+    for sizes in sizes_list[:12]:
+        if _largest_entries(exact, sizes) > 256:
+            continue
+        for s in range(2):
+            try:
+                result = _check_size(exact, sizes, field_, seed + s)
+            except ZeroDenominator:
+                result = PointResult(True)  # singular at this size (a rank forced by the sizes): nothing to check
+                break
+            if not result.equal:
+                where = _locate(exact, sizes, field_, seed + s) or {"sizes": dict(sizes), "layout": result.layout, "entry": None}
+                where["exact"] = True
+                return Decision("refuted", "", primes=[prime], counterexample=where, families=families)
+        else:
+            checked.append(dict(sizes))
+    if not checked:
+        return Decision("outside", reason, families=families)
+    return Decision("listed", reason, checked_sizes=checked, primes=[prime], seeds=2, families=families)
+
+
+def _default_exact_sizes(claim: Claim) -> list[dict[str, int]]:
+    """Size tuples with every letter equal, and with the letters ordered both ways (wide and tall)."""
+    letters = claim.scope.dims
+    out: list[dict[str, int]] = []
+    for base in (2, 3):
+        out.append({t: base for t in letters})
+        out.append({t: base + i for i, t in enumerate(letters)})
+        out.append({t: base + len(letters) - 1 - i for i, t in enumerate(letters)})
+    out.append({t: 4 for t in letters})
+    seen, unique = set(), []
+    for s in out:
+        key = tuple(sorted(s.items()))
+        if key not in seen:
+            seen.add(key)
+            unique.append(s)
+    return unique
+
+
+# ---------------------------------------------------------------- other entry points (seam 8)
+
+def test_candidate(claim: Claim, expect: Expr, layout: Optional[str] = None, **kw: Any) -> Decision:
+    """decide() for the claim with `expect` (an Expr parsed in claim.scope) in `layout` (default: the claim's)."""
+    return decide(replace(claim, expect=expect, layout=layout or claim.layout), **kw)
+
+
+def _point_override(program: Program, values: Optional[dict[str, Any]]) -> Any:
+    if not values:
+        return None
+    given = {k: [[Fraction(x) for x in row] for row in v] if isinstance(v, list) else [[Fraction(v)]] for k, v in values.items()}
+
+    def override(node: Node, shape: tuple[int, int]) -> Any:
+        key = node.attr.key if node.op == "leaf" else ""
+        if key == "dir:" and f"d({program.claim.wrt})" in given:
+            return given[f"d({program.claim.wrt})"]
+        if key.startswith("sym:"):
+            name, _, part = key[4:].partition("#")
+            if name in given:
+                m = given[name]
+                if part == "diagonal":
+                    return [[m[i][i]] for i in range(len(m))]
+                return m
+        return None
+    return override
+
+
+def _exact_program(claim: Claim) -> Program:
+    program = compile_claim(claim, "exact")
+    if "fn" in program.families:
+        raise Outside("generic functions have no exact value")
+    return program
+
+
+def true_derivative(claim: Claim, sizes: dict[str, int], values: Optional[dict[str, Any]] = None, seed: int = 0) -> list[list[Fraction]]:
+    """The true derivative in claim.layout, exactly, at `values` (see the module docstring). Raises Outside."""
+    program = _exact_program(claim)
+    _, num = _entries(program, sizes, Rationals(), seed, 0, _point_override(program, values))
+    if claim.kind == "differential" or claim.layout == "numerator":
+        return num
+    return [list(col) for col in zip(*num)]
+
+
+def claimed_value(claim: Claim, sizes: dict[str, int], values: Optional[dict[str, Any]] = None, seed: int = 0) -> list[list[Fraction]]:
+    """The value of claim.expect at the same point as true_derivative. Raises Outside."""
+    program = _exact_program(claim)
+    key = "differential" if claim.kind == "differential" else claim.layout
+    return Evaluator(Rationals(), sizes, seed, 0, _point_override(program, values)).value(program.expect_values[key])

@@ -1,0 +1,268 @@
+"""The all-sizes check (generator.allsizes): traps that hold at small sizes are refuted at the size where they fail;
+true claims are proved; the API of seam 8 behaves as documented.
+
+Trap families (issue 9): e_k of a matrix for k = 3..6 (square, and A B rectangular), e_k of a
+vector's entries (Hadamard powers), Cayley-Hamilton polynomials as derivatives and as
+differentials, dimension polynomials, claims true only when m = n, a rank forced by the sizes,
+names that clash with the engine's internal names, and exactly zero denominators.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from itertools import product
+
+import pytest
+
+from generator.allsizes import P61, P62, decide, claimed_value, test_candidate as candidate, true_derivative
+from generator.allsizes.model import Outside
+from generator.parse import parse_expression
+
+from engine_support import claim_from
+
+
+def elementary(k: int) -> dict[tuple[int, ...], Fraction]:
+    """k! e_k as a polynomial in the power sums p_1..p_k (Newton's identities): exponent tuple -> coefficient."""
+    e: list[dict[tuple[int, ...], Fraction]] = [{(0,) * k: Fraction(1)}]
+    for j in range(1, k + 1):
+        new: dict[tuple[int, ...], Fraction] = {}
+        for i in range(1, j + 1):
+            for mono, c in e[j - i].items():
+                m = list(mono)
+                m[i - 1] += 1
+                new[tuple(m)] = new.get(tuple(m), 0) + Fraction((-1) ** (i - 1), j) * c
+        e.append(new)
+    return {m: c * math.factorial(k) for m, c in e[k].items() if c}
+
+
+def polynomial_text(poly: dict[tuple[int, ...], Fraction], power_sum) -> str:
+    terms = []
+    for mono, c in sorted(poly.items()):
+        assert c.denominator == 1
+        factors = [f"{power_sum(i + 1)}**{a}" if a > 1 else power_sum(i + 1) for i, a in enumerate(mono) if a]
+        terms.append(f"({int(c)}) * " + " * ".join(factors))
+    return " + ".join(terms)
+
+
+def matrix_power(name: str, j: int) -> str:
+    return " @ ".join([name] * j)
+
+
+def trace_e(k: int, name: str = "X") -> str:
+    return polynomial_text(elementary(k), lambda j: f"trace({matrix_power(name, j)})")
+
+
+def vector_e(k: int) -> str:
+    return polynomial_text(elementary(k), lambda j: f"sum(x**{j})" if j > 1 else "sum(x)")
+
+
+def cayley_hamilton(k: int) -> str:
+    """X^k - e1 X^(k-1) + ... + (-1)^k e_k I, times k!: zero for every n <= k."""
+    terms = [f"{math.factorial(k)} * {matrix_power('X', k)}"]
+    for j in range(1, k + 1):
+        scale = math.factorial(k) // math.factorial(j)
+        ej = f"({trace_e(j)})"
+        power = matrix_power("X", k - j) if k > j else "eye(n)"
+        terms.append(f"{(-1) ** j * scale} * {ej} * {power}")
+    return " + ".join(terms)
+
+
+def refuted_at(decision, **sizes) -> None:
+    """Refuted exactly, at sizes where the trap fails: each letter at least the given size (the first one where it fails)."""
+    assert decision.status == "refuted", f"{decision.status}: {decision.reason}"
+    assert decision.counterexample["exact"]
+    found = decision.counterexample["sizes"]
+    for letter, size in sizes.items():
+        assert found[letter] >= size, f"refuted at {found}, where the trap holds ({letter} < {size})"
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_ek_of_a_square_matrix_is_refuted_at_n_equal_k(k: int) -> None:
+    """d e_k(X)/dX = 0 holds for n < k (e_k vanishes); it is refuted at n = k, the first size where it fails."""
+    decision = decide(claim_from({"X": ["n", "n"]}, trace_e(k), "X", "zeros(n, n)"))
+    refuted_at(decision, n=k)
+    assert decision.counterexample["sizes"] == {"n": k}
+
+
+@pytest.mark.parametrize("k", [3, 4, 5])
+def test_ek_of_a_rectangular_product_is_refuted(k: int) -> None:
+    """e_k(A B) with A n x m, B m x n vanishes when min(n, m) < k; d/dA = 0 is refuted at n, m >= k."""
+    decision = decide(claim_from({"A": ["n", "m"], "B": ["m", "n"]}, trace_e(k, "(A @ B)"), "A", "zeros(n, m)"))
+    assert decision.status == "refuted", decision.reason
+    found = decision.counterexample["sizes"]
+    assert min(found["n"], found["m"]) >= k
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_ek_of_a_vectors_entries_is_refuted_at_n_equal_k(k: int) -> None:
+    """The entrywise (Hadamard) power sums give e_k of the entries: zero for n < k, refuted at n = k."""
+    refuted_at(decide(claim_from({"x": ["n"]}, vector_e(k), "x", "zeros(n)")), n=k)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_cayley_hamilton_as_a_derivative_is_refuted_beyond_k(k: int) -> None:
+    """trace(A p_k(X)) by A, claimed 0: true for n <= k (Cayley-Hamilton), refuted at a size n > k."""
+    of = f"trace(A @ ({cayley_hamilton(k)}))"
+    refuted_at(decide(claim_from({"X": ["n", "n"], "A": ["n", "n"]}, of, "A", "zeros(n, n)")), n=k + 1)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_cayley_hamilton_as_a_differential_is_refuted(k: int) -> None:
+    """d(p_k(X)) = 0 as a differential: true for n <= k, refuted at a size n > k."""
+    claim = claim_from({"X": ["n", "n"]}, cayley_hamilton(k), "X", "zeros(n, n)", kind="differential")
+    refuted_at(decide(claim), n=k + 1)
+
+
+def test_cayley_hamilton_with_det_is_refuted() -> None:
+    """X^2 - tr(X) X + det(X) I = 0 only for n = 2: the det atom is lossy, the exact check refutes at n = 3."""
+    of = "trace(A @ (X @ X - trace(X) * X + det(X) * eye(n)))"
+    refuted_at(decide(claim_from({"X": ["n", "n"], "A": ["n", "n"]}, of, "A", "zeros(n, n)")), n=3)
+
+
+@pytest.mark.parametrize(("of", "expect", "size"), [
+    ("(n**2 - 5*n + 8) * sum(x)", "2 * ones(n)", 4),  # 2 at n = 2 and 3
+    ("(n - 2) * (n - 3) * (n - 4) * sum(x)", "zeros(n)", 5),
+    ("sum(ones(n)) * sum(x) / n", "ones(n)", None),  # true: n / n = 1 (proved below)
+], ids=["quadratic", "cubic", "n-over-n"])
+def test_dimension_polynomials(of: str, expect: str, size) -> None:
+    """A dimension letter used as a number is a polynomial in n: refuted at the first size where it differs."""
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect))
+    if size is None:
+        assert decision.status == "proved", decision.reason
+    else:
+        refuted_at(decision, n=size)
+
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("(m - n) * sum(X)", "zeros(m, n)"),  # true only for m = n
+    ("(m - n)**2 * sum(X)", "ones(m, n)"),  # true whenever the sizes differ by one
+    ("(m * n - 6) * sum(X)", "zeros(m, n)"),  # true at (2, 3) and (3, 2)
+])
+def test_claims_that_tie_two_letters_are_refuted(of: str, expect: str) -> None:
+    """Letters are sized independently: a claim true only when m = n, or when m = n + 1, is refuted."""
+    assert decide(claim_from({"X": ["m", "n"]}, of, "X", expect)).status == "refuted"
+
+
+def test_a_rank_forced_by_the_sizes_is_refuted() -> None:
+    """det(X^T X) = 0 for a wide X (m < n): its derivative claimed 0 is refuted at a size with m >= n."""
+    decision = decide(claim_from({"X": ["m", "n"]}, "det(X.T @ X)", "X", "zeros(m, n)"))
+    assert decision.status == "refuted"
+    assert decision.counterexample["sizes"]["m"] >= decision.counterexample["sizes"]["n"]
+
+
+def test_a_projection_trace_true_only_for_square_x_is_refuted() -> None:
+    """X (X^T X)^-1 X^T is the identity only when X is square: claimed so, it is refuted at m > n."""
+    decision = decide(claim_from({"X": ["m", "n"], "A": ["m", "m"]}, "trace(A @ X @ inv(X.T @ X) @ X.T)", "A", "eye(m)"))
+    assert decision.status == "refuted"
+    assert decision.counterexample["sizes"]["m"] > decision.counterexample["sizes"]["n"]
+
+
+@pytest.mark.parametrize("name", ["A_0_1", "A_1_0", "f0", "f1", "t_", "dX_0_0", "f_u0_0", "f_d1", "V", "dir", "sym"])
+def test_names_like_the_engines_internal_names_do_not_clash(name: str) -> None:
+    """A scalar symbol named like an internal name stays independent of the matrix A and the function f."""
+    symbols = {"A": ["n", "n"], name: []}
+    functions = {"f": {"args": [["n"]], "to": ["n"]}} if name.startswith("f") else {}
+    right = claim_from(symbols, f"{name} * trace(A)", "A", f"{name} * eye(n)", functions=functions)
+    assert decide(right).status == "proved"
+    wrong = claim_from(symbols, f"{name} * trace(A)", "A", f"{name} * eye(n) + trace(A) * ones(n, n)", functions=functions)
+    assert decide(wrong).status == "refuted"
+
+
+@pytest.mark.parametrize(("of", "expect", "side"), [
+    ("sum(x) / (sum(x) - sum(x))", "zeros(n)", "of"),
+    ("sum(x) * (sum(x) - sum(x))**-1", "zeros(n)", "of"),
+    ("sum(x)", "ones(n) + 0 * x / (x - x)", "expect"),
+    ("sum(x / (x - x))", "zeros(n)", "of"),
+])
+def test_a_division_by_an_exact_zero_is_never_proved(of: str, expect: str, side: str) -> None:
+    """A denominator that is exactly 0 makes the claim undefined, named with its side, even when multiplied by 0."""
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect))
+    assert decision.status == "undefined", decision
+    assert decision.reason.startswith(f"{side} divides by")
+
+
+# ---------------------------------------------------------------- true claims
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw"), [
+    ({"A": ["m", "n"], "X": ["n", "p"], "B": ["p", "m"]}, "trace(A @ X @ B)", "X", "A.T @ B.T", {}),
+    ({"X": ["n", "n"]}, "det(X)", "X", "det(X) * inv(X).T", {}),
+    ({"X": ["n", "n"], "A": ["n", "n"]}, "det(A @ X @ A)", "X", "det(A @ X @ A) * inv(X).T", {}),
+    ({"X": ["n", "n"]}, "log(det(X @ X))", "X", "2 * inv(X).T", {}),
+    ({"x": ["n"], "y": ["n"]}, "det(eye(n) + x @ y.T)", "x", "y", {}),
+    ({"a": [], "X": ["n", "n"]}, "det(a * X)", "a", "n * a**(n - 1) * det(X)", {"layout": "numerator"}),
+    ({"X": ["n", "n"]}, "inv(X)", "X", "-inv(X) @ d(X) @ inv(X)", {"kind": "differential"}),
+    ({"x": ["n"]}, "softmax(x)", "x", "diag(softmax(x)) - softmax(x) @ softmax(x).T", {"layout": "numerator"}),
+    ({"x": ["n"], "c": []}, "sum(softmax(x + c) * x)", "c", "0", {"layout": "numerator"}),
+    ({"X": ["N", "n"], "y": ["N"], "w": ["n"], "b": []}, "sum((y - max(0, X @ w + b))**2) / N", "w",
+     "2 / N * X.T @ (step(X @ w + b) * (X @ w + b - y))", {}),
+    ({"x": ["n"]}, "f(g(x))", "x", "D(f, g(x)) @ D(g, x)",
+     {"layout": "numerator", "functions": {"f": {"args": [["k"]], "to": ["m"]}, "g": {"args": [["n"]], "to": ["k"]}}}),
+    ({"x": ["n"]}, "sum(sqrt(x**2))", "x", "x / sqrt(x**2)", {}),
+], ids=["trace-axb", "det", "det-product", "log-det-square", "det-rank-one", "det-scaled", "inv-differential",
+        "softmax-jacobian", "softmax-shift", "relu-loss", "chain-rule", "abs"])
+def test_true_claims_are_proved(symbols, of, wrt, expect, kw) -> None:
+    """Rules from every part of the language are proved for every size, with a grid and an error bound below 1e-15."""
+    decision = decide(claim_from(symbols, of, wrt, expect, **kw))
+    assert decision.status == "proved", decision.reason
+    assert decision.grid and decision.error_bound < 1e-15
+
+
+def test_a_second_seed_and_prime_give_the_same_decisions() -> None:
+    """Seed 1 modulo the second prime decides the same way as seed 0 modulo 2^61 - 1."""
+    claims = [claim_from({"X": ["n", "n"]}, trace_e(4), "X", "zeros(n, n)"),
+              claim_from({"X": ["n", "n"]}, "trace(X @ X @ X)", "X", "3 * (X @ X).T"),
+              claim_from({"x": ["n"]}, "sum(exp(x))", "x", "exp(x)")]
+    for claim in claims:
+        first, second = decide(claim), decide(claim, seed=1, prime=P62)
+        assert first.status == second.status
+        assert second.primes[0] == P62
+
+
+def test_test_candidate_checks_a_repair() -> None:
+    """test_candidate decides the claim with another expect: the transposed repair of a wrong claim is proved."""
+    claim = claim_from({"A": ["n", "n"], "X": ["n", "n"]}, "trace(A @ X)", "X", "A")
+    assert decide(claim).status == "refuted"
+    repair = parse_expression("A.T", claim.scope)
+    assert candidate(claim, repair).status == "proved"
+    assert candidate(claim, parse_expression("A", claim.scope), layout="numerator").status == "proved"
+    rect = claim_from({"A": ["m", "n"], "X": ["n", "m"]}, "trace(A @ X)", "X", "A.T")
+    wrong_shape = candidate(rect, parse_expression("A", rect.scope))
+    assert wrong_shape.status == "refuted" and wrong_shape.reason == "the derivative in denominator layout is nxm but the claim is mxn"
+
+
+def test_true_derivative_is_exact_and_in_the_layout() -> None:
+    """The true derivative of x^T A x at a given point, in exact rationals, in both layouts."""
+    claim = claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "(A + A.T) @ x")
+    values = {"x": [[1], [2]], "A": [[1, Fraction(1, 2)], [3, 4]]}
+    # (A + A^T) x = [[2, 7/2], [7/2, 8]] [1, 2] = [9, 39/2]
+    assert true_derivative(claim, {"n": 2}, values) == [[Fraction(9)], [Fraction(39, 2)]]
+    numerator = claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "x.T @ (A + A.T)", layout="numerator")
+    assert true_derivative(numerator, {"n": 2}, values) == [[Fraction(9), Fraction(39, 2)]]
+    assert claimed_value(claim, {"n": 2}, values) == [[Fraction(9)], [Fraction(39, 2)]]
+    with pytest.raises(Outside):
+        true_derivative(claim_from({"x": ["n"]}, "sum(exp(x))", "x", "exp(x)"), {"n": 2})
+
+
+def test_decisions_of_lossy_models_are_never_counterexamples() -> None:
+    """A claim that needs a relation the model drops is not refuted by the model: exp(a) exp(b) = exp(a + b)."""
+    claim = claim_from({"x": [], "y": []}, "exp(x) * exp(y)", "x", "exp(x + y)", layout="numerator")
+    decision = decide(claim)
+    assert decision.status == "nonzero" and not decision.counterexample["exact"]
+    assert "exp" in decision.reason
+
+
+def test_the_all_sizes_package_imports_only_the_standard_library() -> None:
+    """generator.allsizes runs under Pyodide: importing it and deciding a claim loads no SymPy, NumPy or YAML."""
+    import subprocess
+    import sys
+
+    from engine_support import ROOT
+
+    code = ("import sys; from generator.parse import parse_expression, Scope; from generator.claims import Claim; "
+            "import generator.allsizes as a; s = Scope({'x': ('n', 1)}, {}, ('n',)); "
+            "c = Claim('t', 'derivative', 'denominator', s, parse_expression('x.T @ x', s), 'x', parse_expression('2 * x', s), {}, ()); "
+            "assert a.decide(c).status == 'proved'; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'numpy', 'yaml', 'jsonschema', 'mpmath')); print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
