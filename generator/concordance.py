@@ -115,9 +115,10 @@ def read_concordance(doc: Document, source: Source) -> tuple[list[Entry], list[P
                 allowed = [f for f in FIELDS if f != "number" or source.numbered]
                 problem((i, name), "MC011", f"{where}: {name} must not be there: not a field of a concordance entry "
                         f"(the fields are {', '.join(allowed)})", key=True)
-        for name in ("ref", "formula", "status") + (("number",) if source.numbered else ()):
+        for name in ("ref", "formula", "status") + (("number", "confirmed_by") if source.numbered else ()):
             if name not in item:
-                problem((i,), "MC010", f"{where}: {name} must be present (found it missing)")
+                why = ", saying how the number is known" if name == "confirmed_by" else ""
+                problem((i,), "MC010", f"{where}: {name} must be present{why} (found it missing)")
         for name in ("ref", "formula", "confirmed_by", "note"):
             if name in item and not (isinstance(item[name], str) or (name == "ref" and isinstance(item[name], int) and not isinstance(item[name], bool))):
                 problem((i, name), "MC012", f"{where}: {name} must be a string (found {_kind(item[name])})")

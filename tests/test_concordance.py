@@ -41,7 +41,7 @@ expect: eye(n)
 
 def filler(skip: set[int] = frozenset()) -> list[dict]:  # type: ignore[assignment]
     """Not-applicable entries for every Cookbook equation 33-144 except those in skip."""
-    return [{"ref": str(n), "formula": "x", "status": "not-applicable", "number": "confirmed", "note": "test filler"}
+    return [{"ref": str(n), "formula": "x", "status": "not-applicable", "number": "confirmed", "confirmed_by": "test", "note": "test filler"}
             for n in range(33, 145) if n not in skip]
 
 
@@ -81,8 +81,9 @@ GOOD = [
     {"ref": "99", "formula": r"\frac{\partial}{\partial \mathbf{X}} \tr(\mathbf{X}) = \mathbf{I}", "status": "verified",
      "rules": ["trace-x"], "number": "confirmed", "confirmed_by": "SymPy"},
     {"ref": "101", "formula": r"\frac{\partial}{\partial \mathbf{X}} \tr(\mathbf{A}\mathbf{X}\mathbf{B}) = \mathbf{A}^\top\mathbf{B}^\top",
-     "status": "verified", "rules": ["trace-axb"], "number": "position-only", "note": "The case $\\mathbf{B} = \\mathbf{I}$ is eq. 100."},
-    {"ref": "after 64", "formula": "J", "status": "not-applicable", "number": "unnumbered", "note": "test"},
+     "status": "verified", "rules": ["trace-axb"], "number": "position-only", "confirmed_by": "position: between 100 and 102",
+     "note": "The case $\\mathbf{B} = \\mathbf{I}$ is eq. 100."},
+    {"ref": "after 64", "formula": "J", "status": "not-applicable", "number": "unnumbered", "confirmed_by": "position", "note": "test"},
 ]
 
 
@@ -105,7 +106,7 @@ def test_good_concordance_checks_clean_and_exports_in_equation_order(tmp_path: P
     assert export["concordance"]["wikipedia"] == []
     entry = next(e for e in cookbook if e["ref"] == "101")
     assert entry == {"ref": "101", "formula": GOOD[1]["formula"], "status": "verified", "rules": ["trace-axb"],
-                     "confirmed_by": "", "note": GOOD[1]["note"], "number": "position-only", "erratum": None}
+                     "confirmed_by": GOOD[1]["confirmed_by"], "note": GOOD[1]["note"], "number": "position-only", "erratum": None}
     counts = export["concordance_sources"]["cookbook-2012"]["counts"]
     assert counts == {"verified": 2, "verified-corrected": 0, "not-applicable": 111, "total": 113,
                       "number-confirmed": 111, "number-position-only": 1, "number-unnumbered": 1}
@@ -167,11 +168,20 @@ def test_unknown_rule_id_is_reported_at_its_position(tmp_path: Path, monkeypatch
     assert problems(run) == [f"{conc.COOKBOOK.file}:{line}:5: MC016 entry '99': rules[1] must be the id of a rule (found 'trace-nonexistent')"]
 
 
+def test_cookbook_entry_says_how_its_number_is_known(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A Cookbook entry without confirmed_by is refused: every number's provenance is stated."""
+    entries = [{k: v for k, v in GOOD[0].items() if k != "confirmed_by"}] + GOOD[1:] + filler({99, 101})
+    rules = folder_with(tmp_path, entries)
+    run = check(rules, monkeypatch, capsys)
+    assert problems(run) == [f"{conc.COOKBOOK.file}:1:3: MC010 entry '99': confirmed_by must be present, saying how the number is known (found it missing)"]
+
+
 def test_not_applicable_entries_need_a_reason_and_no_rules(tmp_path: Path, monkeypatch, capsys) -> None:
     """A not-applicable entry says why (note) and lists no rules."""
     entries = GOOD + filler({99, 101, 39, 45})
-    entries += [{"ref": "39", "formula": "k", "status": "not-applicable", "number": "confirmed"},
-                {"ref": "45", "formula": "h", "status": "not-applicable", "number": "confirmed", "note": "complex", "rules": ["trace-x"]}]
+    entries += [{"ref": "39", "formula": "k", "status": "not-applicable", "number": "confirmed", "confirmed_by": "Lean"},
+                {"ref": "45", "formula": "h", "status": "not-applicable", "number": "confirmed", "confirmed_by": "Lean", "note": "complex",
+                 "rules": ["trace-x"]}]
     rules = folder_with(tmp_path, entries)
     run = check(rules, monkeypatch, capsys)
     path = rules / conc.COOKBOOK.file
@@ -188,10 +198,10 @@ def test_form_problems_are_all_reported(tmp_path: Path, monkeypatch, capsys) -> 
     """Unknown fields, bad status, number and ref values, duplicates and forbidden LaTeX: every one, at once."""
     entries = GOOD + filler({99, 101, 40, 41, 42})
     entries += [
-        {"ref": "40", "formula": r"\input{x}", "status": "verified", "rules": ["trace-x"], "number": "confirmed", "rulez": []},
-        {"ref": "41", "formula": "y", "status": "correct", "number": "sure", "note": "n"},
-        {"ref": "200", "formula": "y", "status": "not-applicable", "number": "confirmed", "note": "n"},
-        {"ref": "41", "formula": "y", "status": "not-applicable", "number": "confirmed", "note": "again"},
+        {"ref": "40", "formula": r"\input{x}", "status": "verified", "rules": ["trace-x"], "number": "confirmed", "confirmed_by": "L", "rulez": []},
+        {"ref": "41", "formula": "y", "status": "correct", "number": "sure", "confirmed_by": "L", "note": "n"},
+        {"ref": "200", "formula": "y", "status": "not-applicable", "number": "confirmed", "confirmed_by": "L", "note": "n"},
+        {"ref": "41", "formula": "y", "status": "not-applicable", "number": "confirmed", "confirmed_by": "L", "note": "again"},
     ]
     rules = folder_with(tmp_path, entries)
     run = check(rules, monkeypatch, capsys)
@@ -228,9 +238,9 @@ def test_verified_corrected_entry_needs_an_existing_erratum(tmp_path: Path, monk
     erratum = {"number": 1, "title": "A slip", "where": "eq. 102", "cookbook": "$x$", "problem": "p", "correction": "c", "rule": "trace-x"}
     entries = GOOD + filler({99, 101, 102, 103, 104})
     entries += [
-        {"ref": "102", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "note": "n"},
-        {"ref": "103", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "erratum": 7},
-        {"ref": "104", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "erratum": 1},
+        {"ref": "102", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "S", "note": "n"},
+        {"ref": "103", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "S", "erratum": 7},
+        {"ref": "104", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "S", "erratum": 1},
     ]
     rules = folder_with(tmp_path, entries, errata=[erratum])
     run = check(rules, monkeypatch, capsys)
@@ -248,7 +258,7 @@ def test_corrected_entry_exports_its_erratum(tmp_path: Path, monkeypatch, capsys
     """The export carries the erratum inline, so the concordance page can show the printed and the corrected form."""
     erratum = {"number": 1, "title": "A slip", "where": "eq. 102", "cookbook": "$x$", "problem": "p", "correction": "c", "rule": "trace-axb"}
     entries = GOOD + filler({99, 101, 102}) + [
-        {"ref": "102", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "erratum": 1}]
+        {"ref": "102", "formula": "y", "status": "verified-corrected", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "S", "erratum": 1}]
     rules = folder_with(tmp_path, entries, errata=[erratum])
     out = tmp_path / "rules.json"
     run = run_inprocess(["export", "--no-cache", "--out", str(out), "."], rules, monkeypatch, capsys)
