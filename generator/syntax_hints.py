@@ -372,11 +372,10 @@ FUNCTION_FIXES: dict[str, str] = {
     "identity": "eye({0})", "Identity": "eye({0})", "I": "eye({0})", "Eye": "eye({0})",
     "Ones": "ones({0})", "Zeros": "zeros({0})", "ones_like": "ones(n) with the shape of {0}",
     "zeros_like": "zeros(n) with the shape of {0}",
+    "sgn": "sign({0})", "signum": "sign({0})", "Abs": "abs({0})", "fabs": "abs({0})", "absolute": "abs({0})",
     "diagm": "diag({0})", "diagflat": "diag({0})", "Diag": "diag({0})", "Diagonal": "diag({0})", "diag_embed": "diag({0})",
 }
 UNSUPPORTED = {
-    "abs": "abs is not part of the rule language (it has no derivative at 0); relu(x) + relu(-x) is |x| if you need it",
-    "sign": "sign is not part of the rule language", "sgn": "sign is not part of the rule language",
     "kron": "Kronecker products are not part of the rule language",
     "vec": "vec is not part of the rule language", "expm": "the matrix exponential is not part of the rule language",
     "logm": "the matrix logarithm is not part of the rule language", "sqrtm": "the matrix square root is not part of the rule language",
