@@ -138,6 +138,9 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         entry["latex"]["standalone"] = standalone(entry["latex"], MACROS)
         entry["cite"] = rule_cite(entry, version=__version__, build_date=build_date, url=entry["url"])
     concordance_out, concordance_sources = conc.build_concordance(concordance or {}, concordance_errata or {})
+    refs = conc.rule_refs(concordance or {})
+    for entry in entries:
+        entry["concordance"] = refs.get(entry["id"], [])
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     counts["all_sizes"] = sum(1 for e in entries if e["verification"]["status"] == "verified" and e["verification"]["scope"] == "all-sizes")

@@ -345,6 +345,16 @@ def build_concordance(concordances: Mapping[str, Sequence[Entry]], errata: Mappi
     return out, meta
 
 
+def rule_refs(concordances: Mapping[str, Sequence[Entry]]) -> dict[str, list[dict[str, str]]]:
+    """Rule id -> the entries that list it, `{source, ref, status}`, sources in SOURCES order, refs in file order."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for source in SOURCES:
+        for entry in concordances.get(source.key, ()):
+            for rule_id in entry.rules:
+                out.setdefault(rule_id, []).append({"source": source.key, "ref": entry.ref, "status": entry.status})
+    return out
+
+
 def number_caveats(entries: Sequence[Entry]) -> dict[str, str]:
     """For each equation of the Cookbook, how its number is known in words (for a citation's text)."""
     return {e.ref: _NUMBER_WORDS.get(e.number, "") for e in entries}

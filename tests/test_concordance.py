@@ -104,9 +104,13 @@ def test_good_concordance_checks_clean_and_exports_in_equation_order(tmp_path: P
     assert refs[:3] == ["33", "34", "35"] and refs.index("after 64") == refs.index("64") + 1
     assert refs.index("101") == refs.index("100") + 1
     assert export["concordance"]["wikipedia"] == []
+    assert all("concordance" in r for r in export["rules"])
     entry = next(e for e in cookbook if e["ref"] == "101")
     assert entry == {"ref": "101", "formula": GOOD[1]["formula"], "status": "verified", "rules": ["trace-axb"],
                      "confirmed_by": GOOD[1]["confirmed_by"], "note": GOOD[1]["note"], "number": "position-only", "erratum": None}
+    by_id = {r["id"]: r for r in export["rules"]}
+    assert by_id["trace-axb"]["concordance"] == [{"source": "cookbook-2012", "ref": "101", "status": "verified"}]
+    assert by_id["trace-x"]["concordance"] == [{"source": "cookbook-2012", "ref": "99", "status": "verified"}]
     counts = export["concordance_sources"]["cookbook-2012"]["counts"]
     assert counts == {"verified": 2, "verified-corrected": 0, "not-applicable": 111, "total": 113,
                       "number-confirmed": 111, "number-position-only": 1, "number-unnumbered": 1}
