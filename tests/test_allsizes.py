@@ -332,3 +332,13 @@ def test_the_primes_are_primes_of_the_right_form() -> None:
     assert len(set(PRIMES)) == len(PRIMES) >= 8
     assert all(is_prime(p) and p % 4 == 3 and p > 2**60 for p in PRIMES)
     assert not is_prime(2**62 - 1)  # the test can fail
+
+
+@pytest.mark.parametrize(("of", "expect"), [("sum(sqrt(X**2))", "X / sqrt(X**2)"), ("sum(relu(X))", "step(X)"),
+                                            ("sum(abs(X))", "sign(X)")], ids=["sqrt-square", "relu", "abs"])
+def test_a_kink_at_every_allowed_point_is_undefined_not_proved(of: str, expect: str) -> None:
+    """At a diagonal X every off-diagonal entry sits on the kink of |.| or relu: no derivative exists, nothing is proved."""
+    decision = decide(claim_from({"X": ["n", "n"]}, of, "X", expect, assume={"X": ("diagonal",)}))
+    assert decision.status == "undefined"
+    assert decision.reason.startswith("of has no derivative at any point the assumptions allow: entry (1, 2)")
+    assert decide(claim_from({"X": ["n", "n"]}, of, "X", expect)).status == "proved"  # without the assumption: fine

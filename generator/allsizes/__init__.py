@@ -326,6 +326,9 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
     grid = bounds.grid()
+    kink = _kink_everywhere(program, grid[0] if grid else {}, seed)
+    if kink:
+        return Decision("undefined", kink, grid=grid, bounds=bounds.to_json(), families=families)
     top = _max_sizes(grid) or {}
     if len(grid) > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
         return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
@@ -384,6 +387,31 @@ def _shape_problem(claim: Claim) -> str:
         what = f"the derivative in {claim.layout} layout"
     if claim.expect.shape != want:
         return f"{what} is {show_shape(want)} but the claim is {show_shape(claim.expect.shape)}"
+    return ""
+
+
+_FUNCTION_OF = {"sqrt": "sqrt", "log": "log", "step": "relu (or step)", "sign": "abs (or sign)"}
+
+
+def _kink_everywhere(program: Program, sizes: dict[str, int], seed: int) -> str:
+    """A reason if the assumptions put an argument of sqrt, log, relu or abs at 0 at every point (no derivative there)."""
+    used = {n.id for n in walk([program.derivative])}
+    for family, arg, leaf, text in program.domain:
+        if leaf.id not in used:
+            continue
+        zero_everywhere: Optional[set[tuple[int, int]]] = None
+        for point in range(2):
+            try:
+                value = Evaluator(ModP(P61), sizes, seed, 100 + point).value(arg)
+            except (ZeroDenominator, NotSquare):
+                return ""
+            zeros = {(i, j) for i, row in enumerate(value) for j, x in enumerate(row) if x == 0}
+            zero_everywhere = zeros if zero_everywhere is None else zero_everywhere & zeros
+        if zero_everywhere:
+            i, j = min(zero_everywhere)
+            where = f"entry ({i + 1}, {j + 1}) of {text}" if leaf.shape != (1, 1) else text
+            return (f"of has no derivative at any point the assumptions allow: {where} is 0 there, where "
+                    f"{_FUNCTION_OF[family]} has no derivative (at {_show_sizes(sizes)})")
     return ""
 
 

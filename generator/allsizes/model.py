@@ -43,6 +43,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
+KINK_FAMILIES = frozenset({"sqrt", "log", "step", "sign"})  # no derivative where the argument is 0
 
 
 class Outside(Exception):
@@ -297,6 +298,7 @@ class Program:
     of_value: Node
     families: set[str] = field(default_factory=set)
     second: Optional[Node] = None  # W, the second direction of a Hessian or a second derivative
+    domain: list[tuple[str, Node, Node, str]] = field(default_factory=list)  # (family, argument node, leaf, text)
     differentiate: Optional[Callable[[Node, dict[int, Node]], Der]] = None  # (node, seeds) -> derivative
 
     @property
@@ -387,6 +389,8 @@ class Compiler:
         self.families: set[str] = set()
         self.rules: dict[int, Rule] = {}
         self._vmemo: dict[Expr, Node] = {}
+        # (family, argument, leaf) of the functions that are not differentiable where their argument is 0
+        self.domain: list[tuple[str, Expr, Node]] = []
 
     # -- helpers
     def key(self, e: Expr, t: bool = False) -> str:
@@ -457,6 +461,8 @@ class Compiler:
         if leaf.id not in self.rules:
             own = Expr("T", (arg,), (arg.shape[1], arg.shape[0])) if flipped else arg
             self.rules[leaf.id] = self._rule(family, fn, leaf, own)
+            if family in KINK_FAMILIES:
+                self.domain.append((family, own, leaf))
         return g.T(leaf) if flipped and shape != SCALAR else leaf
 
     def log_derivative(self, dx: "Differentiator", arg: Expr) -> Der:
@@ -899,4 +905,6 @@ def compile_claim(claim: Claim, mode: str = "model") -> Program:
     def differentiate(node: Node, seeds: dict[int, Node]) -> Der:
         return Differentiator(comp, seeds).d(node)
 
-    return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, W, differentiate)
+    domain = [(family, comp.val(arg), leaf, _text(arg)) for family, arg, leaf in comp.domain]
+    return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, second=W,
+                   differentiate=differentiate, domain=domain)
