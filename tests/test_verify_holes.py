@@ -241,3 +241,20 @@ expect: A.T
     message = report.problems[0].message
     assert "tensor" not in message
     assert "A.T @ x" in message and "row" in message
+
+
+def test_diagonal_and_nonzero_together_are_refused(tmp_path) -> None:
+    """A combination the sampler cannot honour is refused with a clear message (MC026), not sampled halfway."""
+    path = write_rule(tmp_path, "diag-nonzero", """
+title: Trace of a diagonal matrix
+section: traces
+layout: denominator
+symbols: {X: [n, n]}
+assume: {X: [diagonal, nonzero]}
+of: trace(X)
+wrt: X
+expect: eye(n)
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert [p.code for p in report.problems] == ["MC026"]
+    assert "diagonal and nonzero" in report.problems[0].message
