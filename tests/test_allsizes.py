@@ -275,6 +275,31 @@ def test_the_all_sizes_package_imports_only_the_standard_library() -> None:
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(abs(x))", "sign(x)"),
+    ("sum(abs(x))", "abs(x) / x"),
+    ("sum(abs(x)**2)", "2 * x"),  # needs sign(x)^2 = 1: settled on the -1/+1 patterns
+    ("sum(x**2 / 2 - max(0, abs(x) - 1)**2 / 2)", "x - sign(x) * max(0, abs(x) - 1)"),  # Huber, delta = 1
+    ("sum(sign(x) * x)", "sign(x)"),
+])
+def test_abs_and_sign_are_proved_for_every_size(of: str, expect: str) -> None:
+    """abs(u) = u S and sign(u) = S with S a -1/+1 leaf (S' = 0): L1 and Huber gradients are proved for every size."""
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect, assume={"x": ("nonzero",)}))
+    assert decision.status == "proved", decision.reason
+
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(abs(x))", "-sign(x)"),
+    ("sum(abs(x))", "step(x)"),
+    ("sum(sign(x) * x)", "2 * sign(x)"),
+])
+def test_wrong_abs_claims_are_never_proved(of: str, expect: str) -> None:
+    """A wrong gradient of |x| is not proved; the sign leaf is lossy, so the model reports it without a counterexample."""
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect, assume={"x": ("nonzero",)}))
+    assert decision.status == "nonzero", decision
+    assert "sign" in decision.reason
+
+
 def _order2(claim):
     import dataclasses
 
