@@ -205,9 +205,10 @@ def test_a_division_by_an_exact_zero_is_never_proved(of: str, expect: str, side:
      " / sqrt(sum((x - sum(x) / n)**2) / n + e)", {"layout": "numerator"}),
     ({"u": ["d"], "v": ["d"], "U": ["k", "d"]}, "-log(sigmoid(u.T @ v)) - sum(log(sigmoid(-U @ v)))", "v",
      "(sigmoid(u.T @ v) - 1) * u + U.T @ sigmoid(U @ v)", {}),
+    ({"r": ["n"]}, "sum(log((exp(r) + exp(-r)) / 2))", "r", "tanh(r)", {}),
 ], ids=["trace-axb", "det", "det-product", "log-det-square", "det-rank-one", "det-scaled", "inv-differential",
         "softmax-jacobian", "softmax-shift", "relu-loss", "chain-rule", "abs", "normalize", "layer-norm",
-        "negative-sampling"])
+        "negative-sampling", "log-cosh"])
 def test_true_claims_are_proved(symbols, of, wrt, expect, kw) -> None:
     """Rules from every part of the language are proved for every size, with a grid and an error bound below 1e-15."""
     decision = decide(claim_from(symbols, of, wrt, expect, **kw))

@@ -295,9 +295,13 @@ def test_a_yes_to_everything_verifier_is_caught(monkeypatch: pytest.MonkeyPatch)
         assert not survivors, report(survivors, claims)
 
 def test_a_verifier_whose_checks_pass_everything_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With symbolic_check and numeric_check made to accept anything, check_claim verifies a mutant: the test would fail."""
+    """With the all-sizes check, symbolic_check and numeric_check made to accept anything, check_claim verifies a mutant:
+    the test would fail."""
+    import generator.allsizes as allsizes
     import generator.verify as verify
 
+    monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("proved", grid=[{}], primes=[allsizes.P61],
+                                                                                 seeds=2, error_bound=1e-30))
     monkeypatch.setattr(verify, "symbolic_check", lambda claim, sizes: None)
     monkeypatch.setattr(verify, "numeric_check", lambda claim, sizes: 0.0)
     rule = good_rule("trace-axb")

@@ -307,12 +307,25 @@ def decide(claim: Claim, *, seed: int = 0, prime: int = P61, seeds: int = 2) -> 
     return decision
 
 
+EXP_FORM_FAMILIES = frozenset({"tanh", "sigmoid", "softplus"})
+
+
 def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> Decision:
     wrong_shape = _shape_problem(claim)
     if wrong_shape:
         return Decision("refuted", wrong_shape)
+    first = _decide_model(claim, seed, prime, seeds, start, exp_forms=False)
+    if first.status in ("nonzero", "listed", "outside") and EXP_FORM_FAMILIES & set(first.families):
+        # a second attempt with tanh, sigmoid and softplus written with exp: it knows how they relate to exp
+        second = _decide_model(claim, seed, prime, seeds, start, exp_forms=True)
+        if second.status in ("proved", "refuted"):
+            return second
+    return first
+
+
+def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float, exp_forms: bool) -> Decision:
     try:
-        program = compile_claim(claim, "model")
+        program = compile_claim(claim, "model", exp_forms=exp_forms)
     except Outside as err:
         return Decision("outside", str(err))
     except ZeroDivisionError as err:

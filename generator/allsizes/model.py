@@ -163,9 +163,10 @@ def _square(e: Expr) -> bool:
     return e.shape[0] == e.shape[1] and not e.is_scalar
 
 
-def rewrite(e: Expr) -> Expr:
-    """Apply the identities of the module docstring, bottom-up; shapes are kept."""
-    args = tuple(rewrite(a) for a in e.args)
+def rewrite(e: Expr, exp_forms: bool = False) -> Expr:
+    """Apply the identities of the module docstring, bottom-up; shapes are kept. With exp_forms, tanh, sigmoid and
+    softplus of columns, rows and scalars are also written with exp (a second attempt: see _exp_form)."""
+    args = tuple(rewrite(a, exp_forms) for a in e.args)
     e = Expr(e.op, args, e.shape, e.name, e.value) if args != e.args else e
     if e.op == "call" and e.name == "det":
         return _rw_det(e.args[0])
@@ -182,8 +183,10 @@ def rewrite(e: Expr) -> Expr:
         if left.op == "neg" or (right.op == "neg" and e.op != "div"):
             inner = Expr(e.op, (left.args[0] if left.op == "neg" else left, right.args[0] if right.op == "neg" else right),
                          e.shape, e.name, e.value)
-            inner = rewrite(inner)
+            inner = rewrite(inner, exp_forms)
             return inner if (left.op == "neg") == (right.op == "neg") else Expr("neg", (inner,), e.shape)
+    if exp_forms and e.op == "call" and e.name in ("tanh", "sigmoid", "softplus") and 1 in e.shape:
+        return rewrite(_exp_form(e), exp_forms)
     if e.op == "call" and e.args and e.args[0].op == "neg":
         inner = e.args[0].args[0]
         if e.name == "sigmoid":  # sigmoid(-u) = 1 - sigmoid(u)
@@ -195,6 +198,22 @@ def rewrite(e: Expr) -> Expr:
         if e.name == "exp" and 1 in e.shape:  # exp(-u) = 1 / exp(u) (a column, a row or a scalar: a local division)
             return Expr("div", (ONE, Expr("call", (inner,), e.shape, name="exp")), e.shape)
     return e
+
+
+def _exp_form(e: Expr) -> Expr:
+    """tanh, sigmoid and softplus of a column, a row or a scalar in terms of E = exp(u) (exact identities):
+    tanh u = (E - 1/E) / (E + 1/E), sigmoid u = E / (1 + E), softplus u = log(1 + E). The model then knows how they
+    relate to exp and to each other (log cosh' = tanh, softplus' = sigmoid, ...). The divisions are entrywise by
+    functions of one entry: inside the theory."""
+    (u,) = e.args
+    ex = Expr("call", (u,), e.shape, name="exp")
+    inv = Expr("div", (ONE, ex), e.shape)
+    if e.name == "tanh":
+        return Expr("div", (Expr("sub", (ex, inv), e.shape), Expr("add", (ex, inv), e.shape)), e.shape)
+    one_plus = Expr("add", (ONE, ex), e.shape)
+    if e.name == "sigmoid":
+        return Expr("div", (ex, one_plus), e.shape)
+    return Expr("call", (one_plus,), e.shape, name="log")
 
 
 def _rw_det(m: Expr) -> Expr:
@@ -858,14 +877,14 @@ def apply_claim(g: Graph, expect_num: Node, V: Node, of_shape: tuple, wrt_shape:
     return g.matmul(expect_num, V)
 
 
-def compile_claim(claim: Claim, mode: str = "model") -> Program:
+def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False) -> Program:
     """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside."""
     comp = Compiler(claim, mode)
     g = comp.g
     wrt_shape = claim.scope.symbols[claim.wrt]
     V = g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)
     comp.direction = V
-    of = rewrite(claim.of)
+    of = rewrite(claim.of, exp_forms)
     of_value = comp.val(of)
     wrt_value = comp.val(Expr("sym", (), wrt_shape, name=claim.wrt))
     order = getattr(claim, "order", 1)
@@ -884,12 +903,12 @@ def compile_claim(claim: Claim, mode: str = "model") -> Program:
     claimed: dict[str, Node] = {}
     expect_values: dict[str, Node] = {}
     if claim.kind == "differential":
-        value = comp.val(rewrite(claim.expect))
+        value = comp.val(rewrite(claim.expect, exp_forms))
         claimed["differential"] = value
         expect_values["differential"] = value
     else:
         for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other())):
-            value = comp.val(rewrite(expr))
+            value = comp.val(rewrite(expr, exp_forms))
             expect_values[layout] = value
             num = value if layout == "numerator" else g.T(value)
             if W is None:
