@@ -368,3 +368,27 @@ def test_a_kink_at_every_allowed_point_is_undefined_not_proved(of: str, expect: 
     assert decision.status == "undefined"
     assert decision.reason.startswith("of has no derivative at any point the assumptions allow: entry (1, 2)")
     assert decide(claim_from({"X": ["n", "n"]}, of, "X", expect)).status == "proved"  # without the assumption: fine
+
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw", "status"), [
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "w", "x", {}, "proved"),
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "b", "1", {}, "proved"),
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "w", "x + 1", {}, "refuted"),
+    ({"x": ["n"]}, "sum(vstack(x, x) * vstack(x, x))", "x", "4 * x", {}, "proved"),
+    ({"x": ["n"]}, "sum(vstack(x, ones(n)))", "x", "(n - 1) * ones(n)", {}, "refuted"),
+    ({"A": ["m", "n"], "B": ["m", "p"], "x": ["n"], "y": ["p"]}, "sum(hstack(A, B) @ vstack(x, y))", "x", "A.T @ ones(m)", {},
+     "proved"),
+], ids=["bias-trick-w", "bias-trick-b", "bias-trick-wrong", "stacked-twice", "stacked-size-trap", "block-product"])
+def test_stacked_blocks(symbols, of, wrt, expect, kw, status) -> None:
+    """vstack and hstack, with dimensions such as n+1 and 2n: the blocks are counted per letter."""
+    assert decide(claim_from(symbols, of, wrt, expect, **kw)).status == status
+
+
+def test_a_second_derivative_of_a_function_of_scalars() -> None:
+    """(f o g)'' = f''(g) g'^2 + f'(g) g'' (D(D(f), x) is f''); dropping the second term is never proved."""
+    functions = {"f": {"args": [[]], "to": []}, "g": {"args": [[]], "to": []}}
+    right = _order2(claim_from({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2 + D(f, g(x)) * D(D(g), x)",
+                               layout="numerator", functions=functions))
+    assert decide(right).status == "proved"
+    wrong = _order2(claim_from({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2", layout="numerator", functions=functions))
+    assert decide(wrong).status == "refuted"

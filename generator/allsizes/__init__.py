@@ -50,7 +50,7 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from generator.claims import Claim
-from generator.parse import Expr, derivative_shape, is_scalar, is_vector, show_shape
+from generator.parse import Expr, derivative_shape, dim_value, is_scalar, is_vector, show_shape
 from generator.allsizes.bounds import Bounds, OutsideBounds, index_bounds, size_bounds
 from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSquare, Rationals, ZeroDenominator
 from generator.allsizes.ir import Node, walk
@@ -98,8 +98,7 @@ def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, li
     out = []
     for n in walk(program.roots()):
         if n.op == "leaf" and n.attr.kind in PATTERN_KINDS:
-            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
-            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            r, c = dim_value(n.shape[0], sizes), dim_value(n.shape[1], sizes)
             cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind in ("idem", "sign") or i <= j]
             out.append((n, cells))
     return out
@@ -160,8 +159,7 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
     for mask in range(1 << len(cells)):
         values: dict[int, list[list[int]]] = {}
         for bit, (n, (i, j)) in enumerate(cells):
-            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
-            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            r, c = dim_value(n.shape[0], sizes), dim_value(n.shape[1], sizes)
             m = values.setdefault(n.id, [[0] * c for _ in range(r)])
             bit_value = (mask >> bit) & 1
             m[i][j] = 2 * bit_value - 1 if n.attr.kind in ("sign", "signsym") else bit_value
@@ -295,7 +293,7 @@ def _max_sizes(grid: list[dict[str, int]]) -> dict[str, int]:
 
 def _largest_entries(program: Program, sizes: dict[str, int]) -> int:
     def dim(d: Any) -> int:
-        return d if isinstance(d, int) else sizes[d]
+        return dim_value(d, sizes)
     return max((dim(n.shape[0]) * dim(n.shape[1]) for n in walk(program.roots())), default=1)
 
 

@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from generator.claims import Claim
-from generator.parse import SCALAR, Expr, FunctionSig, constant_value, is_scalar, is_vector, numerator_shape
+from generator.parse import SCALAR, Expr, FunctionSig, constant_value, is_scalar, is_vector, numerator_shape, parse_dim
 from generator.allsizes.ir import Graph, Leaf, Node
 
 Der = Optional[Node]  # a directional derivative; None is exactly zero
@@ -90,6 +90,11 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
         if t:
             chain = list(reversed(chain))
         return "[" + "@".join(canon(x, t, symmetric) for x in chain) + "]"
+    if op == "part":
+        return f"{canon(e.args[0], False, symmetric)}[{e.name}:{e.shape[0]}]{mark}"
+    if op == "call" and e.name in ("vstack", "hstack"):
+        name = {"vstack": "hstack", "hstack": "vstack"}[e.name] if t else e.name
+        return f"{name}(" + ",".join(canon(a, t, symmetric) for a in e.args) + ")"
     if op == "call":
         name = e.name
         if name in ("ones", "zeros"):
@@ -105,8 +110,8 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
         if name in ("softmax", "logsumexp"):
             return f"{name}({canon(arg, False, symmetric)}){mark}"
         return f"{name}({canon(arg, t, symmetric)})"  # elementwise functions and inv commute with ^T
-    if op in ("apply", "D"):
-        head = e.name if op == "apply" else f"D{e.value}:{e.name}"
+    if op in ("apply", "D", "DD"):
+        head = e.name if op == "apply" else f"{op}{e.value}:{e.name}"
         return f"{head}(" + ",".join(canon(a, False, symmetric) for a in e.args) + ")" + mark
     raise ValueError(f"unknown operation {op}")  # pragma: no cover
 
@@ -361,6 +366,14 @@ class Differentiator:
         op = n.op
         if op in ("leaf", "vleaf", "const", "dim", "eye", "ones", "zeros"):
             return None
+        if op == "slice":
+            inner = self.d(n.args[0])
+            return None if inner is None else g.slice(inner, n.attr, n.shape)
+        if op == "stack":
+            parts = [self.d(b) for b in n.args]
+            if all(p is None for p in parts):
+                return None
+            return g.stack(n.attr, tuple(g.zeros(b.shape) if p is None else p for p, b in zip(parts, n.args)), n.shape)
         if op in ("neg", "T", "trace", "sum", "diag"):
             inner = self.d(n.args[0])
             if inner is None:
@@ -642,6 +655,10 @@ class Compiler:
             return self.apply(e)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_jacobian(e)
+        if op == "part":
+            return g.slice(self.val(e.args[0]), parse_dim(e.name), e.shape)
         raise Outside(f"the operation {op} is outside the all-sizes model")
 
     def power(self, e: Expr) -> Node:
@@ -684,6 +701,8 @@ class Compiler:
         name = e.name
         if name in ("ones", "zeros", "eye"):
             return g.eye(e.shape[0]) if name == "eye" else g.ones(e.shape) if name == "ones" else g.zeros(e.shape)
+        if name in ("vstack", "hstack"):
+            return g.stack(name[0], tuple(self.val(a) for a in e.args), e.shape)
         expanded = self._expand(e)
         if expanded is not None:
             return self.val(expanded)
@@ -777,6 +796,11 @@ class Compiler:
                         raise Outside(f"the derivative of {fname}, a matrix-valued generic function of a vector or a "
                                       "matrix, is a tensor outside the all-sizes model")
                     total = self.dadd(total, term)
+                elif component.startswith("D") and is_scalar(sig.args[int(component[1:]) - 1]) and is_scalar(want):
+                    # f of scalars: d D_i f(a) = sum_j D_ij f(a) da_j, any value shape
+                    i = int(component[1:])
+                    lo, hi = min(i, j), max(i, j)
+                    total = self.dadd(total, g.mul(da, self.fn_leaf(fname, f"H{lo}{hi}", args, sig.to)))
                 elif component.startswith("D"):  # d D_i f(a) = sum_j (H_ij da_j)^T, for a scalar-valued f
                     i = int(component[1:])
                     if not is_scalar(sig.to) or not _column_or_scalar(want) or not _column_or_scalar(sig.args[i - 1]):
@@ -784,7 +808,8 @@ class Compiler:
                                       "third-order tensor outside the all-sizes model")
                     lo, hi = min(i, j), max(i, j)
                     shape_lo, shape_hi = sig.args[lo - 1], sig.args[hi - 1]
-                    h = self.fn_leaf(fname, f"H{lo}{hi}", args, (shape_lo[0], shape_hi[0]), kind="sym" if lo == hi else "generic")
+                    hshape = (shape_lo[0], shape_hi[0])
+                    h = self.fn_leaf(fname, f"H{lo}{hi}", args, hshape, kind="sym" if lo == hi and hshape != SCALAR else "generic")
                     h_ij = h if i == lo else g.T(h)  # rows: argument i, columns: argument j
                     total = self.dadd(total, g.T(g.matmul(h_ij, da)))
                 else:
@@ -811,6 +836,15 @@ class Compiler:
         if sig.elementwise and len(e.args) == 1:
             return self.elementwise_value(e.name, 0, e.args[0])
         return self.fn_leaf(e.name, "", e.args, sig.to)
+
+    def second_jacobian(self, e: Expr) -> Node:
+        """DD: a second derivative of a function of scalars (value = 10 j + k), or f'' entrywise."""
+        sig: FunctionSig = self.scope.functions[e.name]
+        if sig.elementwise and len(e.args) == 1:
+            return self.elementwise_value(e.name, 2, e.args[0])
+        j, k = divmod(e.value, 10)
+        lo, hi = min(j, k), max(j, k)
+        return self.fn_leaf(e.name, f"H{lo}{hi}", e.args, sig.to)
 
     def jacobian(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
