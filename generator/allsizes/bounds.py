@@ -248,13 +248,12 @@ class Analysis:
             return Rat(self.free(n.shape, unsupported=True))
         if op == "eye":
             d = n.shape[0]
-            if not isinstance(d, str):
+            letters = letters_of(d)
+            if not letters:
                 return Rat(self.zero)
-            c = self.free(n.shape, unsupported=True)  # two positions, one variable, unpinned
-            i = self.index[d]
-            u = list(self.zeros())
-            u[i] = 1
-            return Rat(Count(c.k, c.l, tuple(u), 1, c.tk))
+            c = self.free(n.shape, unsupported=True)  # two positions, one variable (per letter), unpinned
+            u = tuple(1 if t in letters else 0 for t in self.letters)
+            return Rat(Count(c.k, c.l, u, sum(u), c.tk))
         if op in ("neg", "T"):
             return m[n.args[0].id]
         if op in ("add", "sub"):
