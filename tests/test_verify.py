@@ -22,16 +22,17 @@ RECT = {"A": ["m", "n"], "X": ["n", "p"], "B": ["p", "m"]}
 ENTRY = re.compile(r"entry \((\d+), (\d+)\)")
 
 
-def test_trace_axb_is_verified_at_two_size_assignments() -> None:
-    """The issue's example is verified, at two assignments in which every dimension differs, in both layouts."""
+def test_trace_axb_is_proved_for_every_size_with_both_witnesses() -> None:
+    """The issue's example is proved for every size; SymPy witnesses one assignment in which every dimension differs,
+    finite differences two, in both layouts."""
     verdict = check_claim(claim_from(RECT, "trace(A @ X @ B)", "X", "A.T @ B.T"))
     assert verdict.status == "verified", verdict.detail
-    assert len(verdict.sizes) == 2
-    for sizes in verdict.sizes:
-        assert len(set(sizes.values())) == len(sizes)
-    assert verdict.sizes[0] != verdict.sizes[1]
+    assert verdict.scope == "all-sizes" and verdict.all_sizes["grid"] == [{"m": 2, "n": 2, "p": 2}]
+    assert len(verdict.sizes) == 1 and len(set(verdict.sizes[0].values())) == 3
+    assert "SymPy agrees exactly at m=2, n=3, p=4" in verdict.detail
+    assert "finite differences agree at 3 random points per size at m=2, n=3, p=4 and m=3, n=5, p=2" in verdict.detail
     assert set(verdict.layouts) == {"numerator", "denominator"}
-    assert verdict.max_rel_error < 1e-6
+    assert 0 < verdict.max_rel_error < 1e-6
 
 
 def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_sizes() -> None:
@@ -394,7 +395,8 @@ def test_wrong_worked_example_refutes_the_rule(tmp_path) -> None:
 
 
 def test_explicit_sizes_are_used(tmp_path) -> None:
-    """A rule's `sizes` field decides the assignments it is checked at."""
+    """A rule's `sizes` field decides the witnesses' assignments (SymPy at the first for a proved rule, finite
+    differences at each); the all-sizes grid comes from the bound, not from `sizes`."""
     path = write_rule(tmp_path, "sized", """
 title: Sum by x
 section: reductions
@@ -406,7 +408,10 @@ expect: ones(n)
 sizes: [{n: 4}, {n: 5}]
 """)
     report = check([path], jobs=1, use_cache=False)
-    assert report.verdicts["sized"].sizes == ({"n": 4}, {"n": 5})
+    verdict = report.verdicts["sized"]
+    assert verdict.sizes == ({"n": 4},)
+    assert "finite differences agree at 3 random points per size at n=4 and n=5" in verdict.detail
+    assert verdict.all_sizes["grid"] == [{"n": 2}, {"n": 3}]  # ones(n) may leave its index free: U = 1
 
 
 def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
