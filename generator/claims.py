@@ -77,6 +77,16 @@ class Claim:
         return transposed(self.short_expect if self.short_expect is not None else self.expect, self.symmetric_symbols())
 
 
+def _canonical(value: Any) -> Any:
+    """Dictionaries with their keys sorted, at every depth: a verdict read from the cache (sorted JSON) and a fresh one
+    give the same bytes in rules.json."""
+    if isinstance(value, dict):
+        return {k: _canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of checking one claim, as data; printers only format it.
@@ -107,7 +117,7 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "status": self.status,
-            "sizes": [dict(s) for s in self.sizes],
+            "sizes": [_canonical(s) for s in self.sizes],
             "layouts": list(self.layouts),
             "numeric_points": self.numeric_points,
             "max_rel_error": float(f"{self.max_rel_error:.3g}"),
@@ -115,7 +125,7 @@ class Verdict:
             "detail": self.detail,
             "scope": self.scope,
             "statement": self.statement,
-            "all_sizes": self.all_sizes,
+            "all_sizes": _canonical(self.all_sizes),
             "reason": self.reason,
         }
         if self.example is not None:

@@ -1080,6 +1080,13 @@ def check_claim(claim: Claim) -> Verdict:
                  f"(largest relative error {worst:.1e})")
     if proved:
         return _proved_verdict(claim, decision, tuple(symbolic_sizes), layouts, worst, seconds, witnesses)
+    if not claim.scope.dims and symbolic_sizes:
+        # no dimension letter: the one size there is was checked by exact symbolic equality, which is a proof
+        statement = "Proved (exact symbolic equality; the rule has no sizes to vary)"
+        detail = f"proved: the rule has no dimension letters, and {witnesses}"
+        return Verdict("verified", tuple(symbolic_sizes), layouts, NUMERIC_POINTS, worst, seconds, detail, scope="all-sizes",
+                       statement=statement, all_sizes={"grid": [{}], "bounds": {}, "prime": None, "primes": [], "seeds": 0,
+                                                       "error_bound": 0.0, "method": "symbolic"})
     exact = [dict(s) for s in decision.checked_sizes] if decision.status == "listed" else []
     cited = _counted(_unique(sizes_list + exact + (numeric_sizes[:1] if decision.status == "nonzero" else [])))
     cited.sort(key=lambda s: (sum(s.values()), tuple(s.values())))

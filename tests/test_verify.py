@@ -447,3 +447,25 @@ def test_a_verdict_never_rests_on_a_dimension_of_1() -> None:
     claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(A @ x)", "x", "A.T @ ones(m)", sizes=((("m", 1), ("n", 2)),))
     sizes = verify.witness_sizes(claim)
     assert sizes[0] == {"m": 1, "n": 2} and sizes[-1] == {"m": 3, "n": 2}
+
+
+def test_a_cached_verdict_gives_the_same_json_as_a_fresh_one() -> None:
+    """to_json of a verdict and of its round trip through sorted JSON (the cache) are equal, key order included."""
+    import json
+
+    verdict = check_claim(claim_from({"A": ["n", "m"], "x": ["m"], "y": ["n"]}, "y.T @ A @ x", "A", "y @ x.T"))
+    fresh = verdict.to_json()
+    cached = Verdict.from_json(json.loads(json.dumps(fresh, sort_keys=True))).to_json()
+    assert json.dumps(fresh) == json.dumps(cached)
+    assert list(fresh["all_sizes"]) == sorted(fresh["all_sizes"])
+
+
+def test_a_rule_without_sizes_is_proved_by_exact_symbolic_equality(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no dimension letter there is one size; when SymPy shows exact equality there, the rule is proved."""
+    import generator.allsizes as allsizes
+
+    monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("nonzero", "a relation the model lacks",
+                                                                                 counterexample={"sizes": {}, "exact": False}))
+    verdict = check_claim(claim_from({"x": []}, "sin(x)**2 + cos(x)**2", "x", "0", layout="numerator"))
+    assert verdict.status == "verified" and verdict.scope == "all-sizes"
+    assert verdict.statement == "Proved (exact symbolic equality; the rule has no sizes to vary)"
