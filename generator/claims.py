@@ -125,7 +125,7 @@ class Verdict:
             "detail": self.detail,
             "scope": self.scope,
             "statement": self.statement,
-            "all_sizes": _canonical(self.all_sizes),
+            "all_sizes": _canonical(self.all_sizes),  # keys sorted, as the cache stores them: same bytes cached or fresh
             "reason": self.reason,
         }
         if self.example is not None:
