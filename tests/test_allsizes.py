@@ -392,3 +392,17 @@ def test_a_second_derivative_of_a_function_of_scalars() -> None:
     assert decide(right).status == "proved"
     wrong = _order2(claim_from({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2", layout="numerator", functions=functions))
     assert decide(wrong).status == "refuted"
+
+
+def test_a_trap_through_the_row_softmax_model_is_never_proved() -> None:
+    """6 e_3 of each softmax row is 0 for rows of length k <= 2: claimed constant, it is not proved, and the witnesses
+    refute it at the size the model flags (k >= 3)."""
+    from generator.verify import check_claim
+
+    row = "(P @ ones(k))"
+    e3 = f"sum({row}**3 - 3 * {row} * ((P * P) @ ones(k)) + 2 * ((P * P * P) @ ones(k)))".replace("P", "softmax(Z)")
+    claim = claim_from({"Z": ["m", "k"]}, e3, "Z", "zeros(m, k)")
+    decision = decide(claim)
+    assert decision.status != "proved"
+    assert decision.counterexample is None or decision.counterexample["sizes"].get("k", 3) >= 3
+    assert check_claim(claim).status == "refuted"
