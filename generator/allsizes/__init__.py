@@ -355,7 +355,9 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     primes = primes[:needed]
     # a point is used only if every square root exists there (about half of the values are squares): that
     # conditioning at most doubles the chance of a miss per square root
-    error_bound = max((2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
+    # with relu or abs patterns a false claim may slip through the generic evaluation or, after it, the patterns: twice
+    patterned = any(n.op == "leaf" and n.attr.kind in PATTERN_KINDS for n in walk(program.roots()))
+    error_bound = max(((2 if patterned else 1) * 2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
     checked: list[dict[str, int]] = []
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
