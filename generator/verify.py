@@ -1088,7 +1088,7 @@ def check_claim(claim: Claim) -> Verdict:
                        statement=statement, all_sizes={"grid": [{}], "bounds": {}, "prime": None, "primes": [], "seeds": 0,
                                                        "error_bound": 0.0, "method": "symbolic"})
     exact = [dict(s) for s in decision.checked_sizes] if decision.status == "listed" else []
-    cited = _counted(_unique(sizes_list + exact + (numeric_sizes[:1] if decision.status == "nonzero" else [])))
+    cited = _counted(_unique(symbolic_sizes + exact))  # where equality was shown exactly (not by finite differences alone)
     cited.sort(key=lambda s: (sum(s.values()), tuple(s.values())))
     reason = decision.reason or "the all-sizes check does not reach this rule"
     if decision.status == "outside" and not reason.startswith(("it ", "the ")):
