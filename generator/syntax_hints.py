@@ -212,6 +212,8 @@ def diagnose_syntax(text: str, functions: frozenset[str] = frozenset()) -> tuple
             return at, "expression must write inv(A) @ b for a left division (found \\)"
         if tok == ";":
             return at, "expression must be one expression (found ;)"
+        if tok == ":":
+            return at, "expression must not hold a colon (found :); shapes go under symbols, and where names are separated by ;"
         if tok in ("'", '"'):
             return at, f"expression must not hold quotes; a transpose is x.T or x' right after a name or a bracket (found {tok})"
         if tok == "//":
