@@ -107,10 +107,6 @@ def _lin(a: tuple[Any, ...] | None, ca: Any, b: tuple[Any, ...] | None, cb: Any)
     return tuple(ca * x + cb * y for x, y in zip(a, b))
 
 
-def const(v: Num) -> Dual:
-    return Dual(v)
-
-
 def _float(v: Num, what: str) -> float:
     try:
         return float(v)
@@ -659,16 +655,6 @@ def witness(claim: Claim, sizes_list: Iterable[dict[str, int]], attempts: int = 
                 continue
             if values.first_difference() is not None:
                 return values
-    return None
-
-
-def truth_at(claim: Claim, sizes: dict[str, int], attempts: int = 24) -> Values | None:
-    """The true derivative at a readable point (for a claim that holds, or to show what it should be)."""
-    for attempt in range(attempts):
-        try:
-            return values_at(claim, sizes, make_point(claim, sizes, attempt))
-        except (PointRejected, ZeroDivisionError, ValueError, OverflowError):
-            continue
     return None
 
 
