@@ -297,7 +297,8 @@ def _counterexample(sc: StudentClaim, layout: str, first: Sequence[dict[str, int
         what = "the Hessian"
     else:
         what = f"the {second}derivative ({values.layout} layout)"
-    return Counterexample(values.sizes, values.layout, where[0] + 1, where[1] + 1, values.point, values.truth,
+    point = {k: v for k, v in values.point.items() if not (sc.parts and k == sc.wrt)}  # x and y, not "(x, y)"
+    return Counterexample(values.sizes, values.layout, where[0] + 1, where[1] + 1, point, values.truth,
                           values.claimed, values.exact, not generic, what)
 
 
