@@ -424,7 +424,9 @@ def test_search_documents_are_readable() -> None:
         ("\\diag(\\mathbf{w})", "diag(w)"),
         ("\\mathbf{X}^{-1}", "X⁻¹"),
         ("\\mathbf{A} \\in \\mathbb{R}^{m \\times n}", "A ∈ ℝ^(m × n)"),
-        ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖_2²"),
+        ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖₂²"),
+        ("\\mathbf{1}_{m \\times m}", "1_(m × m)"),  # a subscript of several symbols, bracketed
+        ("x_{ij} + W_{h}", "xᵢⱼ + Wₕ"),
         ("\\mathbf{w} \\oslash \\mathbf{x}", "w ⊘ x"),
         ("\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}", "[ a , b ; c , d ]"),
     ],

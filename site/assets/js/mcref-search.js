@@ -289,6 +289,7 @@
         var bonus = 0;
         if (doc.k === "r") {
           if (doc.id === lower) bonus += 1000;
+          else if (said.indexOf(phrase(doc.id)) >= 0) bonus += 50;  // the id with spaces: "attention v"
           else if ((doc.o || []).indexOf(lower) >= 0) bonus += 900;
           else if (lower.indexOf("-") > 0 && doc.id.indexOf(lower) === 0) bonus += 6;
           keys.forEach(function (k) {
