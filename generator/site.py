@@ -413,37 +413,96 @@ class _Ctx:
         return _segments(str(text), where, self.problems)
 
 
+#: The primes of the exact arithmetic, as a reader knows them.
+_PRIMES = {2305843009213693951: "2^61 - 1", 4611686018427387847: "2^62 - 57"}
+
+
+def _sizes_span(grid: Sequence[Mapping[str, object]]) -> str:
+    """The size tuples of an all-sizes grid: all of them when few, else how many and the ends."""
+    if not grid:
+        return "one point (no dimension letters)"
+    if len(grid) <= 6:
+        return _sizes_text(grid)
+    return f"{len(grid)} size tuples, from {_sizes_text(grid[:1])} to {_sizes_text(grid[-1:])}"
+
+
+def _per_letter(values: object) -> str:
+    if isinstance(values, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in values.items()) or "none"
+    return str(values)
+
+
+def _all_sizes_rows(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What an all-sizes proof rests on, in words (seam 4's `all_sizes`)."""
+    rows: list[tuple[str, str]] = []
+    grid = detail.get("grid")
+    if isinstance(grid, list) and all(isinstance(g, Mapping) for g in grid):
+        rows.append(("Sizes that settle every size", _sizes_span(grid)))
+    elif grid not in (None, ""):
+        rows.append(("Sizes that settle every size", json.dumps(grid, ensure_ascii=False)))
+    bounds = detail.get("bounds")
+    if isinstance(bounds, Mapping) and {"B", "L", "U", "D"} <= set(bounds):
+        degrees = bounds["L"]
+        if isinstance(bounds["L"], Mapping) and isinstance(bounds["U"], Mapping):
+            degrees = {k: bounds["L"].get(k, 0) + bounds["U"].get(k, 0) for k in bounds["L"]}
+        rows.append(("Bounds of the proof", f"index values per letter (B): {_per_letter(bounds['B'])}; degree in each size "
+                                            f"(L + U): {_per_letter(degrees)}; total degree D = {bounds['D']}"))
+    elif bounds not in (None, "", {}):
+        rows.append(("Bounds of the proof", json.dumps(bounds, ensure_ascii=False)))
+    primes = detail.get("primes") or ([detail["prime"]] if detail.get("prime") not in (None, "") else [])
+    if primes:
+        rows.append(("Exact arithmetic", "modulo " + " and ".join(_PRIMES.get(p, str(p)) if isinstance(p, int) else str(p)
+                                                                for p in primes)))
+    if detail.get("seeds") not in (None, ""):
+        rows.append(("Random points per size", str(detail["seeds"])))
+    if detail.get("error_bound") not in (None, ""):
+        rows.append(("Chance a false rule passes", f"less than {detail['error_bound']}"))
+    return rows
+
+
+def _split_statement(statement: str) -> tuple[str, str]:
+    """The statement cut after its head, for the badge: "Proved for every size" + " (exact, ...)",
+    "Verified at n = 2 and 3" + ": the all-sizes ...". Together they are the statement verbatim."""
+    cuts = [i for i in (statement.find(" ("), statement.find(": ")) if i > 0]
+    if not cuts:
+        return statement, ""
+    return statement[: min(cuts)], statement[min(cuts):]
+
+
 def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
     v = rule.get("verification") or {}
     scope = str(v.get("scope") or "listed-sizes")
     all_sizes = scope == "all-sizes"
-    statement = str(v.get("statement") or v.get("detail") or VERIFIED_STATEMENT)
+    if v.get("statement"):
+        statement = str(v["statement"])
+        badge, rest = _split_statement(statement)
+    else:  # an export of an engine without seam 4: the old detail text, as listed sizes
+        statement = str(v.get("detail") or VERIFIED_STATEMENT)
+        badge, rest = "Verified at the listed sizes", " " + statement
     rows: list[tuple[str, str]] = []
     rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
+    if not all_sizes and v.get("reason"):
+        rows.append(("Why not every size", str(v["reason"])))
+    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
+    if all_sizes and detail:
+        rows.extend(_all_sizes_rows(detail))
     if v.get("sizes") is not None:
-        rows.append(("Sizes checked exactly", _sizes_text(v.get("sizes") or [])))
+        label = "Witness sizes (SymPy, finite differences)" if all_sizes else "Sizes checked exactly"
+        rows.append((label, _sizes_text(v.get("sizes") or [])))
     if v.get("layouts"):
         rows.append(("Layouts checked", ", ".join(str(x) for x in v["layouts"])))
     if v.get("numeric_points") not in (None, ""):
         rows.append(("Numeric points", str(v["numeric_points"])))
     if v.get("max_rel_error") not in (None, ""):
         rows.append(("Largest relative error", str(v["max_rel_error"])))
-    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
-    if detail:
-        for key, label in (("grid", "Grid"), ("bounds", "Degree bounds"), ("prime", "Prime"), ("seeds", "Seeds"),
-                           ("error_bound", "Error bound")):
-            if detail.get(key) not in (None, ""):
-                value = detail[key]
-                rows.append((label, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)))
-    if not all_sizes and v.get("reason"):
-        rows.append(("Why not every size", str(v["reason"])))
     engine = f"mcref {v.get('engine', '')}"
     if v.get("sympy"):
         engine += f", SymPy {v['sympy']}"
     rows.append(("Engine", engine))
     return {
         "all_sizes": all_sizes,
-        "badge": "Proved for every size" if all_sizes else "Verified at the listed sizes",
+        "badge": badge,
+        "rest": rest,
         "statement": statement,
         "detail": str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement") else "",
         "rows": rows,
@@ -658,29 +717,38 @@ def _index_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mappi
 def _verification_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mapping[str, Sequence[Mapping[str, Any]]],
                        theory: str | None) -> str:
     export = ctx.export
-    rows = []
+    groups = []
+    listed_rows = []
     for section in sections:
+        rows = []
         for rule in grouped.get(str(section["slug"]), []):
             view = _verification_view(rule)
             v = rule.get("verification") or {}
-            rows.append({"id": str(rule["id"]), "path": str(rule.get("path") or rule_path(str(rule["id"]))),
-                         "title": title_text(rule, ctx.macros), "section": str(section["title"]),
-                         "all_sizes": view["all_sizes"], "statement": view["statement"],
-                         "sizes": _sizes_text(v.get("sizes") or []), "error": str(v.get("max_rel_error", ""))})
+            row = {"id": str(rule["id"]), "path": str(rule.get("path") or rule_path(str(rule["id"]))),
+                   "title": title_text(rule, ctx.macros), "section": str(section["title"]),
+                   "all_sizes": view["all_sizes"], "statement": view["statement"], "reason": str(v.get("reason") or ""),
+                   "sizes": _sizes_text(v.get("sizes") or [])}
+            rows.append(row)
+            if not row["all_sizes"]:
+                listed_rows.append(row)
+        if rows:
+            groups.append({"slug": str(section["slug"]), "title": str(section["title"]), "rows": rows})
+    total = sum(len(g["rows"]) for g in groups)
     counts = dict(export.get("counts") or {})
     all_sizes = counts.get("all_sizes")
     if all_sizes is None:
-        all_sizes = sum(1 for r in rows if r["all_sizes"])
+        all_sizes = total - len(listed_rows)
     return _render(
         "verification.md.j2",
         export={"version": str(export.get("version", "")), "build_date": str(export.get("build_date", "")),
                 "engine": str(export.get("engine", "")), "sympy": str(export.get("sympy", ""))},
         counts=[(k, counts.get(k, 0)) for k in ("verified", "refuted", "undecided", "total")],
         all_sizes=all_sizes,
-        listed=len(rows) - all_sizes,
-        rows=rows,
+        listed=total - all_sizes,
+        total=total,
+        groups=groups,
+        listed_rows=listed_rows,
         theory=theory or "",
-        statement=VERIFIED_STATEMENT,
         depth=1,
     )
 

@@ -208,23 +208,44 @@ def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> No
 
 
 def test_all_sizes_badge_prints_the_statement() -> None:
-    """A verdict of scope all-sizes prints "Proved for every size" and the export's statement verbatim, with its bounds."""
+    """A verdict of scope all-sizes prints the export's statement verbatim (its head in the badge) and, in
+    words, what the proof rests on; a listed-sizes verdict says why it is not every size."""
     export = sample_export()
     v = export["rules"][1]["verification"]
     v.update(scope="all-sizes", statement="Proved for every size (exact, randomized: error < 1e-15)",
-             all_sizes={"grid": [2, 3], "bounds": {"n": 4}, "prime": 2147483647, "seeds": [1, 2], "error_bound": "1e-15"}, reason="")
+             all_sizes={"grid": [{"m": 2, "n": 2, "p": 2}, {"m": 2, "n": 2, "p": 3}, {"m": 2, "n": 3, "p": 2}],
+                        "bounds": {"B": {"m": 1, "n": 2, "p": 1}, "L": {"m": 0, "n": 0, "p": 0}, "U": {"m": 0, "n": 1, "p": 0},
+                                   "D": 1, "local": False},
+                        "prime": 2305843009213693951, "primes": [2305843009213693951], "seeds": 2, "error_bound": 1e-15},
+             reason="")
     export["rules"][0]["verification"].update(scope="listed-sizes", statement="Verified at n = 2 and 3: outside the theory",
                                               reason="an element-wise product is outside the all-sizes theory")
     pages = render_pages(export)
     page = pages["rules/trace-axb.md"]
-    assert '<span class="mc-badge">✓ Proved for every size</span> Proved for every size (exact, randomized: error &lt; 1e-15)' in page
-    assert "<dt>Prime</dt><dd>2147483647</dd>" in page
+    assert '<span class="mc-badge">✓ Proved for every size</span> (exact, randomized: error &lt; 1e-15)</p>' in page
+    assert "<dt>Sizes that settle every size</dt><dd>m = 2, n = 2, p = 2; m = 2, n = 2, p = 3; m = 2, n = 3, p = 2</dd>" in page
+    assert ("<dt>Bounds of the proof</dt><dd>index values per letter (B): m 1, n 2, p 1; degree in each size (L + U): "
+            "m 0, n 1, p 0; total degree D = 1</dd>") in page
+    assert "<dt>Exact arithmetic</dt><dd>modulo 2^61 - 1</dd>" in page
+    assert "<dt>Chance a false rule passes</dt><dd>less than 1e-15</dd>" in page
+    assert "<dt>Witness sizes (SymPy, finite differences)</dt>" in page
     other = pages["rules/elementwise-hadamard-x.md"]
-    assert "✓ Verified at the listed sizes</span> Verified at n = 2 and 3: outside the theory" in other
+    assert '<span class="mc-badge">✓ Verified at n = 2 and 3</span>: outside the theory</p>' in other
+    assert "every size" not in other.split("mc-statement")[1].split("</p>")[0]
     assert "<dt>Why not every size</dt><dd>an element-wise product is outside the all-sizes theory</dd>" in other
     report = pages["verification.md"]
     assert "<tr><th>proved for every size</th><td>1</td></tr>" in report
     assert "<tr><th>verified at listed sizes</th><td>1</td></tr>" in report
+    assert "Proved for every size (exact, randomized: error &lt; 1e-15)" in report  # the statement, verbatim
+    assert "<strong>1 of 2</strong> published rules are <em>proved for every size</em>; the other 1 is" in report
+    listed = report.split('<h2 id="listed-sizes">')[1].split("</table>")[0]  # the rules not proved, with why
+    assert "elementwise-hadamard-x" in listed and "an element-wise product is outside the all-sizes theory" in listed
+    assert "trace-axb" not in listed
+    assert '<tr id="report-elementwise-hadamard-x" class="mc-scope-listed">' in report
+    old_engine = render_pages(sample_export())["verification.md"]  # no scope anywhere: nothing claims every size
+    assert "are <em>verified at the sizes listed</em> on their pages" in old_engine and 'id="listed-sizes"' not in old_engine
+    v["all_sizes"]["grid"] = [{"n": k} for k in range(2, 12)]
+    assert "10 size tuples, from n = 2 to n = 11" in render_pages(export)["rules/trace-axb.md"]
 
 
 def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> None:
