@@ -13,7 +13,7 @@ What they do, event by event:
   redirect pages, the search documents, rules.json, the pinned KaTeX files and the search
   library MiniSearch (from node_modules, installed by `npm ci`) as virtual files; nothing
   is written into the docs folder.
-- on_page_markdown: put the list of sections into the home page.
+- on_page_markdown: put the list of sections and the verification counts into the home page.
 - on_page_content: give generated pages a table of contents (their headings are raw HTML).
 - on_env: typeset every formula of every page with the pinned KaTeX, in one node process
   (generator/katex_prerender.cjs); a formula KaTeX cannot typeset stops the build.
@@ -50,7 +50,14 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:  # mkdocs loads this file by path, not as a package module
     sys.path.insert(0, str(_ROOT))
 
-from generator.site import SiteError, concordance_pages, render_pages, render_section_list, tex_to_text
+from generator.site import (
+    SiteError,
+    concordance_pages,
+    render_pages,
+    render_section_list,
+    render_verification_summary,
+    tex_to_text,
+)
 
 log = logging.getLogger("mkdocs.hooks.mcref")
 
@@ -58,6 +65,8 @@ log = logging.getLogger("mkdocs.hooks.mcref")
 NAV_MARKER = "mcref:sections"
 #: The home page's placeholder for the list of sections.
 SECTIONS_MARKER = "<!-- mcref:sections -->"
+#: The home page's placeholder for what the checks proved (counts of the export).
+VERIFICATION_MARKER = "<!-- mcref:verification -->"
 #: Files of the npm package katex copied into the site, relative to its dist/ folder.
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 KATEX_DEST = "assets/katex"
@@ -246,6 +255,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if SECTIONS_MARKER in markdown:
         depth = page.url.count("/")
         markdown = markdown.replace(SECTIONS_MARKER, render_section_list(_state["export"], depth=depth))
+    if VERIFICATION_MARKER in markdown:
+        markdown = markdown.replace(VERIFICATION_MARKER, render_verification_summary(_state["export"]))
     return markdown
 
 

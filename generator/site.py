@@ -45,6 +45,7 @@ __all__ = [
     "VERIFIED_STATEMENT",
     "render_pages",
     "render_section_list",
+    "render_verification_summary",
     "rule_path",
     "rule_url",
     "search_documents",
@@ -839,6 +840,17 @@ def render_section_list(export: Mapping[str, Any], depth: int = 0) -> str:
         for s in _sections(export)
     ]
     return _render("section_list.html.j2", sections=[i for i in items if i["count"]], root="../" * depth)
+
+
+def render_verification_summary(export: Mapping[str, Any]) -> str:
+    """The home page's paragraph on verification (Markdown): how many rules are proved for
+    every size, from the export (an export without seam 4 says "listed sizes" for all)."""
+    rules = export.get("rules") or []
+    proved = sum(1 for r in rules if (r.get("verification") or {}).get("scope") == "all-sizes")
+    counts = export.get("counts") or {}
+    all_sizes = int(counts.get("all_sizes", proved) or 0)
+    return _render("verification_summary.md.j2", all_sizes=all_sizes, total=len(rules), listed=len(rules) - all_sizes,
+                   root="").strip() + "\n"
 
 
 def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None,

@@ -19,6 +19,7 @@ from generator.site import (
     SiteError,
     render_pages,
     render_section_list,
+    render_verification_summary,
     rule_url,
     search_documents,
     tex_to_text,
@@ -244,6 +245,9 @@ def test_all_sizes_badge_prints_the_statement() -> None:
     assert '<tr id="report-elementwise-hadamard-x" class="mc-scope-listed">' in report
     old_engine = render_pages(sample_export())["verification.md"]  # no scope anywhere: nothing claims every size
     assert "are <em>verified at the sizes listed</em> on their pages" in old_engine and 'id="listed-sizes"' not in old_engine
+    home = render_verification_summary(dict(export, counts=dict(export["counts"], all_sizes=1)))
+    assert "1 of the 2 rules are\n*proved for every size*" in home and "The other 1 is verified at the sizes" in home
+    assert "not a proof for every size" in render_verification_summary(sample_export())
     v["all_sizes"]["grid"] = [{"n": k} for k in range(2, 12)]
     assert "10 size tuples, from n = 2 to n = 11" in render_pages(export)["rules/trace-axb.md"]
 
