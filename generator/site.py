@@ -366,7 +366,8 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
         if redirects and redirects.get(old) not in (None, new):
             problems.append(f"retired {old} -> {new}: redirects maps it to {redirects.get(old)!r}")
         if section is not None and (not _SLUG.match(str(section)) or str(section) in RESERVED_SLUGS):
-            problems.append(f"retired {old}: its old section {section!r} is not a section slug (lower-case letters, digits and -, not a page name)")
+            problems.append(f"retired {old}: its old section {section!r} is not a section slug "
+                            "(lower-case letters, digits and -, not a page name)")
     counts = export.get("counts") or {}
     if counts.get("verified") != len(rules) or counts.get("total") != len(rules):
         problems.append(
