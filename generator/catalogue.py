@@ -116,6 +116,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
     entries = [rule_entry(r, verdicts[r.id], site_url) for r in ordered]
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
+    counts["all_sizes"] = sum(1 for e in entries if e["verification"]["status"] == "verified" and e["verification"]["scope"] == "all-sizes")
     section_list = [
         {"slug": s["slug"], "title": s["title"], "summary": s.get("summary", ""), "order": i,
          "count": sum(1 for e in entries if e["section"] == s["slug"]),

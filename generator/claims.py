@@ -75,6 +75,14 @@ class Claim:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The outcome of checking one claim, as data; printers only format it.
+
+    scope: "all-sizes" when the identity is proved for every size, "listed-sizes" otherwise.
+    statement: one plain sentence the site badge and the PDF print verbatim.
+    all_sizes: for all-sizes, {grid, bounds, prime, seeds, error_bound}; else None.
+    reason: for listed-sizes, why the all-sizes theory does not reach (plain words); else "".
+    """
+
     status: str  # verified | refuted | undecided
     sizes: tuple[dict[str, int], ...] = ()
     layouts: tuple[str, ...] = ()
@@ -83,6 +91,14 @@ class Verdict:
     seconds: float = 0.0
     detail: str = ""
     example: "Verdict | None" = None
+    scope: str = "listed-sizes"
+    statement: str = ""
+    all_sizes: dict[str, Any] | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.statement:  # every verdict has a sentence to print
+            object.__setattr__(self, "statement", self.detail)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -93,6 +109,10 @@ class Verdict:
             "max_rel_error": float(f"{self.max_rel_error:.3g}"),
             "seconds": round(self.seconds, 3),
             "detail": self.detail,
+            "scope": self.scope,
+            "statement": self.statement,
+            "all_sizes": self.all_sizes,
+            "reason": self.reason,
         }
         if self.example is not None:
             data["example"] = self.example.to_json()
@@ -102,6 +122,5 @@ class Verdict:
     def from_json(data: dict[str, Any]) -> "Verdict":
         example = Verdict.from_json(data["example"]) if data.get("example") else None
         return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
-                       data["max_rel_error"], data["seconds"], data["detail"], example)
-
-
+                       data["max_rel_error"], data["seconds"], data["detail"], example,
+                       data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""))

@@ -6,6 +6,7 @@ here from the same trees the verifier checks.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -34,17 +35,37 @@ class Rule:
 
 
 def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
-    """Two assignments in which every dimension differs (2, 3, 4, ...), the second rotated."""
+    """Two assignments in which every dimension differs and no two letters are tied.
+
+    The first is 2, 3, 4, ... in order. In the second every letter changes and every pair of
+    letters is a different distance apart than in the first, so no relation such as m = n + 1
+    or (m - n)^2 = 1 holds at both (the all-sizes check does not rely on these sizes; the
+    SymPy and numeric witnesses do).
+    """
     if not dims:
         return ((),)
-    first = {d: 2 + i for i, d in enumerate(dims)}
-    values = [first[d] for d in dims]
-    if len(dims) == 1:
-        second = {dims[0]: 3}
-    else:
-        rotated = values[1:] + values[:1]
-        second = dict(zip(dims, rotated))
-    return tuple(tuple(sorted(a.items())) for a in (first, second))
+    first = [2 + i for i in range(len(dims))]
+    second = _untied(first)
+    return tuple(tuple(sorted(zip(dims, values))) for values in (first, second))
+
+
+def _untied(first: list[int]) -> list[int]:
+    """The assignment of distinct sizes >= 2 with the smallest total that changes every letter and every distance."""
+    k = len(first)
+    if k > 5:  # 3, 5, 7, ...: every distance doubles, no letter keeps its size (a search would take too long)
+        return [2 * i + 3 for i in range(k)]
+    best: list[int] | None = None
+    top = k + 3
+    while best is None:
+        for values in itertools.permutations(range(2, top + 1), k):
+            if any(v == f for v, f in zip(values, first)):
+                continue
+            if any(abs(values[i] - values[j]) == abs(first[i] - first[j]) for i in range(k) for j in range(i + 1, k)):
+                continue
+            if best is None or (sum(values), values) < (sum(best), tuple(best)):
+                best = list(values)
+        top += 1
+    return best
 
 
 def _dims_in_order(symbols: dict[str, Any], functions: dict[str, Any]) -> list[str]:

@@ -199,6 +199,11 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         if data["title"].count("$") % 2:
             line, col = doc.at("title")
             yield Problem(doc.shown, line, col, "MC012", "title must close every $...$ math span (found an odd number of $)")
+        else:
+            outside = _COMMAND.search(re.sub(r"\$[^$]*\$", "", data["title"]))
+            if outside:
+                line, col = doc.at("title")
+                yield Problem(doc.shown, line, col, "MC030", f"title must put LaTeX between $...$ (found {outside.group(0)} outside math)")
     if isinstance(data.get("notes"), str):
         for math in re.findall(r"\$([^$]*)\$", data["notes"]):
             yield from latex_problems(doc, ("notes",), math)

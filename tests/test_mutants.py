@@ -325,3 +325,25 @@ def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
         assert claim.short_expect is not None and any(e.op == "ref" for e in walk(claim.short_expect))
         assert not any(e.op == "ref" for e in walk(claim.expect))
         assert claim.expect == inline(claim.short_expect, dict(claim.where))
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
+def test_mutants_of_rule_are_never_proved_for_all_sizes(path) -> None:
+    """The all-sizes check alone never proves a mutant of the rule (it refutes it, or leaves it to the witnesses)."""
+    from generator.allsizes import decide
+
+    rule = corpus_rule(path)
+    claims = mutant_claims(rule, len(KINDS))
+    if not claims:
+        pytest.skip("no well-typed mutant differs from expect")
+    proved = {kind: to_text(written_expect(c), c.scope) for kind, c in claims.items() if decide(c).status == "proved"}
+    assert not proved, f"mutants proved for every size: {proved}"
+
+
+def test_the_all_sizes_check_is_second_seed_and_prime_stable() -> None:
+    """Every corpus rule gets the same all-sizes decision with seed 1 modulo 2^62 - 57 as with seed 0 modulo 2^61 - 1."""
+    from generator.allsizes import P62, decide
+
+    changed = {rid: (decide(r.claim).status, decide(r.claim, seed=1, prime=P62).status) for rid, r in corpus().items()}
+    changed = {rid: pair for rid, pair in changed.items() if pair[0] != pair[1]}
+    assert not changed, changed
