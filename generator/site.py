@@ -200,7 +200,7 @@ def _space(shape: Sequence[object]) -> str:
 
 def _sizes_text(sizes: Sequence[Mapping[str, object]]) -> str:
     parts = [", ".join(f"{k} = {v}" for k, v in size.items()) for size in sizes]
-    return "; ".join(p if p else "no dimensions" for p in parts)
+    return "; ".join(p if p else "scalars (no sizes)" for p in parts)
 
 
 def _site_base(export: Mapping[str, Any]) -> str | None:
@@ -464,11 +464,21 @@ def _all_sizes_rows(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 def _split_statement(statement: str) -> tuple[str, str]:
     """The statement cut after its head, for the badge: "Proved for every size" + " (exact, ...)",
-    "Verified at n = 2 and 3" + ": the all-sizes ...". Together they are the statement verbatim."""
-    cuts = [i for i in (statement.find(" ("), statement.find(": ")) if i > 0]
-    if not cuts:
-        return statement, ""
-    return statement[: min(cuts)], statement[min(cuts):]
+    "Verified at (m, n) = (2, 3) and (3, 2):" + " the all-sizes ...". The cut is after the first ": "
+    outside brackets, else the first " (" outside brackets. Together they are the statement verbatim."""
+    depth, paren = 0, -1
+    for i, ch in enumerate(statement):
+        if ch == "(":
+            if depth == 0 and paren < 0 and i > 0 and statement[i - 1] == " ":
+                paren = i - 1
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0 and statement[i + 1 : i + 2] == " " and i > 0:
+            return statement[: i + 1], statement[i + 1 :]
+    if paren > 0:
+        return statement[:paren], statement[paren:]
+    return statement, ""
 
 
 def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,13 +491,19 @@ def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
     else:  # an export of an engine without seam 4: the old detail text, as listed sizes
         statement = str(v.get("detail") or VERIFIED_STATEMENT)
         badge, rest = "Verified at the listed sizes", " " + statement
+    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
+    grid = (detail or {}).get("grid")
+    scalars_only = all_sizes and isinstance(grid, list) and all(isinstance(g, Mapping) and not g for g in grid)
     rows: list[tuple[str, str]] = []
-    rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
+    if scalars_only:  # nothing has a size: "proved" is the whole story
+        rows.append(("Scope", "proved (every symbol is a scalar: there are no sizes)"))
+    else:
+        rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
     if not all_sizes and v.get("reason"):
         rows.append(("Why not every size", str(v["reason"])))
-    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
     if all_sizes and detail:
-        rows.extend(_all_sizes_rows(detail))
+        rows.extend(row for row in _all_sizes_rows(detail)
+                    if not (scalars_only and row[0] in ("Sizes that settle every size", "Bounds of the proof")))
     if v.get("sizes") is not None:
         label = "Witness sizes (SymPy, finite differences)" if all_sizes else "Sizes checked exactly"
         rows.append((label, _sizes_text(v.get("sizes") or [])))
@@ -506,7 +522,10 @@ def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
         "badge": badge,
         "rest": rest,
         "statement": statement,
-        "detail": str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement") else "",
+        # the engine's own paragraph, unless the rows below say it all (a proof: its grid, bounds,
+        # prime and witnesses each have a row; the paragraph would list every size tuple again)
+        "detail": (str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement")
+                   and not (all_sizes and detail) else ""),
         "rows": rows,
     }
 

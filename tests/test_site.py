@@ -208,6 +208,20 @@ def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> No
     assert "not a proof for every size" in VERIFIED_STATEMENT
 
 
+@pytest.mark.parametrize("statement, badge", [
+    ("Proved for every size (exact, randomized: error < 1e-15)", "Proved for every size"),
+    ("Proved (exact, randomized: error < 1e-36)", "Proved"),
+    ("Verified at n = 2 and 3: the all-sizes model keeps only exp", "Verified at n = 2 and 3:"),
+    ("Verified at (m, n) = (2, 3), (3, 2) and (5, 2): the model keeps (only) sqrt", "Verified at (m, n) = (2, 3), (3, 2) and (5, 2):"),
+    ("Verified", "Verified"),
+])
+def test_badge_is_the_head_of_the_statement(statement: str, badge: str) -> None:
+    """The badge holds the statement's head; head and rest are the statement verbatim."""
+    from generator.site import _split_statement
+    head, rest = _split_statement(statement)
+    assert head == badge and head + rest == statement
+
+
 def test_all_sizes_badge_prints_the_statement() -> None:
     """A verdict of scope all-sizes prints the export's statement verbatim (its head in the badge) and, in
     words, what the proof rests on; a listed-sizes verdict says why it is not every size."""
@@ -231,7 +245,7 @@ def test_all_sizes_badge_prints_the_statement() -> None:
     assert "<dt>Chance a false rule passes</dt><dd>less than 1e-15</dd>" in page
     assert "<dt>Witness sizes (SymPy, finite differences)</dt>" in page
     other = pages["rules/elementwise-hadamard-x.md"]
-    assert '<span class="mc-badge">✓ Verified at n = 2 and 3</span>: outside the theory</p>' in other
+    assert '<span class="mc-badge">✓ Verified at n = 2 and 3:</span> outside the theory</p>' in other
     assert "every size" not in other.split("mc-statement")[1].split("</p>")[0]
     assert "<dt>Why not every size</dt><dd>an element-wise product is outside the all-sizes theory</dd>" in other
     report = pages["verification.md"]
@@ -248,6 +262,12 @@ def test_all_sizes_badge_prints_the_statement() -> None:
     home = render_verification_summary(dict(export, counts=dict(export["counts"], all_sizes=1)))
     assert "1 of the 2 rules are\n*proved for every size*" in home and "The other 1 is verified at the sizes" in home
     assert "not a proof for every size" in render_verification_summary(sample_export())
+    scalar = dict(v, all_sizes=dict(v["all_sizes"], grid=[{}], bounds={"B": {}, "L": {}, "U": {}, "D": 0, "local": False}),
+                  statement="Proved (exact, randomized: error < 1e-36)")
+    export["rules"][1]["verification"] = scalar
+    page = render_pages(export)["rules/trace-axb.md"]
+    assert "<dd>proved (every symbol is a scalar: there are no sizes)</dd>" in page and "Sizes that settle" not in page
+    export["rules"][1]["verification"] = v
     v["all_sizes"]["grid"] = [{"n": k} for k in range(2, 12)]
     assert "10 size tuples, from n = 2 to n = 11" in render_pages(export)["rules/trace-axb.md"]
 

@@ -257,10 +257,18 @@ def test_no_horizontal_scroll_at_390px(page: Any, base_url: str, screenshots: Pa
     for path in PAGES + SECTION_PAGES + tuple(f"rules/{r['id']}/" for r in browser_export()["rules"]):
         page.goto(base_url + path)
         _wait_math(page)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # cite, how it was checked
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"/{path} is {width} px wide at 390 px"
         if path in SECTION_PAGES:
             assert page.evaluate(_ROW_BLOCKS) == [], path
+        overflowing = page.evaluate("""Array.from(document.querySelectorAll('.md-content dd, .md-content dt, .md-content p'))
+            .filter(e => !e.closest('pre, .arithmatex, .mc-where, .katex') && !e.querySelector('.katex')
+                         && (e.getBoundingClientRect().right > 391 || e.scrollWidth > e.clientWidth + 8))  // (inline code padding: a few px)
+            .map(e => e.tagName + ': ' + e.textContent.slice(0, 40))""")
+        assert overflowing == [], f"/{path}: text runs off the screen: {overflowing}"
+        cramped = page.evaluate("Array.from(document.querySelectorAll('.mc-vdetails dd')).filter(e => e.getBoundingClientRect().width < 250).length")
+        assert cramped == 0, f"/{path}: 'How it was checked' squeezes its facts into a narrow column"
     page.goto(base_url + "traces/")
     _wait_math(page)
     wide = page.locator("tr#trace-of-a-very-long-product-by-the-middle-factor td.mc-lay-numerator div.arithmatex")
