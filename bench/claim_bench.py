@@ -110,9 +110,10 @@ def bench_browser(site: Path | None, runs: int) -> None:
                     page.evaluate("document.querySelector('.mc-check-more').open = true")
                     for row in rows:
                         flags = flags_of(row)
-                        for name in ("of", "wrt", "expect", "symbols", "assume", "where"):
+                        for name in ("of", "wrt", "expect", "symbols", "assume", "where", "functions"):
                             page.fill(f"#mc-{name}", flags.get(name, ""))
                         page.select_option("#mc-layout", flags.get("layout", ""))
+                        page.select_option("#mc-order", flags.get("order", ""))
                         count = page.get_attribute(".mc-check-result", "data-mc-run") or "0"
                         start = time.perf_counter()
                         page.click("form[data-mc-check] button[type=submit]")

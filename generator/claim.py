@@ -375,8 +375,14 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
                 return None, problems
             layouts = (layout,)
         elif not fitting:
-            wanted = " or ".join(dict.fromkeys(f"{show_shape(shapes[lay])} ({lay} layout)" for lay in LAYOUTS))
+            if shapes["numerator"] == shapes["denominator"]:
+                wanted = f"{show_shape(shapes['numerator'])} (in both layouts)"
+            else:
+                wanted = " or ".join(f"{show_shape(shapes[lay])} ({lay} layout)" for lay in LAYOUTS)
             hint = ""
+            if expect.op == "const" and expect.value == 0:
+                r, c = shapes["denominator"]
+                hint = f"; a zero derivative is written zeros({r})" if c == 1 else f"; a zero derivative is written zeros({r}, {c})"
             if order == 1 and is_scalar(of.shape) and wrt_shape[1] == 1 and expect.shape == (wrt_shape[0], wrt_shape[0]):
                 hint = "; for the second derivative (the Hessian) say order 2"
             problem(("expect",), "MC024", f"expect must be {wanted}, the shape of {what} (found {show_shape(expect.shape)}){hint}")

@@ -143,9 +143,11 @@ INDENT = " " * 11
 
 
 def verdict_of(j: Judgement) -> Verdict:
-    """The judgement as a Verdict, so claims count in the summary line like rules."""
+    """The judgement as a Verdict, so claims count in the summary lines like rules."""
     d = j.decision
-    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement)
+    scope = d.scope if j.status == "verified" else "listed-sizes"  # seam 4: proved for every size, or listed sizes
+    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement, scope=scope,
+                   statement=d.statement)
 
 
 def restated(sc: StudentClaim) -> str:
@@ -163,7 +165,8 @@ def _short_where(sc: StudentClaim) -> list[tuple[str, Any]]:
     return [(name, expr) for name, expr in sc.where_written]
 
 
-def print_judgement(j: Judgement, sc: StudentClaim, out: TextIO, cached: bool = False) -> None:
+def print_judgement(j: Judgement, sc: StudentClaim, out: TextIO | None = None, cached: bool = False) -> None:
+    out = out or sys.stdout  # looked up at the call: tests and pipes replace sys.stdout
     note = "cached" if cached else f"{j.seconds:.2f} s"
     print(f"{j.status:<10} {j.label}  ({note})", file=out)
     lines = [restated(sc)] + j.lines()
@@ -181,7 +184,7 @@ def caret_lines(problem: Problem, texts: dict[str, str]) -> list[str]:
     return ["    " + text, "    " + " " * max(problem.col - 1, 0) + "^"]
 
 
-def run_command_line_claim(args: Any, out: TextIO = sys.stdout) -> tuple[list[Problem], dict[str, Verdict], list[str]]:
+def run_command_line_claim(args: Any, out: TextIO | None = None) -> tuple[list[Problem], dict[str, Verdict], list[str]]:
     """Judge the claim given with --of/--wrt/--expect/--symbols; (problems, verdicts, caret lines)."""
     sc, problems = from_command_line(args.of, args.wrt, args.expect, args.symbols, args.assume, args.layout, args.functions,
                                      args.where, order=args.order)
@@ -196,7 +199,7 @@ def run_command_line_claim(args: Any, out: TextIO = sys.stdout) -> tuple[list[Pr
     return [], {sc.label: verdict_of(j)}, []
 
 
-def run_claim_documents(docs: list[Document], args: Any, out: TextIO = sys.stdout) -> tuple[list[Problem], dict[str, Verdict]]:
+def run_claim_documents(docs: list[Document], args: Any, out: TextIO | None = None) -> tuple[list[Problem], dict[str, Verdict]]:
     problems: list[Problem] = []
     verdicts: dict[str, Verdict] = {}
     checker = default_checker(args.jobs, args.timeout)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from generator.parse import Expr, Scope, inline, transposed
+from generator.parse import Expr, Scope, inline, substitute, transposed
 
 
 def sympy_version() -> str:
@@ -44,6 +44,10 @@ class Claim:
     # 2: the second derivative (a Hessian for a scalar by a vector, d2/dx2 by a scalar) or
     # the second differential. Out of the repr so that first-order claims keep their keys.
     order: int = field(default=1, repr=False)
+    # `wrt: [x, y]`: wrt names the stacked vector "(x, y)" and each listed symbol is a `part`
+    # of it in of, expect and other(); the short forms keep x and y for printing. Out of the
+    # repr: of and expect already show the substitution, so equal claims keep their cache key.
+    parts: tuple[tuple[str, Expr], ...] = field(default=(), repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
@@ -66,7 +70,7 @@ class Claim:
         """
         if self.short_expect is None:
             return transposed(self.expect, self.symmetric_symbols())
-        return inline(self.short_other(), dict(self.where))
+        return substitute(inline(self.short_other(), dict(self.where)), dict(self.parts))
 
     def short_other(self) -> Expr:
         """The other layout as printed: the short form's transpose, names kept."""

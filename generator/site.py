@@ -178,8 +178,13 @@ def title_text(rule: Mapping[str, Any], macros: Mapping[str, str] | None = None)
     return _INLINE_MATH.sub(lambda m: tex_to_text(m.group(1), macros), title).replace("\\$", "$")
 
 
+def _dim(d: object) -> str:
+    """A dimension as text; a stacked length is parenthesised: 1 × (n+1), never 1 × n+1."""
+    return f"({d})" if "+" in str(d) else str(d)
+
+
 def _dims(shape: Sequence[object]) -> str:
-    return " × ".join(str(d) for d in shape)
+    return " × ".join(_dim(d) for d in shape)
 
 
 def _shape_text(shape: Sequence[object] | None) -> str:
@@ -188,7 +193,7 @@ def _shape_text(shape: Sequence[object] | None) -> str:
     if len(shape) == 0:
         return "scalar"
     if len(shape) == 1:
-        return f"{shape[0]} × 1"
+        return f"{_dim(shape[0])} × 1"
     return _dims(shape)
 
 

@@ -373,7 +373,6 @@ FUNCTION_FIXES: dict[str, str] = {
     "identity": "eye({0})", "Identity": "eye({0})", "I": "eye({0})", "Eye": "eye({0})",
     "Ones": "ones({0})", "Zeros": "zeros({0})", "ones_like": "ones(n) with the shape of {0}",
     "zeros_like": "zeros(n) with the shape of {0}",
-    "sgn": "sign({0})", "signum": "sign({0})", "Abs": "abs({0})", "fabs": "abs({0})", "absolute": "abs({0})",
     "diagm": "diag({0})", "diagflat": "diag({0})", "Diag": "diag({0})", "Diagonal": "diag({0})", "diag_embed": "diag({0})",
 }
 UNSUPPORTED = {

@@ -22,13 +22,13 @@ import sympy as sp
 
 import generator.allsizes as allsizes
 from generator.claims import Claim, Verdict
-from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector
+from generator.parse import Expr, FunctionSig, Scope, Shape, dim_value, is_scalar, is_vector, parse_dim
 from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
 FD_STEP = 1e-6
-FD_STEP_2 = 1e-4  # second differences: rounding error ~ eps / h^2, truncation ~ h^2
+FD_STEP_2 = 1e-3  # second differences (with Richardson): rounding ~ eps / h^2, truncation ~ h^4
 
 
 class Refuted(Exception):
@@ -71,7 +71,7 @@ class Evaluator:
     _fn_cache: dict[str, tuple[list[sp.Symbol], list[sp.Expr]]] = field(default_factory=dict)
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def components(self, fname: str) -> tuple[list[sp.Symbol], list[sp.Expr]]:
         """Input symbols u and output component expressions f_i(u) of a generic function."""
@@ -110,7 +110,7 @@ class Evaluator:
             return sp.Matrix([[sp.Integer(self.sizes[e.name])]])
         if op == "d":
             return self.env[f"d({e.name})"]
-        args = [self.ev(a) for a in e.args] if op not in ("D",) else []
+        args = [self.ev(a) for a in e.args] if op not in ("D", "DD") else []
         if op == "neg":
             return -args[0]
         if op in ("add", "sub", "mul", "div", "pow"):
@@ -119,12 +119,17 @@ class Evaluator:
             return args[0] * args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
             return self.apply(e, args)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         raise ValueError(op)  # pragma: no cover
 
     def call(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
@@ -134,6 +139,10 @@ class Evaluator:
             if name == "eye":
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
+        if name == "vstack":
+            return sp.Matrix.vstack(*args)
+        if name == "hstack":
+            return sp.Matrix.hstack(*args)
         (m,) = args
         if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
@@ -177,6 +186,19 @@ class Evaluator:
         rows, cols = self.dim(sig.to[0]), self.dim(sig.to[1])
         return sp.Matrix(rows, cols, values)  # components in row-major order: the value keeps its shape
 
+    def second_derivative(self, e: Expr) -> sp.Matrix:
+        """D(D(f), a), Dk(Dj(f), ...): the second partial derivative of a function of scalars, at the point."""
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        us, comps = self.components(e.name)
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            derivative = sp.diff(comps[0], us[0], 2)
+            return args[0].applyfunc(lambda v: _at(derivative, {us[0]: v}))
+        point = self._point(e.name, args)
+        values = [_at(sp.diff(c, us[j], us[k]), point) for c in comps]
+        return sp.Matrix(self.dim(sig.to[0]), self.dim(sig.to[1]), values)
+
     def jacobian(self, e: Expr) -> sp.Matrix:
         """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
         sig = self.scope.functions[e.name]
@@ -208,6 +230,11 @@ def _jacobian_in_shape(jac: Any, out: tuple[int, int], inp: tuple[int, int]) -> 
     if out == (1, 1) and inp[1] != 1:
         return jac.reshape(inp[0], inp[1]).T
     return jac
+
+
+def _second_indices(e: Expr) -> tuple[int, int]:
+    """DD's two argument positions, 0-based: by argument j, then by argument k (value 10 j + k)."""
+    return e.value // 10 - 1, e.value % 10 - 1
 
 
 _GENERIC: dict[str, type] = {}
@@ -260,7 +287,7 @@ def _stable_seed(text: str) -> int:
 # ---------------------------------------------------------------- symbols and assumptions
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)  # type: ignore[return-value]
+    return (dim_value(shape[0], sizes), dim_value(shape[1], sizes))
 
 
 def make_symbols(claim: Claim, sizes: dict[str, int]) -> dict[str, sp.Matrix]:
@@ -414,8 +441,9 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
         return O[a][b].diff(gen_of[W[i, j]])
 
     def partial2(a: int, b: int, i: int, k: int) -> Rat:
-        first = partial(a, b, i, 0)  # wrt is a scalar or a column: entries (i, 0)
-        return first.diff(gen_of[W[k, 0]])
+        if isinstance(O, Opaque):  # a log: its first derivatives are rational
+            return O.derivs[index[(i, 0)]][a][b].diff(gen_of[W[k, 0]])
+        return O[a][b].diff2(gen_of[W[i, 0]], gen_of[W[k, 0]])  # wrt is a scalar or a column: entries (i, 0)
 
     if claim.order == 2:
         num = numerator_entries_2(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial2)
@@ -466,7 +494,7 @@ def _rational_differential(claim: Claim, sizes: dict[str, int], env_sp: dict[str
     at_zero = [(gen_of[t], ring.zero)]
     for i, row in enumerate(O):
         for j, value in enumerate(row):
-            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff(gen_of[t]).diff(gen_of[t])
+            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff2(gen_of[t], gen_of[t])
             difference = (derivative.compose(at_zero) - claimed[i][j].compose(at_zero))
             if not difference.is_zero():
                 raise Refuted(f"as a differential at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
@@ -573,7 +601,7 @@ class NumericEvaluator:
         self.coefficients: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def coeffs(self, fname: str) -> tuple[np.ndarray, np.ndarray]:
         if fname not in self.coefficients:
@@ -596,6 +624,21 @@ class NumericEvaluator:
         lin, quad = a @ u, c @ u
         return np.cos(lin + 1 / 3)[:, None] * a + (quad / 2 + 1)[:, None] * c
 
+    def fn_second(self, fname: str, u: np.ndarray, j: int, k: int) -> np.ndarray:
+        """d2 f_i / du_j du_k for every output i: -sin(a_i . u + 1/3) a_ij a_ik + c_ij c_ik / 2."""
+        a, c = self.coeffs(fname)
+        lin = a @ u
+        return -np.sin(lin + 1 / 3) * a[:, j] * a[:, k] + c[:, j] * c[:, k] / 2
+
+    def second_derivative(self, e: Expr) -> np.ndarray:
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            return np.vectorize(lambda v: self.fn_second(e.name, np.array([v]), 0, 0)[0])(args[0]).astype(float)
+        u = np.concatenate([a.reshape(-1) for a in args])
+        return self.fn_second(e.name, u, j, k).reshape(self.dim(sig.to[0]), self.dim(sig.to[1]))
+
     def ev(self, e: Expr) -> np.ndarray:
         op = e.op
         if op == "sym":
@@ -608,6 +651,8 @@ class NumericEvaluator:
             return np.array([[float(self.sizes[e.name])]])
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         args = [self.ev(a) for a in e.args]
         if op == "neg":
             return -args[0]
@@ -618,6 +663,9 @@ class NumericEvaluator:
             return args[0] @ args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
@@ -646,6 +694,10 @@ class NumericEvaluator:
         if name in ("ones", "zeros", "eye"):
             r, c = self.dim(e.shape[0]), self.dim(e.shape[1])
             return np.eye(r) if name == "eye" else (np.ones((r, c)) if name == "ones" else np.zeros((r, c)))
+        if name == "vstack":
+            return np.vstack(args)
+        if name == "hstack":
+            return np.hstack(args)
         (m,) = args
         simple: dict[str, Callable[[np.ndarray], np.ndarray]] = {
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,

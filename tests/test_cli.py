@@ -78,6 +78,7 @@ def test_good_fixtures_cover_every_form(good_report) -> None:
     assert {("derivative", 2, "scalar", "vector"), ("derivative", 2, "matrix", "scalar"), ("differential", 2, "scalar", "matrix")} <= orders
     generic_shapes = {(shape_kind(s.args[0]), shape_kind(s.to)) for r in good_report.rules for s in r.claim.scope.functions.values()}
     assert {("scalar", "matrix"), ("matrix", "scalar")} <= generic_shapes
+    assert "DD" in ops
     assumptions = {p for r in good_report.rules for props in r.claim.assume.values() for p in props}
     assert assumptions == {"symmetric", "spd", "invertible", "diagonal", "positive", "nonzero", "probability"}
     assert {r.claim.layout for r in good_report.rules if r.claim.kind == "derivative"} == {"numerator", "denominator"}

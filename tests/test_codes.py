@@ -349,6 +349,28 @@ def test_validation_rule(change: tuple[str, str], expected: str, tmp_path: Path,
     assert problem_lines(run) == ["rule.yaml:" + expected]
 
 
+def test_sizes_may_name_dimensions_of_functions_only(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A dimension used only in a function's signature (U: [] -> [n, n]) may be given a size; a missing one is MC012."""
+    body = """
+title: Inverse of a matrix function
+section: traces
+layout: numerator
+symbols: {x: []}
+functions: {U: {args: [[]], to: [n, n]}}
+of: inv(U(x))
+wrt: x
+expect: -inv(U(x)) @ D(U, x) @ inv(U(x))
+sizes: [%s]
+"""
+    shutil.copy(BAD / "_sections.yaml", tmp_path / "_sections.yaml")
+    write_rule(tmp_path, "fn-dims", body % "{n: 2}")
+    run = run_inprocess(["check", "fn-dims.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 0 and problem_lines(run) == [], run.out
+    write_rule(tmp_path, "fn-dims", body % "{m: 2}")
+    run = run_inprocess(["check", "fn-dims.yaml"], tmp_path, monkeypatch, capsys)
+    assert problem_lines(run) == ["fn-dims.yaml:10:9: MC012 sizes[0] must give every dimension a size: n (found m)"]
+
+
 def test_differential_rule_needs_no_layout(tmp_path: Path, monkeypatch, capsys) -> None:
     """A kind: differential rule without layout is valid (layout is required for derivatives only)."""
     shutil.copy(BAD.parent / "good" / "differential-product.yaml", tmp_path / "differential-product.yaml")

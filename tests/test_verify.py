@@ -230,6 +230,35 @@ def test_second_order_on_the_rational_path() -> None:
     rational_check(hessian, {"n": 3})
 
 
+def test_second_derivatives_of_generic_functions() -> None:
+    """D(D(U), x) is U'': the second derivative of det U(x) (Wikipedia's form) is verified; a flipped sign is refuted."""
+    functions = {"U": {"args": [[]], "to": ["n", "n"]}}
+    inv_du = "inv(U(x)) @ D(U, x)"
+    right = _second(claim_from({"x": []}, "det(U(x))", "x",
+                               f"det(U(x)) * (trace(inv(U(x)) @ D(D(U), x)) + trace({inv_du})**2 - trace({inv_du} @ {inv_du}))",
+                               layout="numerator", functions=functions))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression(
+        f"det(U(x)) * (trace(inv(U(x)) @ D(D(U), x)) + trace({inv_du})**2 + trace({inv_du} @ {inv_du}))", right.scope))
+    assert check_claim(wrong).status == "refuted"
+    ridge = {"g": {"args": [[]], "to": []}}
+    hess = _second(claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(D(g), A @ x)) @ A", functions=ridge))
+    assert check_claim(hess).status == "verified"
+    first = dataclasses.replace(hess, expect=parse_expression("A.T @ diag(D(g, A @ x)) @ A", hess.scope))
+    assert check_claim(first).status == "refuted"
+
+
+def test_mixed_second_derivative_of_a_function_of_two_scalars() -> None:
+    """D2(D1(U), x, y) is the mixed partial: d/dy of dU^-1/dx is verified in Wikipedia's form; D1(D1(U)) in its place is refuted."""
+    functions = {"U": {"args": [[], []], "to": ["n", "n"]}}
+    text = ("inv(U(x, y)) @ (D1(U, x, y) @ inv(U(x, y)) @ D2(U, x, y) - {} + D2(U, x, y) @ inv(U(x, y)) @ D1(U, x, y)) @ inv(U(x, y))")
+    right = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", text.format("D2(D1(U), x, y)"),
+                       layout="numerator", functions=functions, sizes=((("n", 2),),))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression(text.format("D1(D1(U), x, y)"), right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
 def test_order_is_part_of_the_cache_key_only_when_it_is_two() -> None:
     """A first-order claim's content is unchanged by the order field (old verdicts stay valid); order 2 changes it."""
     claim = claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "A + A.T")

@@ -14,7 +14,7 @@ from claims_support import flags_of, student_claims
 from generator.check_page import PYODIDE_DEST, BUNDLE_DEST
 
 ROWS = student_claims()
-FIELDS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where", "order")
+FIELDS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where", "functions", "order")
 
 
 def open_checker(page: Any, base_url: str) -> None:

@@ -12,7 +12,7 @@
 (function () {
   "use strict";
 
-  var FIELDS = ["of", "wrt", "expect", "symbols", "assume", "layout", "where", "order"];
+  var FIELDS = ["of", "wrt", "expect", "symbols", "assume", "layout", "where", "functions", "order"];
   var TIME_LIMIT_MS = 30000;
   var STAGES = {
     runtime: "Loading Python (WebAssembly, about 13 MB the first time)…",
@@ -121,7 +121,7 @@
       var input = form.elements[name];
       if (input) input.value = values[name] || "";
     });
-    if (values.assume || values.layout || values.where || values.order) $(".mc-check-more", form).open = true;
+    if (values.assume || values.layout || values.where || values.functions || values.order) $(".mc-check-more", form).open = true;
   }
 
   function fromHash() {
@@ -266,7 +266,7 @@
       if (state === "undecided") (result.lines || []).forEach(function (l) { card.appendChild(el("p", { text: l })); });
       var d = result.decision || {};
       var which = el("p", { class: "mc-check-which", "data-mc-scope": d.scope || "" }, [
-        d.statement ? (state === "verified" ? el("strong", { text: d.statement + ". " }) : d.statement + ". ") : null,
+        d.statement && state !== "refuted" ? (state === "verified" ? el("strong", { text: d.statement + ". " }) : d.statement + ". ") : null,
         (d.checks && d.checks.length) ? "Checks run: " + d.checks.join("; ") + "." : ""
       ]);
       card.appendChild(which);
