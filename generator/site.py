@@ -615,15 +615,31 @@ def _symbols(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+#: How a condition written in words says what an `assume` property says (so it is not repeated).
+_ASSUME_WORDS = {
+    "positive": ("> 0", "positive", "> 0"),
+    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0"),
+    "invertible": ("invertible", "nonsingular", "non-singular"),
+    "spd": ("positive definite", "spd"),
+    "symmetric": ("symmetric", "spd"),
+    "probability": ("probability", "sum to 1", "sums to 1"),
+}
+
+
 def _conditions(rule: Mapping[str, Any]) -> list[str]:
+    """The rule's conditions in words, then each `assume` property the words do not already say
+    ("a > 0" says "a positive"; "X invertible" says "X invertible")."""
     parts = []
     conditions = rule.get("conditions")
     if conditions not in (None, "", "none"):
         parts.append(str(conditions))
+    said = " ".join(parts)
     for sym, props in (rule.get("assume") or {}).items():
-        text = f"{sym} {', '.join(str(p) for p in props)}"
-        if not any(text in part for part in parts):
-            parts.append(text)
+        missing = [str(p) for p in props
+                   if not (re.search(rf"(?<![A-Za-z_]){re.escape(str(sym))}(?![A-Za-z_])", said)
+                           and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
+        if missing:
+            parts.append(f"{sym} {', '.join(missing)}")
     return parts
 
 
@@ -655,6 +671,8 @@ def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
         "id": rid,
         "path": str(rule.get("path") or rule_path(rid)),
         "url": rule_url(ctx.export, rule),
+        # the public address when the site has one; else the page says its own (mcref.js)
+        "public_url": rule_url(ctx.export, rule) if (rule.get("url") or _site_base(ctx.export)) else "",
         "title": ctx.segs(rule["title"], f"{where}: title"),
         "title_text": title_text(rule, ctx.macros),
         "section_slug": str(rule["section"]),
@@ -847,7 +865,7 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
 def _redirect_page(ctx: _Ctx, old: str, new: str) -> str:
     target = ctx.by_id[new]
     return _render("redirect.html.j2", old=old, new=new, title=title_text(target, ctx.macros),
-                   url=rule_url(ctx.export, target))
+                   url=rule_url(ctx.export, target) if (target.get("url") or _site_base(ctx.export)) else f"../{new}/")
 
 
 def concordance_pages(export: Mapping[str, Any]) -> list[tuple[str, str]]:

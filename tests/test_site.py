@@ -290,11 +290,22 @@ def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> No
 
 
 def test_site_url_absent_keeps_working() -> None:
-    """Without a site_url the permanent address is the path from the site root."""
-    export = sample_export()
-    export["site_url"] = None
-    assert rule_url(export, export["rules"][1]) == "/rules/trace-axb/"
-    assert "/rules/trace-axb/" in render_pages(export)["rules/trace-axb.md"]
+    """Without a site_url (or with an empty one) no page claims an address: the rule page marks its
+    link for mcref.js to show the address it is served from, redirects stay relative."""
+    for empty in (None, ""):
+        export = sample_export()
+        export["site_url"] = empty
+        export["redirects"] = {"old-trace": "trace-axb"}
+        for rule in export["rules"]:
+            rule["url"] = None
+        pages = render_pages(export)
+        assert '<a class="mc-permalink" href="./" data-mc-here title="The permanent address of this rule">rules/trace-axb/</a>' \
+            in pages["rules/trace-axb.md"]
+        assert "mcref.example.org" not in pages["rules/trace-axb.md"]
+        assert '<link rel="canonical" href="../trace-axb/">' in pages["rules/old-trace/index.html"]
+    export["site_url"] = "https://course.example/mcref/"
+    page = render_pages(export)["rules/trace-axb.md"]
+    assert ">https://course.example/mcref/rules/trace-axb/</a>" in page and "data-mc-here" not in page
 
 
 def test_where_lines_print_under_the_formula() -> None:
@@ -326,6 +337,21 @@ def test_redirects_get_a_page_and_an_anchor() -> None:
         render_pages(export)
     assert "redirect trace-hostile -> trace-axb: 'trace-hostile' is still a rule id; a redirect names an id that is gone" in info.value.problems
     assert "redirect gone -> nowhere: 'nowhere' is not a rule of the export" in info.value.problems
+
+
+@pytest.mark.parametrize("conditions, assume, shown", [
+    ("a > 0", {"a": ["positive"]}, ["a > 0"]),
+    ("x ≠ 0", {"x": ["nonzero"]}, ["x ≠ 0"]),
+    ("Sigma symmetric positive definite", {"Sigma": ["spd"]}, ["Sigma symmetric positive definite"]),
+    ("X invertible", {"X": ["invertible"], "A": ["symmetric"]}, ["X invertible", "A symmetric"]),
+    ("x nonzero", {"x": ["positive"]}, ["x nonzero", "x positive"]),
+    ("ax > 0", {"x": ["positive"]}, ["ax > 0", "x positive"]),  # another symbol's condition
+    (None, {"X": ["spd"]}, ["X spd"]),
+])
+def test_conditions_do_not_repeat_the_assumptions(conditions, assume, shown) -> None:
+    """An `assume` property is shown unless the conditions already say it in words."""
+    from generator.site import _conditions
+    assert _conditions({"conditions": conditions, "assume": assume}) == shown
 
 
 def test_retired_ids_keep_their_old_section_anchor() -> None:
