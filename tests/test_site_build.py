@@ -159,7 +159,8 @@ def test_build_date_comes_from_the_export(tmp_path: Path) -> None:
 
     export = sample_export()
     export["build_date"] = "2020-01-02"
-    result = build_site(export, tmp_path)
+    # (a sitemap lists pages only when the site has an address)
+    result = build_site(export, tmp_path, env={"MCREF_SITE_URL": "https://mcref.example.org/"})
     assert result.returncode == 0, result.stderr
     sitemap = (tmp_path / "site" / "sitemap.xml").read_text(encoding="utf-8")
     assert set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)) == {"2020-01-02"}
