@@ -797,48 +797,69 @@ def _verification_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped
     )
 
 
-def _errata_page(ctx: _Ctx, errata: Sequence[Mapping[str, Any]]) -> str:
-    entries = []
-    for entry in errata:
-        number = str(entry.get("number", ""))
-        where = f"erratum {number}"
+#: The sources an errata list may belong to: (label of the source's form, heading, anchor prefix).
+ERRATA_SOURCES = {
+    "paper": ("The paper", "Parr and Howard, The Matrix Calculus You Need For Deep Learning", "erratum"),
+    "cookbook": ("The Cookbook", "The Matrix Cookbook (2012 edition)", "cookbook-erratum"),
+}
 
-        def field(name: str, entry: Mapping[str, Any] = entry, where: str = where) -> list[tuple[str, str]]:
-            value = entry.get(name)
-            if value in (None, ""):
-                return []
-            return ctx.segs(value, f"{where}, field {name}")
 
-        rule = ctx.by_id.get(str(entry.get("rule"))) if entry.get("rule") else None
-        entries.append(
-            {
-                "anchor": f"erratum-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}",
-                "number": number,
-                "title": str(entry.get("title", "")),
-                "where": field("where"),
-                "paper": field("paper"),
-                "problem": field("problem"),
-                "correction": field("correction"),
-                "note": field("note"),
-                "rule": _rule_view(ctx, rule) if rule is not None else None,
-            }
-        )
-    return _render("errata.md.j2", entries=entries, depth=1)
+def _erratum_view(ctx: _Ctx, entry: Mapping[str, Any], source: str) -> dict[str, Any]:
+    number = str(entry.get("number", ""))
+    where = f"erratum {number}" if source == "paper" else f"{source} erratum {number}"
+
+    def field(name: str) -> list[tuple[str, str]]:
+        value = entry.get(name)
+        if value in (None, ""):
+            return []
+        return ctx.segs(value, f"{where}, field {name}")
+
+    rule = ctx.by_id.get(str(entry.get("rule"))) if entry.get("rule") else None
+    prefix = ERRATA_SOURCES.get(source, ("", "", f"{source}-erratum"))[2]
+    return {
+        "anchor": f"{prefix}-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}",
+        "number": number,
+        "title": ctx.segs(entry.get("title", ""), f"{where}, field title"),
+        "where": field("where"),
+        "source_form": field(source),
+        "source_label": ERRATA_SOURCES.get(source, (source.capitalize(),))[0],
+        "problem": field("problem"),
+        "correction": field("correction"),
+        "note": field("note"),
+        "rule": _rule_view(ctx, rule) if rule is not None else None,
+    }
+
+
+def _errata_page(ctx: _Ctx, errata: Sequence[Mapping[str, Any]],
+                 cookbook_errata: Sequence[Mapping[str, Any]] | None = None) -> str:
+    groups = [{"source": "paper", "heading": ERRATA_SOURCES["paper"][1],
+               "entries": [_erratum_view(ctx, e, "paper") for e in errata]}]
+    if cookbook_errata:
+        groups.append({"source": "cookbook", "heading": ERRATA_SOURCES["cookbook"][1],
+                       "entries": [_erratum_view(ctx, e, "cookbook") for e in cookbook_errata]})
+    return _render("errata.md.j2", groups=groups, depth=1)
 
 
 def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     counts: dict[str, int] = {}
+    numbers: dict[str, int] = {}
     redirects = ctx.export.get("redirects") or {}
+    info = (ctx.export.get("concordance_sources") or {}).get(source) or {}
     for entry in entries:
         status = str(entry.get("status", ""))
         counts[status] = counts.get(status, 0) + 1
+        number = str(entry.get("number") or "")
+        if number:
+            numbers[number] = numbers.get(number, 0) + 1
+        where = f"concordance {source}, {entry.get('ref')}"
         links = []
         for rid in entry.get("rules") or []:
             target = ctx.by_id.get(str(redirects.get(rid, rid)))
             if target is not None:
                 links.append({"id": str(target["id"]), "path": str(target.get("path") or rule_path(str(target["id"]))),
-                              "title": title_text(target, ctx.macros)})
+                              "title": ctx.segs(target["title"], f"rule {target['id']}: title")})
+        erratum = entry.get("erratum") if isinstance(entry.get("erratum"), Mapping) else None
         rows.append(
             {
                 "ref": str(entry.get("ref", "")),
@@ -846,18 +867,25 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
                 "formula": str(entry.get("formula") or ""),
                 "status": status,
                 "status_text": CONCORDANCE_STATUS.get(status, status),
-                "number": str(entry.get("number") or ""),
+                "number": number,
                 "confirmed_by": str(entry.get("confirmed_by") or ""),
-                "note": ctx.segs(entry.get("note") or "", f"concordance {source}, {entry.get('ref')}: note"),
+                "note": ctx.segs(entry.get("note") or "", f"{where}: note"),
                 "rules": links,
+                "erratum": ({"number": str(erratum.get("number", "")),
+                             "anchor": f"cookbook-erratum-{erratum.get('number')}" if source.startswith("cookbook")
+                             else f"erratum-{erratum.get('number')}"} if erratum else None),
             }
         )
     return _render(
         "concordance.md.j2",
         source=source,
-        title=CONCORDANCE_TITLES.get(source, f"Concordance: {source}"),
+        title=CONCORDANCE_TITLES.get(source, str(info.get("title") or f"Concordance: {source}")),
+        citation=str(info.get("citation") or ""),
         rows=rows,
-        counts=[(CONCORDANCE_STATUS.get(k, k), v) for k, v in sorted(counts.items())],
+        counts=[(CONCORDANCE_STATUS.get(k, k), counts[k]) for k in ("verified", "verified-corrected", "not-applicable") if counts.get(k)]
+        + [(CONCORDANCE_STATUS.get(k, k), v) for k, v in sorted(counts.items())
+           if k not in ("verified", "verified-corrected", "not-applicable")],
+        numbers=numbers,
         depth=2,
     )
 
@@ -897,17 +925,18 @@ def render_verification_summary(export: Mapping[str, Any]) -> str:
 
 
 def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None,
-                 theory: str | None = None) -> dict[str, str]:
+                 theory: str | None = None, cookbook_errata: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
     """Render every generated file: a page per rule, a table per section with rules, the
     index of all rules, the verification report (with `theory`, the Markdown of
-    site/verification-theory.md, when given), the errata page (when `errata` is given),
+    site/verification-theory.md, when given), the errata page (when `errata`, the paper's, or
+    `cookbook_errata` is given),
     a concordance page per source of the export, a redirect page per renamed id and the
     search documents.
 
     Raises SiteError, listing every problem, when the export holds a rule that is not
     verified, refers to an unknown section or rule, or would print raw LaTeX.
     """
-    _check(export, errata)
+    _check(export, list(errata or []) + [dict(e, number=f"cookbook {e.get('number')}") for e in cookbook_errata or []])
     ctx = _Ctx(export)
     sections = _sections(export)
     grouped = _grouped(export)
@@ -928,8 +957,8 @@ def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] 
             pages[f"{slug}.md"] = _section_page(ctx, section, [])
     pages["all-rules.md"] = _index_page(ctx, sections, grouped)
     pages["verification.md"] = _verification_page(ctx, sections, grouped, theory)
-    if errata is not None:
-        pages["errata.md"] = _errata_page(ctx, errata)
+    if errata is not None or cookbook_errata:
+        pages["errata.md"] = _errata_page(ctx, errata or [], cookbook_errata)
     for _title, path in concordance_pages(export):
         source = path[len("concordance/") : -len(".md")]
         pages[path] = _concordance_page(ctx, source, export["concordance"][source])

@@ -393,22 +393,48 @@ def test_retired_ids_keep_their_old_section_anchor() -> None:
 
 
 def test_concordance_page_per_source() -> None:
-    """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages."""
+    """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages, with
+    the source's citation, the status under the number, position-only numbers starred, and a corrected
+    entry linked to its erratum."""
     export = sample_export()
     export["concordance"] = {"cookbook-2012": [
         {"ref": "101", "formula": "\\frac{\\partial}{\\partial X} \\tr(AXB) = A^T B^T", "status": "verified",
-         "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "text", "note": ""},
+         "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "Lean: eq_101", "note": ""},
         {"ref": "1", "formula": "", "status": "not-applicable", "rules": [], "number": "position-only",
          "confirmed_by": "", "note": "A definition, not a derivative: $A^{-1}$."},
+        {"ref": "92", "formula": "X", "status": "verified-corrected", "rules": ["trace-axb"], "number": "position-only",
+         "confirmed_by": "position", "note": "Printed transposed.", "erratum": {"number": 1, "title": "t"}},
     ]}
+    export["concordance_sources"] = {"cookbook-2012": {"title": "The Matrix Cookbook", "citation": "Petersen and Pedersen, 2012",
+                                                       "counts": {}}}
     pages = render_pages(export)
     page = pages["concordance/cookbook-2012.md"]
-    assert '<tr id="eq-101">' in page and 'href="../../rules/trace-axb/"' in page
-    assert "2 entries: 1 not applicable, 1 verified." in page
+    assert '<tr id="eq-101" class="mc-cc-verified">' in page and 'href="../../rules/trace-axb/"' in page
+    assert "Every entry of Petersen and Pedersen, 2012, beside" in page
+    assert "3 entries: 1 verified, 1 verified, corrected, 1 not applicable." in page
+    assert '<span class="mc-cc-num" title="Lean: eq_101">101</span>' in page
+    assert '1<span class="mc-numnote">*</span>' in page and "known from its position" in page
+    assert '<a class="mc-cc-erratum" href="../../errata/#cookbook-erratum-1">Erratum 1</a>' in page
     assert '<span class="arithmatex">\\(A^{-1}\\)</span>' in page
     export["concordance"]["cookbook-2012"][0]["rules"] = ["no-such-rule"]
     with pytest.raises(SiteError, match="concordance cookbook-2012, 101: rule 'no-such-rule' is not in the export"):
         render_pages(export)
+
+
+def test_cookbook_errata_join_the_errata_page() -> None:
+    """errata/cookbook.yaml (the hook passes it) adds a section to the errata page with its own anchors;
+    the paper's anchors stay."""
+    cookbook = [{"number": 1, "title": "A transposed term in $\\mathbf{a}^\\top \\mathbf{X}$", "where": "eq. 92",
+                 "cookbook": "$\\mathbf{X}^\\top$", "problem": "wrong", "correction": "right", "rule": "trace-axb", "note": ""}]
+    page = render_pages(sample_export(), errata_sample(), cookbook_errata=cookbook)["errata.md"]
+    assert '<h1 id="errata">Errata</h1>' in page
+    assert 'id="erratum-6"' in page and 'id="cookbook-erratum-1"' in page
+    assert '<p class="mc-label">The Cookbook</p>' in page and "In the Cookbook: eq. 92" in page
+    paper_only = render_pages(sample_export(), errata_sample())["errata.md"]
+    assert '<h1 id="errata">Errata of the paper</h1>' in paper_only and "cookbook" not in paper_only.lower()
+    cookbook[0]["rule"] = "nowhere"
+    with pytest.raises(SiteError, match="erratum cookbook 1: rule 'nowhere' is not a verified rule"):
+        render_pages(sample_export(), errata_sample(), cookbook_errata=cookbook)
 
 
 def test_report_counts_and_includes_the_theory(pages: dict[str, str]) -> None:
