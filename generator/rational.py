@@ -22,7 +22,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import PolyElement, PolyRing
 
-from generator.parse import Expr, constant_value
+from generator.parse import Expr, constant_value, dim_value, parse_dim
 
 
 class Unsupported(Exception):
@@ -120,7 +120,7 @@ class RationalEvaluator:
         return Rat(self.ring(value), self.ring.one)
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def ev(self, e: Expr) -> Matrix | Opaque:
         op = e.op
@@ -154,6 +154,9 @@ class RationalEvaluator:
             return self.matmul(mats[0], mats[1])
         if op == "T":
             return [list(col) for col in zip(*mats[0])]
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return mats[0][start : start + rows]
         return self.call(e, mats)
 
     def matmul(self, a: Matrix, b: Matrix) -> Matrix:
@@ -176,6 +179,10 @@ class RationalEvaluator:
             if name == "eye":
                 return [[self.one if i == j else self.zero for j in range(r)] for i in range(r)]
             return [[self.one if name == "ones" else self.zero for _ in range(c)] for _ in range(r)]
+        if name == "vstack":
+            return [row for block in args for row in block]
+        if name == "hstack":
+            return [[v for block in args for v in block[i]] for i in range(len(args[0]))]
         (m,) = args
         if name == "trace":
             total = self.zero
@@ -263,7 +270,7 @@ class RationalEvaluator:
         raise Unsupported(f"{op} of a log")
 
 
-_RATIONAL_CALLS = frozenset({"trace", "sum", "diag", "det", "inv", "ones", "zeros", "eye", "log"})
+_RATIONAL_CALLS = frozenset({"trace", "sum", "diag", "det", "inv", "ones", "zeros", "eye", "log", "vstack", "hstack"})
 
 
 def _is_constant_matrix(a: Any) -> bool:

@@ -204,3 +204,14 @@ def test_symmetric_assumption_drops_the_transpose_in_the_other_layout() -> None:
     rule, _ = parse_file(GOOD / "scalar-by-vector-quad-symmetric.yaml")
     assert r"\mathbf{A}^{\top}" not in rule.latex["numerator"]
     assert r"\mathbf{x}^{\top}" in rule.latex["numerator"]
+
+
+def test_a_transposed_jacobian_keeps_its_parentheses() -> None:
+    """(dg/dx)^T prints with parentheses: dg/dx^T would read as a derivative by x^T."""
+    assert tex("D(g, x).T") == r"\left(\frac{\partial \mathbf{g}}{\partial \mathbf{x}}\right)^{\top}"
+
+
+def test_a_jacobian_at_a_where_name_is_named_by_it() -> None:
+    """D(f, u) at a `where:` name u prints df/du, like at a symbol, not a numbered partial."""
+    scope = Scope(SCOPE.symbols, {"h": FunctionSig((("n", 1),), (1, 1))}, SCOPE.dims, bindings={"u": ("n", 1)})
+    assert Printer(scope).latex(parse_expression("D(h, u)", scope)) == r"\frac{\partial h}{\partial \mathbf{u}}"

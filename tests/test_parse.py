@@ -296,7 +296,7 @@ def test_every_listed_function_parses() -> None:
     """Every name in FUNCTIONS is accepted by the parser in some form (no listed-but-unsupported function)."""
     forms = {"trace": "trace(S)", "det": "det(S)", "inv": "inv(S)", "softmax": "softmax(x)", "logsumexp": "logsumexp(x)",
              "sum": "sum(x)", "diag": "diag(x)", "norm": "norm(x)", "ones": "ones(n)", "zeros": "zeros(n)", "eye": "eye(n)",
-             "max": "max(0, x)", "D": "D(f, x)", "d": None}
+             "max": "max(0, x)", "D": "D(f, x)", "d": None, "vstack": "vstack(x, 1)", "hstack": "hstack(x.T, 1)"}
     for name in parse_module.FUNCTIONS:
         text = forms.get(name, f"{name}(x)")
         if text is None:

@@ -39,7 +39,7 @@ def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_size
     claim = claim_from(SQUARE, "trace(A @ X @ B)", "X", "B.T @ A.T")
     verdict = check_claim(claim)
     assert verdict.status == "refuted"
-    assert "n=2" in verdict.detail
+    assert "n=2" in verdict.detail  # the smallest size where it fails
     assert ENTRY.search(verdict.detail)
     assert "denominator layout" in verdict.detail
     # the value: either both numbers of the finite-difference comparison, or the symbolic difference
@@ -420,3 +420,25 @@ def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(m
     assert check_claim(wrong).status == "refuted"
     right = dataclasses.replace(wrong, expect=parse_expression("D(f, x) / f(x)", wrong.scope))
     assert check_claim(right).status == "undecided"  # never verified without the numeric check
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_default_sizes_never_tie_letters(count: int) -> None:
+    """In the two default assignments every letter changes and no distance between two letters repeats (no m = n + 1 in both)."""
+    from generator.rule import default_sizes
+
+    letters = list("mnpqrs"[:count])
+    first, second = (dict(a) for a in default_sizes(letters))
+    assert all(v >= 2 for v in (*first.values(), *second.values()))
+    assert len(set(first.values())) == count and len(set(second.values())) == count
+    assert all(first[t] != second[t] for t in letters)
+    for i, a in enumerate(letters):
+        for b in letters[i + 1:]:
+            assert abs(first[a] - first[b]) != abs(second[a] - second[b]), (a, b, first, second)
+
+
+def test_a_verdict_never_rests_on_a_dimension_of_1() -> None:
+    """Author sizes that set a letter to 1 are checked, and a size with every letter at least 2 is added."""
+    claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(A @ x)", "x", "A.T @ ones(m)", sizes=((("m", 1), ("n", 2)),))
+    sizes = verify.witness_sizes(claim)
+    assert sizes[0] == {"m": 1, "n": 2} and sizes[-1] == {"m": 3, "n": 2}
