@@ -104,8 +104,8 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
         if name in ("softmax", "logsumexp"):
             return f"{name}({canon(arg, False, symmetric)}){mark}"
         return f"{name}({canon(arg, t, symmetric)})"  # elementwise functions and inv commute with ^T
-    if op in ("apply", "D"):
-        head = e.name if op == "apply" else f"D{e.value}:{e.name}"
+    if op in ("apply", "D", "DD"):
+        head = e.name if op == "apply" else f"{op}{e.value}:{e.name}"
         return f"{head}(" + ",".join(canon(a, False, symmetric) for a in e.args) + ")" + mark
     raise ValueError(f"unknown operation {op}")  # pragma: no cover
 
@@ -617,6 +617,8 @@ class Compiler:
             return self.apply(e)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         raise Outside(f"the operation {op} is outside the all-sizes model")
 
     def power(self, e: Expr) -> Node:
@@ -752,6 +754,11 @@ class Compiler:
                         raise Outside(f"the derivative of {fname}, a matrix-valued generic function of a vector or a "
                                       "matrix, is a tensor outside the all-sizes model")
                     total = self.dadd(total, term)
+                elif component.startswith("D") and all(is_scalar(a) for a in sig.args) and not is_scalar(sig.to):
+                    # d D_i U(a) = sum_j H_ij da_j for a vector- or matrix-valued U of scalars: H_ij has U's shape
+                    i = int(component[1:])
+                    lo, hi = min(i, j), max(i, j)
+                    total = self.dadd(total, g.mul(da, self.fn_leaf(fname, f"H{lo}{hi}", args, sig.to)))
                 elif component.startswith("D"):  # d D_i f(a) = sum_j (H_ij da_j)^T, for a scalar-valued f
                     i = int(component[1:])
                     if not is_scalar(sig.to) or not _column_or_scalar(want) or not _column_or_scalar(sig.args[i - 1]):
@@ -787,6 +794,17 @@ class Compiler:
             return self.elementwise_value(e.name, 0, e.args[0])
         return self.fn_leaf(e.name, "", e.args, sig.to)
 
+    def second_derivative(self, e: Expr) -> Node:
+        """D(D(f), a), Dk(Dj(f), ...): the same leaf as the derivative rule of D_j f makes (H_jk, j <= k)."""
+        sig: FunctionSig = self.scope.functions[e.name]
+        if sig.elementwise and len(e.args) == 1:
+            return self.elementwise_value(e.name, 2, e.args[0])
+        j, k = e.value // 10, e.value % 10
+        lo, hi = min(j, k), max(j, k)
+        if is_scalar(sig.to):
+            return self.fn_leaf(e.name, f"H{lo}{hi}", e.args, SCALAR, kind="sym" if lo == hi else "generic")
+        return self.fn_leaf(e.name, f"H{lo}{hi}", e.args, sig.to)
+
     def jacobian(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
         if sig.elementwise and len(e.args) == 1:
@@ -818,7 +836,7 @@ def _log_factors(e: Expr, power: int = 1) -> list[tuple[Expr, int]]:
 
 
 def _has_symbol(e: Expr) -> bool:
-    return e.op in ("sym", "d", "apply", "D") or any(_has_symbol(a) for a in e.args)
+    return e.op in ("sym", "d", "apply", "D", "DD") or any(_has_symbol(a) for a in e.args)
 
 
 def _contains_sqrt(e: Expr) -> bool:

@@ -23,7 +23,7 @@ def _text(e: Expr, outer: int) -> str:
         return f"d({e.name})"
     if op == "T":
         inner = e.args[0]
-        body = _text(inner, 9) if inner.op in ("sym", "call", "apply", "D", "d", "T") else f"({_text(inner, 0)})"
+        body = _text(inner, 9) if inner.op in ("sym", "call", "apply", "D", "DD", "d", "T") else f"({_text(inner, 0)})"
         return body + ".T"
     if op == "neg":
         return _wrap(f"-{_text(e.args[0], 3)}", 3, outer)
@@ -46,6 +46,10 @@ def _text(e: Expr, outer: int) -> str:
         return f"{e.name}(" + ", ".join(_text(a, 0) for a in e.args) + ")"
     if op == "D":
         return f"D{e.value if e.value > 1 else ''}({e.name}, " + ", ".join(_text(a, 0) for a in e.args) + ")"
+    if op == "DD":  # by argument j, then k (value 10 j + k); D(D(f), a) for a function of one argument
+        j, k = e.value // 10, e.value % 10
+        inner, outer_d = ("D", "D") if e.value == 11 and len(e.args) == 1 else (f"D{j}", f"D{k}")
+        return f"{outer_d}({inner}({e.name}), " + ", ".join(_text(a, 0) for a in e.args) + ")"
     raise ValueError(op)  # pragma: no cover
 
 
