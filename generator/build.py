@@ -1,24 +1,43 @@
 """Stage 7, write: `mcref build` and `mcref serve`.
 
-A build checks every rule, then writes build/rules.json, build/pdf/*.pdf (with their .tex)
-and build/site into a staging folder beside build/, and swaps it in only when everything
-succeeded: a failed build leaves the previous good build/ whole. Nothing is done twice: the
-verdict cache skips unchanged rules and the PDF cache skips an unchanged .tex.
+A build checks every rule, then writes into a staging folder beside build/:
+
+- rules.json, the export;
+- pdf/cheatsheet-<paper>-<layout>.pdf (the two-page sheet of sheets/cheatsheet.yaml) and
+  pdf/reference-<paper>-<layout>.pdf (every rule), each with its .tex; the names of the
+  first release, pdf/cheatsheet-<paper>.pdf, stay as copies of the numerator cheat sheet;
+- mcref.bib (one entry per rule, keys mcref:<id>, and one for the whole reference);
+- latex/mcref.sty (every macro of the formulas), latex/<layout>/<id>.tex (each rule as a
+  LaTeX snippet that compiles with amsmath and bm alone) and latex/example.tex;
+- site/, with copies of pdf/, latex/ and mcref.bib so the site serves them.
+
+It swaps the staging folder in only when everything succeeded, in one atomic exchange where
+the system has one (renameat2): a failed or killed build leaves the previous build whole.
+A staging folder holds a lock (flock) while its build runs; the next build removes the
+folders whose lock is free, i.e. whose build died. Nothing is done twice: the verdict cache
+skips unchanged rules and the PDF cache skips an unchanged .tex.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from generator.cache import default_cache_dir
 from generator.load import read_yaml
@@ -27,6 +46,10 @@ from generator.problems import BuildFailed
 from generator.validate import latex_problems
 
 PAPERS = ("a4", "letter")
+LAYOUTS = ("numerator", "denominator")
+CHEATSHEET = Path("sheets") / "cheatsheet.yaml"
+# The first release's names (the site's home page linked them): copies of these sheets.
+OLD_NAMES = {f"cheatsheet-{paper}.pdf": f"cheatsheet-{paper}-numerator.pdf" for paper in PAPERS}
 TEX_PACKAGES = "texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended latexmk lmodern"
 ERRATA = ROOT / "errata" / "paper.yaml"
 
@@ -34,7 +57,7 @@ ERRATA = ROOT / "errata" / "paper.yaml"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder (default: build/)")
-    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF cheat sheets")
+    parser.add_argument("--no-pdf", action="store_true", help="skip the PDF sheets")
 
 
 def _pdf_cache_dir() -> Path:
@@ -85,27 +108,106 @@ def check_errata(export: dict[str, Any], path: Path = ERRATA) -> list[dict[str, 
     return doc.data if doc is not None else []
 
 
-def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> bool:
-    """Compile, or copy the PDF an identical .tex gave before. True if it was cached."""
+def cheatsheet_path(rules_dir: Path) -> Path:
+    """The cheat sheet that belongs to a rules folder: sheets/cheatsheet.yaml beside it."""
+    return rules_dir.resolve().parent / CHEATSHEET
+
+
+def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> tuple[int, bool]:
+    """Compile, or copy the PDF an identical .tex gave before. (pages, whether it was cached)."""
     from generator import pdf
 
     key = hashlib.sha256(f"{epoch}\n{tex}".encode()).hexdigest()
     cached = _pdf_cache_dir() / f"{key}.pdf"
+    pages_file = cached.with_suffix(".pages")
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
-    if cached.is_file():
+    if cached.is_file() and pages_file.is_file() and _read(pages_file).isdigit():
         shutil.copyfile(cached, out_pdf)
         out_pdf.with_suffix(".tex").write_text(tex, encoding="utf-8")
-        return True
+        return int(_read(pages_file)), True
     try:
-        pdf.compile_pdf(tex, out_pdf, source_date_epoch=epoch)
+        pages = pdf.compile_pdf(tex, out_pdf, source_date_epoch=epoch)
     except pdf.PdfError as err:
-        raise BuildFailed(f"the cheat sheet did not typeset: {err}") from None
+        raise BuildFailed(f"a PDF did not typeset ({out_pdf.name}): {err}") from None
     try:
         cached.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(out_pdf, cached)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        shutil.copyfile(out_pdf, tmp)
+        os.replace(tmp, cached)
+        pages_file.write_text(f"{pages}\n", encoding="utf-8")
     except OSError:
         pass
-    return False
+    return pages, False
+
+
+@dataclass(frozen=True)
+class _Job:
+    name: str  # file name under pdf/
+    tex: str
+    sheet: Any  # generator.sheets.Sheet, for its page limit
+
+
+def pdf_jobs(export: dict[str, Any], rules_dir: Path) -> tuple[list[_Job], list[str]]:
+    """What build/pdf holds: the cheat sheets (if sheets/cheatsheet.yaml is beside the rules) and the references."""
+    from generator import pdf
+    from generator.sheets import Sheet, SheetError, read_sheet
+
+    jobs: list[_Job] = []
+    notes: list[str] = []
+    sheet_file = cheatsheet_path(rules_dir)
+    try:
+        if sheet_file.is_file():
+            try:
+                sheet = read_sheet(sheet_file, export)
+            except SheetError as err:
+                raise BuildFailed(f"the cheat sheet file has problems:\n{err}", 2) from None
+            for paper in PAPERS:
+                for layout in LAYOUTS:
+                    variant = Sheet(**{**sheet.__dict__, "paper": paper, "layout": layout})
+                    jobs.append(_Job(f"cheatsheet-{paper}-{layout}.pdf", pdf.render_sheet(export, variant), variant))
+        else:
+            notes.append(f"no cheat sheet ({sheet_file} is missing)")
+        for paper in PAPERS:
+            for layout in LAYOUTS:
+                sheet = pdf.reference_for(export, layout=layout, paper=paper)
+                jobs.append(_Job(f"reference-{paper}-{layout}.pdf", pdf.render_sheet(export, sheet), sheet))
+    except pdf.PdfError as err:  # e.g. a title character pdfLaTeX cannot print
+        raise BuildFailed(f"the PDFs cannot be rendered ({rules_dir}): {err}", 2) from None
+    return jobs, notes
+
+
+def write_pdfs(export: dict[str, Any], rules_dir: Path, folder: Path, epoch: int, workers: int) -> str:
+    """Typeset every PDF into folder/ (two at a time by default); the note for the summary line."""
+    from generator import pdf
+
+    jobs, notes = pdf_jobs(export, rules_dir)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        results = list(pool.map(lambda job: _compile_cached(job.tex, folder / job.name, epoch), jobs))
+    for job, (pages, _) in zip(jobs, results, strict=True):
+        try:
+            pdf.check_pages(job.sheet, pages)
+        except pdf.PdfError as err:
+            raise BuildFailed(f"{job.name}: {err}", 2) from None
+    for old, new in OLD_NAMES.items():
+        if (folder / new).is_file():
+            shutil.copyfile(folder / new, folder / old)
+    reused = sum(1 for _, cached in results if cached)
+    return ", ".join([f"{len(jobs)} PDFs ({reused} unchanged)", *notes])
+
+
+def write_latex(export: dict[str, Any], out: Path) -> None:
+    """mcref.bib, latex/mcref.sty, latex/<layout>/<id>.tex and latex/example.tex."""
+    from generator.cite import bib_file, example_tex, rule_tex, sty_file
+
+    (out / "mcref.bib").write_text(bib_file(export), encoding="utf-8")
+    latex = out / "latex"
+    latex.mkdir(parents=True, exist_ok=True)
+    (latex / "mcref.sty").write_text(sty_file(export), encoding="utf-8")
+    (latex / "example.tex").write_text(example_tex(export), encoding="utf-8")
+    for layout in LAYOUTS:
+        (latex / layout).mkdir(exist_ok=True)
+        for rule in export["rules"]:
+            (latex / layout / f"{rule['id']}.tex").write_text(rule_tex(export, rule, layout), encoding="utf-8")
 
 
 SITE_STAMP = "site-inputs.sha256"
@@ -118,7 +220,6 @@ def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:
     digest = hashlib.sha256()
     digest.update(export)
     digest.update(str(epoch).encode())
-    digest.update(os.environ.get("MCREF_SITE_URL", "").encode())
     paths = [ROOT / p for p in SITE_SOURCES] + sorted(p for p in (ROOT / "site").rglob("*") if p.is_file())
     paths += sorted(p for p in (ROOT / "generator" / "templates" / "site").rglob("*") if p.is_file())
     if errata.is_file():
@@ -136,8 +237,11 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA) -> None:
+def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA, site_url: str = "") -> None:
     env = {**os.environ, "MCREF_EXPORT": str(export_path), "SOURCE_DATE_EPOCH": str(epoch)}
+    env.pop("MCREF_SITE_URL", None)
+    if site_url:
+        env["MCREF_SITE_URL"] = site_url  # the hook sets mkdocs' site_url (sitemap, canonical links)
     env.setdefault("NO_MKDOCS_2_WARNING", "1")  # else Material's banner fills the error tail shown to the user
     with tempfile.TemporaryDirectory(prefix="mcref-errata-") as tmp:
         if not errata.is_file():
@@ -157,11 +261,49 @@ def _run_mkdocs(staging: Path, env: dict[str, str]) -> None:
         raise BuildFailed(f"the site did not build (mkdocs build --strict):\n{tail}")
 
 
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2); False where the system has no such call."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False  # an old kernel or a file system without exchange: fall back to two renames
+    raise OSError(err, f"cannot swap {b} for the new build: {os.strerror(err)}")
+
+
+def _checkpoint(name: str) -> None:
+    """Die here, as kill -9 would, when $MCREF_BUILD_KILL_AT names this point (tests of the atomic swap)."""
+    if os.environ.get("MCREF_BUILD_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def _swap(staging: Path, out: Path) -> None:
-    """Put the finished staging folder in place of out; the old build is removed last."""
+    """Put the finished staging folder in place of out; the old build is removed last.
+
+    With renameat2 the two folders trade places atomically, and staging then holds the old
+    build. Otherwise out is renamed aside first: a build killed between the two renames
+    leaves the old build in `.<out>.old-<pid>`, which the next build puts back.
+    """
+    if out.exists() and _exchange(staging, out):
+        _checkpoint("after-swap")
+        shutil.rmtree(staging, ignore_errors=True)
+        return
     old = out.parent / f".{out.name}.old-{os.getpid()}"
     if out.exists():
         out.rename(old)
+    _checkpoint("between-renames")
     try:
         staging.rename(out)
     except OSError:
@@ -170,6 +312,70 @@ def _swap(staging: Path, out: Path) -> None:
         raise
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _lock(path: Path) -> IO[bytes]:
+    """Hold an exclusive lock on `path` while this build runs (the kernel releases it if the build dies)."""
+    handle = open(path, "wb")  # noqa: SIM115 - held until the build ends
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    handle.write(f"{os.getpid()}\n".encode())
+    handle.flush()
+    return handle
+
+
+def _held(lock: Path) -> bool:
+    """True while a running build holds `lock`; False for a missing lock or one whose build died."""
+    try:
+        handle = open(lock, "rb")  # noqa: SIM115
+    except OSError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _pid_of(path: Path) -> str:
+    return path.name.rsplit("-", 1)[-1]
+
+
+def clean_leftovers(out: Path) -> list[str]:
+    """Remove what builds of `out` that died left beside it (staging and old-build folders, locks)
+    and put back a previous build that a killed swap had renamed aside. Returns what was done.
+
+    A build first takes the lock `.<out>.staging-<pid>.lock`, then makes its folders; so a
+    folder whose lock is free or missing belongs to a build that is over.
+    """
+    done: list[str] = []
+    parent = out.parent
+    if not parent.is_dir():
+        return done
+    for path in sorted(parent.glob(f".{out.name}.old-*")):
+        lock = parent / f".{out.name}.staging-{_pid_of(path)}.lock"
+        if not path.is_dir() or _held(lock):
+            continue
+        if not out.exists() and (path / "rules.json").is_file():
+            path.rename(out)
+            done.append(f"restored {out.name} from {path.name}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(f"removed {path.name}")
+    for path in sorted(parent.glob(f".{out.name}.staging-*")):
+        if path.name.endswith(".lock"):
+            continue
+        if path.is_dir() and not _held(path.with_name(path.name + ".lock")):
+            shutil.rmtree(path, ignore_errors=True)
+            done.append(f"removed {path.name}")
+    for lock in sorted(parent.glob(f".{out.name}.staging-*.lock")):
+        if not lock.with_name(lock.name[: -len(".lock")]).exists() and not _held(lock):
+            try:
+                lock.unlink()
+            except OSError:
+                pass
+    return done
 
 
 def check_out_folder(out: Path) -> None:
@@ -183,19 +389,25 @@ def check_out_folder(out: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    check_out_folder(args.out.resolve())
-    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout)
+    out: Path = args.out.resolve()
+    check_out_folder(out)
+    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout,
+                          url=getattr(args, "site_url", None))
     errata_file = errata_path(args.rules)
     errata = check_errata(export, errata_file)
     epoch = source_date_epoch()
-    out: Path = args.out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
+    cleaned = clean_leftovers(out)
     staging = out.parent / f".{out.name}.staging-{os.getpid()}"
+    lock_path = staging.with_name(staging.name + ".lock")
+    lock = _lock(lock_path)  # before the folder: a folder without a held lock is a dead build's
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
+        _checkpoint("staging")
         export_path = staging / "rules.json"
         export_path.write_text(json.dumps(export, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_latex(export, staging)
         pdf_note = ""
         if args.no_pdf:
             pdf_note = "PDFs skipped (--no-pdf)"
@@ -203,34 +415,39 @@ def run(args: argparse.Namespace) -> int:
             pdf_note = f"PDFs skipped: latexmk not found; on Debian/Ubuntu: sudo apt-get install {TEX_PACKAGES}"
             print(f"warning: {pdf_note}", file=sys.stderr)
         else:
-            from generator import pdf
-
-            reused = 0
-            for paper in PAPERS:
-                try:
-                    tex = pdf.render_tex(export, layout="numerator", paper=paper)
-                except pdf.PdfError as err:  # e.g. a title character pdfLaTeX cannot print
-                    raise BuildFailed(f"the cheat sheet cannot be rendered ({args.rules}): {err}", 2) from None
-                reused += _compile_cached(tex, staging / "pdf" / f"cheatsheet-{paper}.pdf", epoch)
-            pdf_note = f"{len(PAPERS)} PDFs ({reused} unchanged)"
+            pdf_note = write_pdfs(export, args.rules, staging / "pdf", epoch, workers=min(2, args.jobs or 2))
+        _checkpoint("pdf")
         inputs = site_inputs_hash(export_path.read_bytes(), errata_file, epoch)
         if (out / "site").is_dir() and _read(out / SITE_STAMP) == inputs:
             # Nothing the site is made of changed: the previous pages are the ones mkdocs would write.
-            shutil.copytree(out / "site", staging / "site", ignore=shutil.ignore_patterns("pdf"))
+            shutil.copytree(out / "site", staging / "site", ignore=shutil.ignore_patterns("pdf", "latex", "mcref.bib"))
             site_note = "site unchanged"
         else:
-            _build_site(staging, export_path, epoch, errata_file)
+            _build_site(staging, export_path, epoch, errata_file, str(export.get("site_url") or ""))
             site_note = "site"
+        _checkpoint("site")
         (staging / SITE_STAMP).write_text(inputs + "\n", encoding="utf-8")
-        if (staging / "pdf").is_dir():
-            shutil.copytree(staging / "pdf", staging / "site" / "pdf", dirs_exist_ok=True)
+        for name in ("pdf", "latex"):
+            if (staging / name).is_dir():
+                shutil.copytree(staging / name, staging / "site" / name, dirs_exist_ok=True)
+        shutil.copyfile(staging / "mcref.bib", staging / "site" / "mcref.bib")
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        lock_path.unlink(missing_ok=True)
+        lock.close()
     counts = export["counts"]
     print(f"built {out}: {counts['verified']} verified rules, {site_note}, {pdf_note}, errata {len(errata)} "
           f"in {time.perf_counter() - started:.1f} s")
+    if export.get("site_url"):
+        print(f"site address {export['site_url']}: rule links and citations use it")
+    else:
+        print("no site address configured: links are relative and citations carry no URL "
+              "(set site_url in mkdocs.yml, or pass --site-url URL or MCREF_SITE_URL)")
+    for line in cleaned:
+        print(f"cleaned up after a build that did not finish: {line}")
     return 0
 
 

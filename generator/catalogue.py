@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import ENGINE_VERSION, __version__
+from generator.cite import reference_cite, rule_cite, standalone
 from generator.latex import MACROS, symbol_latex
 from generator.plaintext import text_with_math
 from generator.parse import is_scalar, is_vector, show_shape
@@ -22,6 +23,16 @@ SOURCE_NAMES = {
     "reference": "{}",
     "derived": "Derived: {}",
 }
+
+
+def rule_path(rule_id: str) -> str:
+    """A rule's permanent page, relative to the site root: `rules/<id>/`."""
+    return f"rules/{rule_id}/"
+
+
+def rule_url(rule_id: str, site_url: str) -> str | None:
+    """The absolute address of a rule's page, or None when no site address is configured."""
+    return f"{site_url}{rule_path(rule_id)}" if site_url else None
 
 
 def combined(verdict: Verdict, example: Verdict | None) -> Verdict:
@@ -56,11 +67,6 @@ def _sources(rule: Rule) -> list[dict[str, str]]:
     return out
 
 
-def rule_path(rule_id: str) -> str:
-    """A rule's permanent page, relative to the site's root: rules/<id>/ (it never moves)."""
-    return f"rules/{rule_id}/"
-
-
 def wrt_text(wrt: str | list[str]) -> str:
     """`wrt` as published: the symbol, or for a `wrt: [x, y]` list the names joined, "x, y"."""
     return ", ".join(wrt) if isinstance(wrt, list) else wrt
@@ -83,7 +89,7 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
         "title": data["title"],
         "title_text": text_with_math(data["title"], MACROS),
         "path": rule_path(rule.id),
-        "url": site_url + rule_path(rule.id) if site_url else None,
+        "url": rule_url(rule.id, site_url),
         "section": data["section"],
         "kind": claim.kind,
         "order": claim.order,
@@ -120,6 +126,9 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
     # A rule not yet placed (only outside a published build) goes after the placed ones.
     ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), place.get(r.id, len(place)), r.id))
     entries = [rule_entry(r, verdicts[r.id], site_url) for r in ordered]
+    for entry in entries:
+        entry["latex"]["standalone"] = standalone(entry["latex"], MACROS)
+        entry["cite"] = rule_cite(entry, version=__version__, build_date=build_date, url=entry["url"])
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     counts["all_sizes"] = sum(1 for e in entries if e["verification"]["status"] == "verified" and e["verification"]["scope"] == "all-sizes")
@@ -138,6 +147,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         "build_date": build_date,
         "site_url": site_url,
         "macros": dict(MACROS),
+        "cite": reference_cite(version=__version__, build_date=build_date, url=site_url or None),
         "counts": counts,
         "sections": section_list,
         "rules": entries,

@@ -1,4 +1,4 @@
-"""The `mcref` command: check, export, pdf, build, serve.
+"""The `mcref` command: check, export, pdf, show, build, serve.
 
 No Python traceback reaches a user: every failure becomes a message and an exit code
 (0 all verified, 1 refuted or undecided, 2 invalid input or usage).
@@ -26,6 +26,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per rule before it is undecided (default 180)")
 
 
+def _site_url_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--site-url", metavar="URL", default=None,
+                        help="the site's public address for links and citations (default: $MCREF_SITE_URL, "
+                             "else site_url in mkdocs.yml, else none: relative links, citations without a URL)")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mcref", description="A verified matrix-calculus reference: check rules, build the site and the cheat sheets.")
     parser.add_argument("--version", action="version", version=f"mcref {__version__}")
@@ -51,6 +57,7 @@ def make_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="write every rule with its verdict as JSON")
     p.add_argument("paths", nargs="*", type=Path, help="rule files or folders (default: rules/)")
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    _site_url_option(p)
     _common(p)
 
     try:
@@ -61,7 +68,16 @@ def make_parser() -> argparse.ArgumentParser:
         p = sub.add_parser("pdf", help="typeset a cheat sheet with LaTeX")
         pdf.add_arguments(p)
         p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
+        _site_url_option(p)
         _common(p)
+
+    p = sub.add_parser("show", help="print one rule as LaTeX, Markdown, text or JSON, with its citation")
+    from generator import show
+
+    show.add_arguments(p)
+    p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
+    _site_url_option(p)
+    _common(p)
 
     try:
         from generator import build
@@ -70,6 +86,7 @@ def make_parser() -> argparse.ArgumentParser:
     if build is not None:
         p = sub.add_parser("build", help="check every rule, then write build/site, build/pdf and build/rules.json")
         build.add_arguments(p)
+        _site_url_option(p)
         _common(p)
         p = sub.add_parser("serve", help="live preview of the site while editing rules")
         p.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on")
@@ -171,11 +188,12 @@ def cmd_check_claim(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    address = site_url(args.site_url)
     report = check(args.paths or [DEFAULT_RULES], jobs=args.jobs, use_cache=not args.no_cache, timeout=args.timeout)
     if report.problems:
         print(failure_message(report), file=sys.stderr)
         return 2
-    export = build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date(),
+    export = build_export(report.rules, report.verdicts, report.sections, site_url=address, build_date=build_date(),
                           redirects=report.redirects, redirect_sections=report.redirect_sections)
     text = json.dumps(export, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     if args.out:
@@ -190,7 +208,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
     from generator import pdf
     from generator.pipeline import export_rules
 
-    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache)
+    export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, url=args.site_url)
     return int(pdf.run(args, export))
 
 
@@ -204,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_export(args)
         if args.command == "pdf":
             return cmd_pdf(args)
+        if args.command == "show":
+            from generator import show
+
+            return show.run(args)
         from generator import build
 
         if args.command == "build":

@@ -196,6 +196,21 @@ class Printer:
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
 
+    def _stack(self, e: Expr) -> str:
+        """A block matrix: vstack(a, b) is a column of blocks, hstack(a, b) a row of blocks.
+
+        A vstack of hstacks with the same number of blocks (or an hstack of such vstacks,
+        its transpose) prints as one matrix, the way a 2 x 2 Jacobian is written.
+        """
+        inner = "hstack" if e.name == "vstack" else "vstack"
+        grid = [list(a.args) if a.op == "call" and a.name == inner else [a] for a in e.args]
+        if len({len(g) for g in grid}) != 1:
+            grid = [[a] for a in e.args]
+        if e.name == "hstack":
+            grid = [list(col) for col in zip(*grid)]  # the blocks of the vstacks are the rows
+        body = " \\\\ ".join(" & ".join(self._print(b)[0] for b in row) for row in grid)
+        return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+
     def _second(self, e: Expr) -> str:
         """f''(x) for a scalar function; d2U/dx2 or d2U/dx dy by the names of the points where it can."""
         sig = self.scope.functions[e.name]
@@ -213,21 +228,6 @@ class Printer:
         by = f"\\partial {names[0]}^{{2}}" if j == k else f"\\partial {names[0]} \\, \\partial {names[1]}"
         return f"\\frac{{\\partial^{{2}} {fn}}}{{{by}}}"
 
-    def _stack(self, e: Expr) -> str:
-        """A block matrix: vstack(a, b) is a column of blocks, hstack(a, b) a row of blocks.
-
-        A vstack of hstacks with the same number of blocks (or an hstack of such vstacks,
-        its transpose) prints as one matrix, the way a 2 x 2 Jacobian is written.
-        """
-        inner = "hstack" if e.name == "vstack" else "vstack"
-        grid = [list(a.args) if a.op == "call" and a.name == inner else [a] for a in e.args]
-        if len({len(g) for g in grid}) != 1:
-            grid = [[a] for a in e.args]
-        if e.name == "hstack":
-            grid = [list(col) for col in zip(*grid)]  # the blocks of the vstacks are the rows
-        body = " \\\\ ".join(" & ".join(self._print(b)[0] for b in row) for row in grid)
-        return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-
     def _jacobian(self, e: Expr) -> str:
         sig = self.scope.functions[e.name]
         fn = function_latex(e.name, sig)
@@ -236,7 +236,7 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op in ("sym", "ref"):  # a `where:` name is a point with a name too: df/du at u
+        elif point.op in ("sym", "ref"):  # a symbol, or a `where:` name standing for the point: dL/dy
             by = self._print(point)[0]
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)

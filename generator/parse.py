@@ -39,8 +39,8 @@ class ExprError(Exception):
 class Expr:
     """A node of a parsed expression. `op` names the operation; `shape` is checked."""
 
-    # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, DD, d, ref (a `where:` name),
-    # part (rows of the stacked vector of a `wrt: [x, y]` list; `name` holds the first row as dim_text)
+    # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, DD (a second derivative), d,
+    # ref (a `where:` name), part (rows of the stacked vector of a `wrt: [x, y]` list; `name` holds the first row as dim_text)
     op: str
     args: tuple["Expr", ...] = ()
     shape: Shape = SCALAR

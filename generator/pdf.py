@@ -1,12 +1,16 @@
-"""The printable cheat sheet: every verified rule in one landscape table, typeset by pdfLaTeX.
+"""Printed sheets, typeset by pdfLaTeX: the two-page cheat sheet, the complete reference and
+the sheets an instructor composes (sheets/README.md).
 
-`render_tex` turns the export (see tests/fixtures/export-sample.json) into LaTeX source
-(pure); `compile_pdf` runs latexmk on it (the only I/O); `add_arguments` and `run` are
-the `mcref pdf` subcommand.
+`render_sheet(export, sheet)` turns the export and a `generator.sheets.Sheet` into LaTeX
+source (pure) with the templates of generator/templates: `cards.tex.j2` (rules flowing in
+columns, for cheat sheets and handouts) or `table.tex.j2` (one row per rule, for the
+complete reference). `compile_pdf` runs latexmk on it (the only I/O) and returns the page
+count; `add_arguments` and `run` are the `mcref pdf` subcommand.
 
-LaTeX is an input boundary: every text field of a rule is escaped by `latex_escape`; only
-the engine-printed formula fields (`latex.*`, `symbols.*.latex`) and the shared macros pass
-through as they are, after a check that they cannot read or write files or break the table.
+LaTeX is an input boundary: every text field (titles, conditions, sheet titles) is escaped
+by `generator.texescape.latex_escape`; only the engine-printed formula fields (`latex.*`,
+`symbols.*.latex`) and the export's macros pass through as they are, after
+`check_formula` made sure they cannot read or write files or break the page.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from typing import Any
 
 import jinja2
 
+from generator.sheets import PAPERS, Group, Sheet, SheetError, read_sheet, reference_sheet
+from generator.texescape import TexError, check_formula, latex_escape, text_with_math
+
 __all__ = [
     "LAYOUTS",
     "PAPERS",
@@ -34,16 +41,16 @@ __all__ = [
     "add_arguments",
     "compile_pdf",
     "latex_escape",
+    "render_sheet",
     "render_tex",
     "run",
     "select_rules",
 ]
 
 LAYOUTS = ("numerator", "denominator")
-PAPERS = ("a4", "letter")
 EXPORT_FORMAT = "mcref-rules/1"
-TEMPLATE = "cheatsheet.tex.j2"
-TEX_NAME = "cheatsheet.tex"
+TEMPLATES = {"cards": "cards.tex.j2", "table": "table.tex.j2"}
+TEX_NAME = "sheet.tex"
 LATEXMK_TIMEOUT_S = 180
 
 INSTALL_HINT = (
@@ -53,41 +60,47 @@ INSTALL_HINT = (
 )
 
 _PAPER_OPTION = {"a4": "a4paper", "letter": "letterpaper"}
-# Widths of the fixed columns (the formula column takes the rest, the id column is as
-# wide as the longest id).
-_TITLE_WIDTH = "58mm"
-_SHAPE_WIDTH = "66mm"
+# A rule's link without a site address: its page relative to the PDF as the site serves it
+# (build/site/pdf/x.pdf -> build/site/rules/<id>/).
+RELATIVE_BASE = "../"
 
 _LAYOUT_TEXT = {
     "numerator": (
-        "Numerator layout (as in Parr \\& Howard): for $\\mathbf{y}\\in\\mathbb{R}^m$ and "
-        "$\\mathbf{x}\\in\\mathbb{R}^n$, $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ is "
-        "$m\\times n$, one row per $y_i$; the derivative of a scalar by $\\mathbf{x}$ is a "
-        "row ($1\\times n$), by an $m\\times n$ matrix it is $n\\times m$. "
-        "Chain rule: $\\partial\\mathbf{f}(\\mathbf{g}(\\mathbf{x}))/\\partial\\mathbf{x} = "
-        "(\\partial\\mathbf{f}/\\partial\\mathbf{g})\\,(\\partial\\mathbf{g}/\\partial\\mathbf{x})$. "
+        "\\textbf{Numerator layout} (as in Parr \\& Howard): for $\\mathbf{y}\\in\\mathbb{R}^m$, "
+        "$\\mathbf{x}\\in\\mathbb{R}^n$, $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ is $m\\times n$, "
+        "one row per $y_i$. The derivative of a scalar by $\\mathbf{x}$ is a row ($1\\times n$); "
+        "by $\\mathbf{X}\\in\\mathbb{R}^{m\\times n}$ it is $n\\times m$. "
+        "Chain rule: $\\frac{\\partial\\mathbf{f}}{\\partial\\mathbf{x}} = "
+        "\\frac{\\partial\\mathbf{f}}{\\partial\\mathbf{g}}\\,\\frac{\\partial\\mathbf{g}}{\\partial\\mathbf{x}}$. "
         "Denominator layout is the transpose of every result."
     ),
     "denominator": (
-        "Denominator layout (NOT the paper's): for $\\mathbf{y}\\in\\mathbb{R}^m$ and "
-        "$\\mathbf{x}\\in\\mathbb{R}^n$, $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ is "
-        "$n\\times m$; the derivative of a scalar by $\\mathbf{x}$ is a column ($n\\times 1$), "
-        "by an $m\\times n$ matrix it is $m\\times n$ (the shape of the matrix). "
-        "Chain rule: $\\partial\\mathbf{f}(\\mathbf{g}(\\mathbf{x}))/\\partial\\mathbf{x} = "
-        "(\\partial\\mathbf{g}/\\partial\\mathbf{x})\\,(\\partial\\mathbf{f}/\\partial\\mathbf{g})$. "
+        "\\textbf{Denominator layout} (\\emph{not} the paper's): for $\\mathbf{y}\\in\\mathbb{R}^m$, "
+        "$\\mathbf{x}\\in\\mathbb{R}^n$, $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ is $n\\times m$, "
+        "one column per $y_i$. The derivative of a scalar by $\\mathbf{x}$ is a column ($n\\times 1$); "
+        "by $\\mathbf{X}\\in\\mathbb{R}^{m\\times n}$ it is $m\\times n$, the shape of $\\mathbf{X}$ (the gradient). "
+        "Chain rule: $\\frac{\\partial\\mathbf{f}}{\\partial\\mathbf{x}} = "
+        "\\frac{\\partial\\mathbf{g}}{\\partial\\mathbf{x}}\\,\\frac{\\partial\\mathbf{f}}{\\partial\\mathbf{g}}$. "
         "Numerator layout (Parr \\& Howard) is the transpose of every result."
     ),
 }
-_HEAD_LAYOUT = {
-    "numerator": "\\textbf{numerator layout}: $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ "
-    "is $m\\times n$ (one row per $y_i$)",
-    "denominator": "\\textbf{denominator layout}: $\\partial\\mathbf{y}/\\partial\\mathbf{x}$ "
-    "is $n\\times m$ (one column per $y_i$)",
-}
+_NOTATION = (
+    "$x$ scalar, $\\mathbf{x}$ column vector, $\\mathbf{X}$ matrix; "
+    "${}^{\\top}$ transpose; $\\odot$, $\\oslash$ element-wise product and division; "
+    "$\\mathbf{1}$ vector of ones; $\\mathbf{I}$ identity; "
+    "$\\operatorname{tr}$ trace; $\\operatorname{diag}(\\mathbf{x})$ diagonal matrix of $\\mathbf{x}$; "
+    "$\\sigma$ sigmoid; $f'$ derivative of an element-wise $f$; "
+    "$\\mathrm{d}\\mathbf{X}$ differential: $\\mathrm{d}f = \\operatorname{tr}(\\mathbf{G}^{\\top}\\mathrm{d}\\mathbf{X})$ "
+    "means $\\partial f/\\partial\\mathbf{X} = \\mathbf{G}$ in denominator layout."
+)
+_LEGEND = (
+    "\\mcmarkall{} proved for every size;\\enspace \\mcmarklisted{} verified exactly at the sizes listed on the rule's page "
+    "and numerically (mcref's engine, SymPy \\VERSION)."
+)
 
 
 class PdfError(Exception):
-    """The cheat sheet cannot be rendered or compiled; the message says why and what to do."""
+    """A sheet cannot be rendered or compiled; the message says why and what to do."""
 
 
 class Tex(str):
@@ -95,119 +108,8 @@ class Tex(str):
 
 
 # ---------------------------------------------------------------------------------------
-# Escaping and checking what reaches TeX
+# Checks of what reaches TeX
 
-_ESCAPES = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "#": r"\#",
-    "$": r"\$",
-    "%": r"\%",
-    "&": r"\&",
-    "_": r"\_",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-    '"': r"\textquotedbl{}",
-    "`": r"\textasciigrave{}",
-    "-": "-{}",  # no en/em dash ligatures: "--" prints as two hyphens, as typed
-    "'": "'{}",  # no '' ligature (a closing double quote)
-    "\t": " ",
-    "\n": " ",
-    "\r": " ",
-    # Characters rule authors write in titles and conditions.
-    "\u00d7": r"\texttimes{}",
-    "\u2212": r"\textminus{}",
-    "\u2013": r"\textendash{}",
-    "\u2014": r"\textemdash{}",
-    "\u2018": r"\textquoteleft{}",
-    "\u2019": r"\textquoteright{}",
-    "\u201c": r"\textquotedblleft{}",
-    "\u201d": r"\textquotedblright{}",
-    "\u2026": r"\textellipsis{}",
-    "\u00b7": r"\textperiodcentered{}",
-    "\u2299": r"\ensuremath{\odot}",
-    "\u2297": r"\ensuremath{\otimes}",
-    "\u2298": r"\ensuremath{\oslash}",
-    "\u2202": r"\ensuremath{\partial}",
-    "\u2207": r"\ensuremath{\nabla}",
-    "\u2211": r"\ensuremath{\sum}",
-    "\u2264": r"\ensuremath{\le}",
-    "\u2265": r"\ensuremath{\ge}",
-    "\u2260": r"\ensuremath{\ne}",
-    "\u2248": r"\ensuremath{\approx}",
-    "\u2192": r"\ensuremath{\to}",
-    "\u2208": r"\ensuremath{\in}",
-    "\u221e": r"\ensuremath{\infty}",
-    "\u22a4": r"\ensuremath{\top}",
-    "\u1d40": r"\textsuperscript{T}",
-    "\u207b\u00b9": r"\textsuperscript{\textminus{}1}",
-    "\u00b2": r"\textsuperscript{2}",
-    "\u211d": r"\ensuremath{\mathbb{R}}",
-}
-_GREEK = "αβγδεζηθικλμνξπρστυφχψω"
-_GREEK_NAMES = (
-    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
-    "sigma tau upsilon phi chi psi omega"
-).split()
-_ESCAPES.update({g: f"\\ensuremath{{\\{n}}}" for g, n in zip(_GREEK, _GREEK_NAMES, strict=True)})
-_MULTI = sorted((k for k in _ESCAPES if len(k) > 1), key=len, reverse=True)
-
-
-def _typesettable(ch: str) -> bool:
-    """True for characters pdfLaTeX (utf8, T1) prints as they are."""
-    code = ord(ch)
-    if 0x20 <= code < 0x7F:
-        return True
-    # Latin-1 Supplement and Latin Extended-A letters are covered by T1 + inputenc utf8.
-    return 0xC0 <= code <= 0x17F and ch not in "\u00d7\u00f7"
-
-
-def latex_escape(text: str) -> str:
-    """Return `text` as LaTeX that prints it literally (for titles, ids, conditions).
-
-    Every TeX special is escaped, so no command in `text` is ever executed. Raises
-    PdfError for a character pdfLaTeX cannot print, naming it.
-    """
-    if not isinstance(text, str):
-        raise PdfError(f"expected text, found {type(text).__name__}: {text!r}")
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        for multi in _MULTI:
-            if text.startswith(multi, i):
-                out.append(_ESCAPES[multi])
-                i += len(multi)
-                break
-        else:
-            ch = text[i]
-            if ch in _ESCAPES:
-                out.append(_ESCAPES[ch])
-            elif _typesettable(ch):
-                out.append(ch)
-            else:
-                raise PdfError(
-                    f"character {ch!r} (U+{ord(ch):04X}) in {text!r} cannot be typeset by "
-                    "pdfLaTeX; write it in ASCII or add it to generator/pdf.py _ESCAPES"
-                )
-            i += 1
-    return "".join(out)
-
-
-# Primitives and commands that read or write files, run programs or change how TeX reads
-# its input: never accepted in engine-printed formulas or macros.
-_FORBIDDEN_CS = re.compile(
-    r"\\(input|include|includeonly|InputIfFileExists|openin|openout|read|readline|write|"
-    r"immediate|special|pdfliteral|pdfobj|pdffiledump|pdfximage|catcode|lccode|uccode|"
-    r"csname|endcsname|expandafter|def|edef|gdef|xdef|let|futurelet|newcommand|"
-    r"renewcommand|providecommand|DeclareRobustCommand|makeatletter|usepackage|"
-    r"RequirePackage|documentclass|directlua|ShellEscape|scantokens|newline|par|cr|crcr|"
-    r"noalign|omit|span|endinput|dump|batchmode|nonstopmode|errorstopmode)(?![A-Za-z])"
-    r"|\\(begin|end)\s*\{\s*(document|longtable|tabular)\b"
-)
 _IDENT = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MACRO_NAME = re.compile(r"^\\[A-Za-z]+$")
@@ -216,42 +118,18 @@ _SITE_URL = re.compile(r"^https?://[A-Za-z0-9.:/_~+-]+/$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def _check_formula(latex: Any, where: str) -> Tex:
-    """Accept an engine-printed formula as LaTeX, or raise PdfError naming `where`."""
-    if not isinstance(latex, str) or not latex.strip():
-        raise PdfError(f"{where}: expected a LaTeX formula, found {latex!r}")
-    problem = None
-    depth = 0
-    prev = ""
-    for ch in latex:
-        if prev != "\\":
-            if ch == "{":
-                depth += 1
-            elif ch == "}":
-                depth -= 1
-                if depth < 0:
-                    problem = "a '}' closes a group that was never opened"
-                    break
-            elif ch in "%#":
-                problem = f"an unescaped {ch!r}"
-                break
-            elif ch in "\n\r":
-                problem = "a line break"
-                break
-        prev = "" if prev == "\\" else ch
-    if problem is None and depth != 0:
-        problem = f"{depth} unclosed '{{'"
-    if problem is None and (m := _FORBIDDEN_CS.search(latex)):
-        problem = f"the forbidden command {m.group(0)!r}"
-    if problem is None and "^^" in latex:
-        problem = "a '^^' character code"
-    if problem is not None:
-        raise PdfError(f"{where}: the formula {latex!r} has {problem}; it was not printed")
-    return Tex(latex)
+def _formula(latex: Any, where: str) -> Tex:
+    try:
+        return Tex(check_formula(latex, where))
+    except TexError as err:
+        raise PdfError(str(err)) from None
 
 
-# ---------------------------------------------------------------------------------------
-# Selecting and shaping the rules
+def _text(text: Any, where: str) -> Tex:
+    try:
+        return Tex(latex_escape(str(text)))
+    except TexError as err:
+        raise PdfError(f"{where}: {err}") from None
 
 
 def _status(rule: Mapping[str, Any]) -> str:
@@ -265,49 +143,48 @@ def select_rules(
     sections: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Return the rules of the sheet, in export order: those in any of `sections` and
-    carrying any of `tags` (no filter when None).
+    """The rules of the reference, in export order: those in any of `sections` and carrying
+    any of `tags` (no filter when None).
 
-    Raises PdfError if a selected rule is not verified (the sheet prints only what was
+    Raises PdfError if a selected rule is not verified (a sheet prints only what was
     verified), if a section or tag is unknown, or if nothing is selected.
     """
-    if export.get("format") != EXPORT_FORMAT:
-        raise PdfError(
-            f"the export has format {export.get('format')!r}; this sheet reads {EXPORT_FORMAT!r}"
-        )
+    _check_format(export)
     rules: list[dict[str, Any]] = list(export.get("rules") or [])
     known_sections = [s["slug"] for s in export.get("sections") or []]
     if sections:
         unknown = sorted(set(sections) - set(known_sections))
         if unknown:
-            raise PdfError(
-                f"unknown section {', '.join(map(repr, unknown))}; "
-                f"the export has: {', '.join(known_sections)}"
-            )
+            raise PdfError(f"unknown section {', '.join(map(repr, unknown))}; the export has: {', '.join(known_sections)}")
     if tags:
         known_tags = {t for r in rules for t in r.get("tags") or []}
         unknown = sorted(set(tags) - known_tags)
         if unknown:
-            raise PdfError(
-                f"unknown tag {', '.join(map(repr, unknown))}; "
-                f"the export has: {', '.join(sorted(known_tags))}"
-            )
+            raise PdfError(f"unknown tag {', '.join(map(repr, unknown))}; the export has: {', '.join(sorted(known_tags))}")
     chosen = [
         r
         for r in rules
-        if (not sections or r.get("section") in sections)
-        and (not tags or set(tags) & set(r.get("tags") or []))
+        if (not sections or r.get("section") in sections) and (not tags or set(tags) & set(r.get("tags") or []))
     ]
     unverified = [r for r in chosen if _status(r) != "verified"]
     if unverified:
         listing = ", ".join(f"{r.get('id')} ({_status(r)})" for r in unverified)
         raise PdfError(
             f"refusing to print {len(unverified)} rule(s) that are not verified: {listing}; "
-            "the cheat sheet prints only verified rules (run `mcref check` to see why)"
+            "a sheet prints only verified rules (run `mcref check` to see why)"
         )
     if not chosen:
-        raise PdfError("no rule matches the selection; the cheat sheet would be empty")
+        raise PdfError("no rule matches the selection; the sheet would be empty")
     return chosen
+
+
+def _check_format(export: Mapping[str, Any]) -> None:
+    if export.get("format") != EXPORT_FORMAT:
+        raise PdfError(f"the export has format {export.get('format')!r}; this sheet reads {EXPORT_FORMAT!r}")
+
+
+# ---------------------------------------------------------------------------------------
+# What the templates print
 
 
 @dataclass(frozen=True)
@@ -318,15 +195,18 @@ class _Row:
     sources: Tex
     lhs: Tex
     rhs: Tex
+    where: tuple[tuple[Tex, Tex], ...]
     shapes: Tex
     conditions: Tex
+    mark: Tex
+    statement: Tex
 
 
 @dataclass(frozen=True)
-class _Section:
-    slug: Tex
-    title: Tex
-    summary: Tex
+class _Group:
+    heading: Tex
+    note: Tex
+    compact: bool
     rows: tuple[_Row, ...]
 
 
@@ -370,7 +250,7 @@ def _shapes(rule: Mapping[str, Any], layout: str, where: str) -> str:
     """The symbols grouped by space (`w, x in R^n`), the functions, and the result size."""
     groups: dict[str, list[str]] = {}
     for name, sym in (rule.get("symbols") or {}).items():
-        sym_tex = _check_formula(sym.get("latex"), f"{where}: symbols.{name}.latex")
+        sym_tex = _formula(sym.get("latex"), f"{where}: symbols.{name}.latex")
         space = _space_tex(sym.get("shape") or [], f"{where}: symbols.{name}")
         groups.setdefault(space, []).append(sym_tex)
     parts = [f"${', '.join(names)} \\in {space}$" for space, names in groups.items()]
@@ -392,31 +272,61 @@ def _shapes(rule: Mapping[str, Any], layout: str, where: str) -> str:
     return text
 
 
+def _verification(rule: Mapping[str, Any]) -> tuple[str, str]:
+    """(mark, statement): \\mcmarkall for a rule proved for every size, else \\mcmarklisted."""
+    verification = rule.get("verification") or {}
+    scope = verification.get("scope") or "listed-sizes"
+    statement = str(verification.get("statement") or verification.get("detail") or "")
+    return ("\\mcmarkall{}" if scope == "all-sizes" else "\\mcmarklisted{}"), statement
+
+
+def rule_link(rule: Mapping[str, Any], site_url: str) -> str:
+    """Where a rule's id links: its page under the site address, or relative to the site's pdf/ folder."""
+    path = str(rule.get("path") or f"rules/{rule['id']}/")
+    return f"{site_url}{path}" if site_url else f"{RELATIVE_BASE}{path}"
+
+
 def _row(rule: Mapping[str, Any], layout: str, site_url: str) -> _Row:
     rid = rule.get("id")
     if not isinstance(rid, str) or not _IDENT.match(rid):
         raise PdfError(f"a rule id must match {_IDENT.pattern}, found {rid!r}")
     where = f"rule {rid}"
-    section = str(rule.get("section"))
     latex = rule.get("latex") or {}
-    lhs = _check_formula(latex.get("derivative"), f"{where}: latex.derivative")
-    rhs = _check_formula(latex.get(layout), f"{where}: latex.{layout}")
+    lhs = _formula(latex.get("derivative"), f"{where}: latex.derivative")
+    own = str(rule.get("layout") or "numerator")
+    # A differential has one form, the same in both layouts.
+    rhs_tex = latex.get(layout) if latex.get(layout) else latex.get(own)
+    rhs = _formula(rhs_tex, f"{where}: latex.{layout}")
+    where_lines = []
+    for i, w in enumerate(latex.get("where") or []):
+        if not isinstance(w, Mapping):
+            raise PdfError(f"{where}: latex.where[{i}] must be a mapping {{name, value}}, found {w!r}")
+        where_lines.append((_formula(w.get("name"), f"{where}: latex.where[{i}].name"),
+                            _formula(w.get("value"), f"{where}: latex.where[{i}].value")))
+    path = str(rule.get("path") or f"rules/{rid}/")
+    if path != f"rules/{rid}/":
+        raise PdfError(f"{where}: path must be 'rules/{rid}/', found {path!r}")
     try:
-        title = latex_escape(str(rule.get("title", "")))
-        sources = latex_escape(_sources_text(rule.get("sources") or []))
+        title = text_with_math(str(rule.get("title", "")), f"{where}: title")
         conditions = str(rule.get("conditions") or "none")
         cond_tex = "" if conditions.strip().lower() == "none" else latex_escape(conditions)
-    except PdfError as err:
-        raise PdfError(f"{where}: {err}") from None
+        sources = latex_escape(_sources_text(rule.get("sources") or []))
+    except TexError as err:
+        msg = str(err)
+        raise PdfError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+    mark, statement = _verification(rule)
     return _Row(
         id=Tex(rid),
-        url=Tex(f"{site_url}{section}/\\#{rid}"),
+        url=Tex(rule_link(rule, site_url).replace("#", "\\#")),
         title=Tex(title),
         sources=Tex(sources),
         lhs=lhs,
         rhs=rhs,
+        where=tuple(where_lines),
         shapes=Tex(_shapes(rule, layout, where)),
         conditions=Tex(cond_tex),
+        mark=Tex(mark),
+        statement=_text(statement, f"{where}: verification.statement"),
     )
 
 
@@ -426,15 +336,9 @@ def _macros(export: Mapping[str, Any]) -> list[dict[str, Tex]]:
         if not isinstance(name, str) or not _MACRO_NAME.match(name):
             raise PdfError(f"macros: a macro name must look like \\name, found {name!r}")
         # The body is checked like a formula, except that it may use its arguments #1..#9.
-        _check_formula(re.sub(r"#[1-9]", "", str(body)), f"macros: {name}")
+        _formula(re.sub(r"#[1-9]", "", str(body)), f"macros: {name}")
         arity = max((int(n) for n in re.findall(r"#([1-9])", str(body))), default=0)
-        out.append(
-            {
-                "name": Tex(name),
-                "arity": Tex(f"[{arity}]" if arity else ""),
-                "body": Tex(str(body)),
-            }
-        )
+        out.append({"name": Tex(name), "arity": Tex(f"[{arity}]" if arity else ""), "body": Tex(str(body))})
     return out
 
 
@@ -465,6 +369,110 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
+    """Return the LaTeX source of `sheet` (pure: no file, clock or environment)."""
+    _check_format(export)
+    if sheet.layout not in LAYOUTS:
+        raise PdfError(f"layout must be one of {', '.join(LAYOUTS)}, found {sheet.layout!r}")
+    if sheet.paper not in PAPERS:
+        raise PdfError(f"paper must be one of {', '.join(PAPERS)}, found {sheet.paper!r}")
+    if sheet.style not in TEMPLATES:
+        raise PdfError(f"style must be one of {', '.join(TEMPLATES)}, found {sheet.style!r}")
+    site_url = str(export.get("site_url") or "")
+    if site_url and not _SITE_URL.match(site_url):
+        raise PdfError(f"site_url must be an http(s) URL ending in '/' made of [A-Za-z0-9.:/_~+-], found {site_url!r}")
+    build_date = str(export.get("build_date", ""))
+    if not _DATE.match(build_date):
+        raise PdfError(f"build_date must be YYYY-MM-DD, found {build_date!r}")
+    by_id = {str(r.get("id")): r for r in export.get("rules") or []}
+    groups = []
+    count = 0
+    for group in sheet.groups:
+        rows = []
+        for rid in group.ids:
+            rule = by_id.get(rid)
+            if rule is None:
+                raise PdfError(f"{sheet.source}: rule {rid!r} is not in the export")
+            if _status(rule) != "verified":
+                raise PdfError(f"refusing to print rule {rid} ({_status(rule)}): a sheet prints only verified rules")
+            rows.append(_row(rule, sheet.layout, site_url))
+        count += len(rows)
+        groups.append(_Group(
+            heading=_text(group.heading or "", f"{sheet.source}: heading"),
+            note=_text(group.note, f"{sheet.source}: note"),
+            compact=group.compact,
+            rows=tuple(rows),
+        ))
+    if count == 0:
+        raise PdfError(f"{sheet.source}: the sheet selects no rule; it would be empty")
+    all_ids = [r.id for g in groups for r in g.rows]
+    longest = max(all_ids, key=lambda s: (len(s), s))
+    sympy = latex_escape(str(export.get("sympy", "?")))
+    version = latex_escape(str(export.get("version", "?")))
+    if site_url:
+        where_text = f"each id links to its rule's page at \\url{{{site_url}rules/}}"
+        footer_url = f"\\url{{{site_url}}}"
+    else:
+        where_text = "each id names the rule's page, rules/\\textless{}id\\textgreater{}/ on the mcref site"
+        footer_url = ""
+    context = {
+        "style": Tex(sheet.style),
+        "layout": Tex(sheet.layout),
+        "paper": Tex(sheet.paper),
+        "paper_option": Tex(_PAPER_OPTION[sheet.paper]),
+        "orientation": Tex(sheet.orientation),
+        "columns": sheet.columns,
+        "details": sheet.details,
+        "font_size": Tex(f"{sheet.font_size:g}"),
+        "font_skip": Tex(f"{sheet.font_size * 1.18:.1f}"),
+        "count": count,
+        "count_text": Tex(f"{count} rule{'s' if count != 1 else ''}"),
+        "title": _text(sheet.title, f"{sheet.source}: title"),
+        "pdf_title": _text(sheet.title + (f" ({sheet.subtitle})" if sheet.subtitle else ""), f"{sheet.source}: title"),
+        "subtitle": _text(sheet.subtitle, f"{sheet.source}: subtitle"),
+        "version": Tex(version),
+        "sympy": Tex(sympy),
+        "build_date": Tex(build_date),
+        "pdf_date": Tex("D:" + build_date.replace("-", "") + "000000Z"),
+        "site_url": Tex(site_url),
+        "footer_url": Tex(footer_url),
+        "where_text": Tex(where_text),
+        "macros": _macros(export),
+        "longest_id": Tex(longest),
+        "layout_title": Tex(f"{sheet.layout.capitalize()} layout"),
+        "layout_text": Tex(_LAYOUT_TEXT[sheet.layout]),
+        "notation": Tex(_NOTATION),
+        "legend": Tex(_LEGEND.replace("\\VERSION", sympy)),
+        "groups": groups,
+    }
+    return _environment().get_template(TEMPLATES[sheet.style]).render(context)
+
+
+def reference_for(
+    export: Mapping[str, Any],
+    *,
+    layout: str = "numerator",
+    paper: str = "a4",
+    sections: Sequence[str] | None = None,
+    tags: Sequence[str] | None = None,
+) -> Sheet:
+    """The complete reference as a sheet, or its rules of `sections` / `tags` (see select_rules)."""
+    if layout not in LAYOUTS:
+        raise PdfError(f"layout must be one of {', '.join(LAYOUTS)}, found {layout!r}")
+    if paper not in PAPERS:
+        raise PdfError(f"paper must be one of {', '.join(PAPERS)}, found {paper!r}")
+    chosen = {str(r["id"]) for r in select_rules(export, sections=sections, tags=tags)}
+    sheet = reference_sheet(export, layout=layout, paper=paper)
+    groups = tuple(Group(g.heading, g.note, g.compact, tuple(i for i in g.ids if i in chosen)) for g in sheet.groups)
+    stray = chosen - {i for g in groups for i in g.ids}
+    if stray:
+        raise PdfError(f"rules {', '.join(sorted(stray))} name sections missing from export['sections']")
+    title = sheet.title
+    if sections or tags:
+        title = "Matrix calculus: " + ", ".join([*(sections or []), *(f"tag {t}" for t in tags or [])])
+    return Sheet(**{**sheet.__dict__, "title": title, "groups": tuple(g for g in groups if g.ids)})
+
+
 def render_tex(
     export: Mapping[str, Any],
     *,
@@ -473,70 +481,8 @@ def render_tex(
     sections: Sequence[str] | None = None,
     tags: Sequence[str] | None = None,
 ) -> str:
-    """Return the LaTeX source of the cheat sheet (pure: no file, clock or environment)."""
-    if layout not in LAYOUTS:
-        raise PdfError(f"layout must be one of {', '.join(LAYOUTS)}, found {layout!r}")
-    if paper not in PAPERS:
-        raise PdfError(f"paper must be one of {', '.join(PAPERS)}, found {paper!r}")
-    rules = select_rules(export, sections=sections, tags=tags)
-
-    site_url = str(export.get("site_url", ""))
-    if not _SITE_URL.match(site_url):
-        raise PdfError(
-            f"site_url must be an http(s) URL ending in '/' made of [A-Za-z0-9.:/_~+-], "
-            f"found {site_url!r}"
-        )
-    build_date = str(export.get("build_date", ""))
-    if not _DATE.match(build_date):
-        raise PdfError(f"build_date must be YYYY-MM-DD, found {build_date!r}")
-
-    by_section: dict[str, list[_Row]] = {}
-    for rule in rules:
-        by_section.setdefault(str(rule.get("section")), []).append(_row(rule, layout, site_url))
-    known = {s.get("slug") for s in export.get("sections") or []}
-    stray = sorted(set(by_section) - known)
-    if stray:
-        ids = [r["id"] for r in rules if r.get("section") in stray]
-        raise PdfError(f"rules {', '.join(ids)} name sections missing from export['sections']: {stray}")
-
-    section_views = []
-    for sec in export.get("sections") or []:
-        rows = by_section.get(sec["slug"])
-        if not rows:
-            continue
-        slug = str(sec["slug"])
-        if not _SLUG.match(slug):
-            raise PdfError(f"a section slug must match {_SLUG.pattern}, found {slug!r}")
-        try:
-            title = latex_escape(str(sec.get("title", slug)))
-            summary = latex_escape(str(sec.get("summary", "")))
-        except PdfError as err:
-            raise PdfError(f"section {slug}: {err}") from None
-        section_views.append(_Section(Tex(slug), Tex(title), Tex(summary), tuple(rows)))
-
-    count = len(rules)
-    longest = max((r["id"] for r in rules), key=lambda s: (len(s), s))
-    context = {
-        "layout": Tex(layout),
-        "paper": Tex(paper),
-        "paper_option": Tex(_PAPER_OPTION[paper]),
-        "count": count,
-        "count_text": Tex(f"{count} rule{'s' if count != 1 else ''}"),
-        "version": Tex(latex_escape(str(export.get("version", "?")))),
-        "sympy": Tex(latex_escape(str(export.get("sympy", "?")))),
-        "build_date": Tex(build_date),
-        "pdf_date": Tex("D:" + build_date.replace("-", "") + "000000Z"),
-        "site_url": Tex(site_url),
-        "macros": _macros(export),
-        "longest_id": Tex(longest),
-        "title_width": Tex(_TITLE_WIDTH),
-        "shape_width": Tex(_SHAPE_WIDTH),
-        "layout_title": Tex(f"{layout.capitalize()} layout"),
-        "layout_text": Tex(_LAYOUT_TEXT[layout]),
-        "head_layout": Tex(_HEAD_LAYOUT[layout]),
-        "sections": section_views,
-    }
-    return _environment().get_template(TEMPLATE).render(context)
+    """The LaTeX of the complete reference (one table row per rule), or of its rules of `sections`/`tags`."""
+    return render_sheet(export, reference_for(export, layout=layout, paper=paper, sections=sections, tags=tags))
 
 
 # ---------------------------------------------------------------------------------------
@@ -546,6 +492,7 @@ def render_tex(
 _ERROR_LINE = re.compile(r"^(?:\./)?" + re.escape(TEX_NAME) + r":(\d+): (.*)$")
 _BANG = re.compile(r"^! (.*)$")
 _LNUM = re.compile(r"^l\.(\d+) ?(.*)$")
+_PAGES = re.compile(r"Output written on .*\((\d+) pages?,")
 
 
 def _where(tex_lines: Sequence[str], lineno: int) -> str:
@@ -553,13 +500,13 @@ def _where(tex_lines: Sequence[str], lineno: int) -> str:
     for line in reversed(tex_lines[: max(lineno, 0)]):
         if line.startswith("% rule: "):
             return "rule " + line[len("% rule: ") :].strip()
-        if line.startswith("% section: "):
-            return "section " + line[len("% section: ") :].strip()
+        if line.startswith("% group: "):
+            return "the group heading " + line[len("% group: ") :].strip()
         if line.startswith("% ---- end of macros"):
-            return "the template (generator/templates/" + TEMPLATE + ")"
+            return "the template (generator/templates/)"
         if line.startswith("% ---- macros shared"):
             return "the macros of the export (export['macros'])"
-    return "the preamble (generator/templates/" + TEMPLATE + ")"
+    return "the preamble (generator/templates/)"
 
 
 def _explain(log: str, tex: str) -> list[str]:
@@ -598,8 +545,9 @@ def _explain(log: str, tex: str) -> list[str]:
     return found
 
 
-def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> None:
-    """Typeset `tex` with latexmk (pdfLaTeX) into `out_pdf`; keep the source beside it.
+def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> int:
+    """Typeset `tex` with latexmk (pdfLaTeX) into `out_pdf`, keep the source beside it, and
+    return the number of pages.
 
     Runs in a temporary folder with shell escape off. On a LaTeX error raises PdfError
     showing the error line(s) and the rule they came from; the .tex and .log are kept
@@ -608,7 +556,7 @@ def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> None:
     latexmk = shutil.which("latexmk")
     if latexmk is None or shutil.which("pdflatex") is None:
         missing = "latexmk" if latexmk is None else "pdflatex"
-        raise PdfError(f"{missing} not found on PATH: the cheat sheet needs it; {INSTALL_HINT}")
+        raise PdfError(f"{missing} not found on PATH: the sheets need it; {INSTALL_HINT}")
     out_pdf = Path(out_pdf)
     out_pdf.parent.mkdir(parents=True, exist_ok=True)
     tex_copy = out_pdf.with_suffix(".tex")
@@ -629,33 +577,13 @@ def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> None:
     with tempfile.TemporaryDirectory(prefix="mcref-pdf-") as tmp:
         work = Path(tmp)
         (work / TEX_NAME).write_text(tex, encoding="utf-8")
-        cmd = [
-            latexmk,
-            "-pdf",
-            "-halt-on-error",
-            "-interaction=nonstopmode",
-            "-no-shell-escape",
-            "-file-line-error",
-            "-norc",
-            "-quiet",
-            TEX_NAME,
-        ]
+        cmd = [latexmk, "-pdf", "-halt-on-error", "-interaction=nonstopmode", "-no-shell-escape",
+               "-file-line-error", "-norc", "-quiet", TEX_NAME]
         try:
-            proc = subprocess.run(
-                cmd,
-                cwd=work,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                text=True,
-                errors="replace",
-                timeout=LATEXMK_TIMEOUT_S,
-                check=False,
-            )
+            proc = subprocess.run(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  errors="replace", timeout=LATEXMK_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            raise PdfError(
-                f"latexmk did not finish within {LATEXMK_TIMEOUT_S} s on {tex_copy}"
-            ) from None
+            raise PdfError(f"latexmk did not finish within {LATEXMK_TIMEOUT_S} s on {tex_copy}") from None
         log_path = work / (Path(TEX_NAME).stem + ".log")
         log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
         pdf = work / (Path(TEX_NAME).stem + ".pdf")
@@ -672,13 +600,25 @@ def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> None:
                 + (f"\n  full log: {log_copy}" if log else "")
             )
         shutil.copyfile(pdf, out_pdf)
+    pages = _PAGES.findall(log)
+    return int(pages[-1]) if pages else 0
+
+
+def check_pages(sheet: Sheet, pages: int) -> None:
+    """PdfError (with the sheet file's line) when the sheet takes more pages than it allows."""
+    if sheet.pages is not None and pages > sheet.pages:
+        line, col = sheet.pages_at
+        raise PdfError(
+            f"{sheet.source}:{line}:{col}: MS022 the sheet must fit on {sheet.pages} page(s) (found {pages}): "
+            "remove rules, make groups compact, or raise pages"
+        )
 
 
 # ---------------------------------------------------------------------------------------
 # The `mcref pdf` subcommand
 
 
-def _epoch(build_date: str) -> int:
+def epoch_of(build_date: str) -> int:
     """Seconds since 1970 at midnight UTC of `build_date` (YYYY-MM-DD)."""
     try:
         day = dt.datetime.strptime(build_date, "%Y-%m-%d").replace(tzinfo=dt.timezone.utc)
@@ -687,57 +627,89 @@ def _epoch(build_date: str) -> int:
     return int(day.timestamp())
 
 
+_epoch = epoch_of  # the name before the sheets; kept for callers
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the options of `mcref pdf`."""
     parser.add_argument(
-        "--layout",
-        choices=LAYOUTS,
-        default="numerator",
-        help="layout convention of the formulas (default: numerator, as in the paper)",
+        "--sheet",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="a sheet file (see sheets/README.md), e.g. sheets/cheatsheet.yaml; "
+        "without it, the complete reference (one row per rule)",
     )
     parser.add_argument(
-        "--paper", choices=PAPERS, default="a4", help="paper size, landscape (default: a4)"
+        "--layout",
+        choices=LAYOUTS,
+        default=None,
+        help="layout convention of the formulas (default: the sheet's, else numerator, as in the paper)",
+    )
+    parser.add_argument(
+        "--paper", choices=PAPERS, default=None, help="paper size (default: the sheet's, else a4)"
     )
     parser.add_argument(
         "--section",
         action="append",
         dest="sections",
         metavar="S",
-        help="print only this section (a slug; repeatable)",
+        help="reference only: print only this section (a slug; repeatable)",
     )
     parser.add_argument(
         "--tag",
         action="append",
         dest="tags",
         metavar="T",
-        help="print only rules with this tag (repeatable)",
+        help="reference only: print only rules with this tag (repeatable)",
     )
     parser.add_argument(
         "--out",
         type=Path,
         default=None,
         metavar="FILE",
-        help="output PDF (default: build/pdf/cheatsheet-<paper>.pdf); the .tex is kept beside it",
+        help="output PDF (default: build/pdf/<sheet name or reference>-<paper>-<layout>.pdf); "
+        "the .tex is kept beside it",
     )
 
 
+def sheet_for(args: argparse.Namespace, export: Mapping[str, Any]) -> tuple[Sheet, str]:
+    """The sheet `mcref pdf` prints and its default output name; PdfError or SheetError if wrong."""
+    if args.sheet is not None:
+        if args.sections or args.tags:
+            raise PdfError("--section and --tag choose rules of the reference; a sheet file chooses its own "
+                           "(write sections: or tags: in it)")
+        sheet = read_sheet(args.sheet, export)
+        sheet = Sheet(**{**sheet.__dict__, "layout": args.layout or sheet.layout, "paper": args.paper or sheet.paper})
+        stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(args.sheet).stem) or "sheet"
+        return sheet, f"{stem}-{sheet.paper}-{sheet.layout}.pdf"
+    layout, paper = args.layout or "numerator", args.paper or "a4"
+    sheet = reference_for(export, layout=layout, paper=paper, sections=args.sections, tags=args.tags)
+    return sheet, f"reference-{paper}-{layout}.pdf"
+
+
 def run(args: argparse.Namespace, export: Mapping[str, Any]) -> int:
-    """Build the cheat sheet; print where it went. Returns the exit status."""
-    out = args.out or Path("build") / "pdf" / f"cheatsheet-{args.paper}.pdf"
+    """Build one sheet; print where it went. Returns the exit status (0, 1 or 2)."""
     try:
-        tex = render_tex(
-            export,
-            layout=args.layout,
-            paper=args.paper,
-            sections=args.sections,
-            tags=args.tags,
-        )
-        compile_pdf(tex, out, source_date_epoch=_epoch(str(export.get("build_date"))))
+        sheet, name = sheet_for(args, export)
+        out = args.out or Path("build") / "pdf" / name
+        tex = render_sheet(export, sheet)
+        pages = compile_pdf(tex, out, source_date_epoch=epoch_of(str(export.get("build_date"))))
+        check_pages(sheet, pages)
+    except SheetError as err:
+        print(f"mcref pdf: the sheet file has problems:\n{err}", file=sys.stderr)
+        return 2
     except PdfError as err:
         print(f"mcref pdf: error: {err}", file=sys.stderr)
         return 1
-    count = len(select_rules(export, sections=args.sections, tags=args.tags))
-    print(f"wrote {out} ({count} rule{'s' if count != 1 else ''}, {args.layout} layout, {args.paper})")
+    count = len(sheet.ids)
+    for old, new in sheet.redirected:
+        print(f"note: {sheet.source}: rule {old!r} is now {new!r}; the sheet prints {new!r}", file=sys.stderr)
+    print(f"wrote {out} ({count} rule{'s' if count != 1 else ''}, {pages} page{'s' if pages != 1 else ''}, "
+          f"{sheet.layout} layout, {sheet.paper})")
+    if not export.get("site_url"):
+        print("note: no site address is configured (mkdocs.yml site_url, --site-url or MCREF_SITE_URL): "
+              "the ids link to ../rules/<id>/, relative to the site's pdf/ folder", file=sys.stderr)
     return 0
 
 

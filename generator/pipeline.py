@@ -11,7 +11,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from generator.cache import VerdictCache, default_cache_dir
 from generator.catalogue import build_export, combined
@@ -24,7 +24,9 @@ from generator.claims import Claim, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES = ROOT / "rules"
-DEFAULT_SITE_URL = "https://mcref.example.org/"
+SITE_URL_ENV = "MCREF_SITE_URL"
+# A public address as the PDFs, BibTeX, Markdown and HTML print it unescaped: http(s), a host, a path.
+_SITE_URL = re.compile(r"^https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:[0-9]{1,5})?(/[A-Za-z0-9._~+-]*)*$")
 
 
 @dataclass
@@ -231,15 +233,37 @@ def check(paths: list[Path], *, publish: bool = False, jobs: int | None = None, 
     return report
 
 
-def site_url(root: Path = ROOT) -> str:
-    """The site's URL as mkdocs.yml states it (read as text: mkdocs.yml may hold Python tags)."""
+def _mkdocs_site_url(root: Path) -> str:
+    """`site_url` of mkdocs.yml, or '' (read as text: mkdocs.yml may hold Python tags)."""
     try:
         text = (root / "mkdocs.yml").read_text(encoding="utf-8")
     except OSError:
-        return DEFAULT_SITE_URL
-    match = re.search(r"^site_url:\s*['\"]?([^'\"\s#]+)", text, re.MULTILINE)
-    url = match.group(1) if match else DEFAULT_SITE_URL
-    return url if url.endswith("/") else url + "/"
+        return ""
+    match = re.search(r"^site_url:[ \t]*['\"]?([^'\"\s#]*)", text, re.MULTILINE)
+    return match.group(1) if match else ""
+
+
+def site_url(override: str | None = None, root: Path = ROOT, environ: Mapping[str, str] | None = None) -> str:
+    """The site's public address, ending in '/', or '' when none is configured.
+
+    The first that is set wins: `override` (`mcref build --site-url URL`), $MCREF_SITE_URL,
+    `site_url` in mkdocs.yml. With none, links stay relative and citations carry no URL.
+    Raises BuildFailed (exit 2) for an address that is not a plain http(s) URL.
+    """
+    env = os.environ if environ is None else environ
+    for origin, value in (("--site-url", override), (SITE_URL_ENV, env.get(SITE_URL_ENV)),
+                          ("site_url in mkdocs.yml", None)):
+        if origin.endswith("mkdocs.yml"):
+            value = _mkdocs_site_url(root)
+        value = (value or "").strip()
+        if not value:
+            continue
+        url = value if value.endswith("/") else value + "/"
+        if not _SITE_URL.match(url):
+            raise BuildFailed(f"{origin} must be the site's public address, an http(s) URL made of letters, digits and "
+                              f"._~+-/ such as https://course.example/mcref/ (found {value!r})", 2)
+        return url
+    return ""
 
 
 def build_date(root: Path = ROOT) -> str:
@@ -272,10 +296,14 @@ def failure_message(report: Report) -> str:
 
 
 def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, use_cache: bool = True,
-                 publish: bool = True, timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
-    """The export document for the whole corpus; BuildFailed unless every rule is verified."""
+                 publish: bool = True, timeout: float = DEFAULT_TIMEOUT, url: str | None = None) -> dict[str, Any]:
+    """The export document for the whole corpus; BuildFailed unless every rule is verified.
+
+    `url` overrides the configured site address (see `site_url`).
+    """
+    address = site_url(url)
     report = check([rules_dir], publish=publish, jobs=jobs, use_cache=use_cache, timeout=timeout)
     if report.exit_code != 0:
         raise BuildFailed(failure_message(report), report.exit_code)
-    return build_export(report.rules, report.verdicts, report.sections, site_url=site_url(), build_date=build_date(),
+    return build_export(report.rules, report.verdicts, report.sections, site_url=address, build_date=build_date(),
                         redirects=report.redirects, redirect_sections=report.redirect_sections)

@@ -190,7 +190,7 @@ def test_hostile_titles_are_text_in_the_pdf_and_on_the_site(tmp_path: Path) -> N
 
     out = tmp_path / "out"
     for paper in ("a4", "letter"):
-        tex = (out / "pdf" / f"cheatsheet-{paper}.tex").read_text(encoding="utf-8")
+        tex = (out / "pdf" / f"reference-{paper}-numerator.tex").read_text(encoding="utf-8")
         for raw in (r"\write18", r"\immediate", r"\end{document}\\"):
             assert raw not in tex.replace(r"\end{document}" + "\n", ""), f"{raw} reached the .tex unescaped"
         assert r"Trace \% \# " in tex, "the title's special characters are not printed as text"
@@ -204,7 +204,7 @@ def test_hostile_titles_are_text_in_the_pdf_and_on_the_site(tmp_path: Path) -> N
     if shutil.which("pdftotext"):
         import subprocess
 
-        text = subprocess.run(["pdftotext", str(out / "pdf" / "cheatsheet-a4.pdf"), "-"], capture_output=True, text=True).stdout
+        text = subprocess.run(["pdftotext", str(out / "pdf" / "reference-a4-numerator.pdf"), "-"], capture_output=True, text=True).stdout
         assert "root:x:0" not in text, "/etc/passwd was read into the PDF"
         assert "Trace % # ~ ^ _ { } &" in text, "the title is not printed literally"
 
