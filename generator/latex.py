@@ -159,7 +159,9 @@ class Printer:
             scalar, other = (left, right) if left.is_scalar else (right, left)
             s_text = self._wrap(scalar, PROD)
             o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
-            sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
+            if scalar.op == "d":  # a differential dx follows its coefficient: du/dx dx, never dx du/dx
+                return f"{o_text} \\, {s_text}"
+            sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " \\, " if _is_differential(other, 0) else " "
             return f"{s_text}{sep}{o_text}"
         # the Hadamard product is associative: a chain prints without inner brackets
         sides = [self._print(side)[0] if _is_hadamard_product(side) else self._hadamard_side(side) for side in (left, right)]

@@ -158,6 +158,10 @@ def test_differentials_are_set_apart_in_products() -> None:
         r"\mathbf{X}^{-1} \, \mathrm{d}\mathbf{X} \, \mathbf{X}^{-1}"
     assert printer.latex(parse_expression("d(X).T @ X", scope)) == r"\left(\mathrm{d}\mathbf{X}\right)^{\top} \, \mathbf{X}"
     assert printer.latex(parse_expression("X @ X", scope)) == r"\mathbf{X} \mathbf{X}"
+    scalar = Scope(symbols={"x": (1, 1), "a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="x")
+    assert Printer(scalar).latex(parse_expression("X * d(x)", scalar)) == r"\mathbf{X} \, \mathrm{d}x"
+    matrix = Scope(symbols={"a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="X")
+    assert Printer(matrix).latex(parse_expression("a * d(X)", matrix)) == r"a \, \mathrm{d}\mathbf{X}"
 
 
 def test_second_order_left_hand_side() -> None:
