@@ -138,7 +138,6 @@ def _canonical(claim) -> tuple:
 # The same algebra stated twice on purpose, each with its own meaning a reader searches for.
 # Adding a pair here needs a reason a reviewer accepts; a plain duplicate gets a redirect.
 SAME_ALGEBRA_ON_PURPOSE = {
-    frozenset({"batch-linear-w", "embedding-lookup"}): "an embedding lookup is a batch linear layer whose input rows are one-hot",
 }
 
 
