@@ -406,3 +406,31 @@ def test_a_trap_through_the_row_softmax_model_is_never_proved() -> None:
     assert decision.status != "proved"
     assert decision.counterexample is None or decision.counterexample["sizes"].get("k", 3) >= 3
     assert check_claim(claim).status == "refuted"
+
+
+_SCALAR_FN = {"f": {"args": [[]], "to": []}, "g": {"args": [[]], "to": []}}
+_MATRIX_OF_TWO = {"U": {"args": [[], []], "to": ["n", "n"]}}
+_MIXED = ("inv(U(x, y)) @ (D1(U, x, y) @ inv(U(x, y)) @ D2(U, x, y) - {} + D2(U, x, y) @ inv(U(x, y)) @ D1(U, x, y))"
+          " @ inv(U(x, y))")
+
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw", "status"), [
+    ({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2 + D(f, g(x)) * D(D(g), x)", {"functions": _SCALAR_FN}, "proved"),
+    ({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2", {"functions": _SCALAR_FN}, "refuted"),
+    ({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(D(g), A @ x)) @ A", {"functions": _SCALAR_FN}, "proved"),
+    ({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(g, A @ x)) @ A", {"functions": _SCALAR_FN}, "refuted"),
+], ids=["chain-rule-2", "chain-rule-2-missing-term", "glm-hessian", "glm-first-derivative"])
+def test_second_derivatives_of_generic_functions(symbols, of, wrt, expect, kw, status) -> None:
+    """D(D(f), a) is f'': second-order chain rules with generic functions are proved, a missing term is refuted."""
+    kw = {"layout": "numerator" if not symbols.get("x") else "denominator", **kw}
+    assert decide(_order2(claim_from(symbols, of, wrt, expect, **kw))).status == status
+
+
+def test_mixed_second_derivative_of_a_matrix_function_of_two_scalars() -> None:
+    """d/dy of dU^-1/dx with D2(D1(U), x, y) is proved for every size; with the second derivative dropped it is refuted."""
+    right = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", _MIXED.format("D2(D1(U), x, y)"),
+                       layout="numerator", functions=_MATRIX_OF_TWO)
+    assert decide(right).status == "proved"
+    wrong = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", _MIXED.format("zeros(n, n)"),
+                       layout="numerator", functions=_MATRIX_OF_TWO)
+    assert decide(wrong).status == "refuted"
