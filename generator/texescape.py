@@ -95,6 +95,12 @@ _ESCAPES = {
     "\u2c7c": r"\ensuremath{_{j}}",
     "\u211d": r"\ensuremath{\mathbf{R}}",  # \mathbb needs amssymb; bold R is the portable form
 }
+# Superscripts and subscripts the plain-text titles use (generator/plaintext.py: y⁸, x₁, 1ₘ, xᵢⱼ).
+_ESCAPES.update({sup: f"\\ensuremath{{^{{{ch}}}}}" for sup, ch in zip("⁰⁵⁶⁷⁸⁹⁺⁻⁽⁾ⁱ", "056789+-()i", strict=True)})
+_ESCAPES.update({sub: f"\\ensuremath{{_{{{ch}}}}}" for sub, ch in zip("₄₅₆₇₈₉₊₋₍₎ₐₑₕₖₗₘₙₒₚᵣₛₜᵤᵥₓ", "456789+-()aehklmnoprstuvx", strict=True)})
+# Accents the plain-text titles put after their letter as combining marks (x̂, x̄, x̃).
+_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde"}
+_ACCENTED = re.compile("([A-Za-z])([" + "".join(_ACCENTS) + "])")
 _GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ"
 _GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
@@ -126,6 +132,11 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
+        accented = _ACCENTED.match(text, i)
+        if accented:  # x̂ (x and a combining hat): \hat{x}
+            out.append(f"\\ensuremath{{\\{_ACCENTS[accented.group(2)]}{{{accented.group(1)}}}}}")
+            i += 2
+            continue
         for multi in _MULTI:
             if text.startswith(multi, i):
                 out.append(_ESCAPES[multi])

@@ -553,3 +553,18 @@ def test_site_dir_is_not_the_docs_folder() -> None:
     assert "navigation.instant" in config["theme"]["features"]
     assert config["plugins"] == []  # the site's own search box; Material's search plugin is off
     assert config["hooks"] == ["generator/mkdocs_hooks.py"]
+
+
+def test_plain_text_titles_typeset_in_bibtex() -> None:
+    """Every superscript, subscript and accent the plain-text titles use (generator/plaintext.py) has a
+    pdfLaTeX form in generator/texescape.py, so a title never breaks the BibTeX of mcref.bib."""
+    from generator import plaintext
+    from generator.texescape import latex_escape
+
+    produced = set()
+    for table in (plaintext._SUPERSCRIPTS, plaintext._SUBSCRIPTS):
+        produced |= {chr(v) for v in table.values()}
+    for ch in sorted(produced):
+        latex_escape(f"x{ch}", strict=True)  # raises TexError on a character pdfLaTeX cannot print
+    for tex in ("\\hat{\\mathbf{x}}", "\\bar{x}", "\\tilde{\\mathbf{y}}", "\\mathbf{1}_{m}", "x_{ij}", "y^{8}"):
+        assert "\\ensuremath" in latex_escape(tex_to_text(tex), strict=True)
