@@ -18,6 +18,7 @@ portable LaTeX (generator/cite.py):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -148,8 +149,11 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
                 out.append(_ESCAPES[ch])
             elif ch in _LIGATURE_STARTS and text[i + 1 : i + 2] == ch:
                 out.append(ch + "{}")  # "--", "''", ",,": no dash or quote ligature, printed as typed
-            elif _typesettable(ch) or (not strict and ch.isprintable()):
+            elif _typesettable(ch) or (not strict and ch.isprintable() and not _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch))):
                 out.append(ch)
+            elif _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch)):  # ỹ, one character: \tilde{y}
+                letter, mark = unicodedata.normalize("NFD", ch)
+                out.append(f"\\ensuremath{{\\{_ACCENTS[mark]}{{{letter}}}}}")
             elif not strict:
                 out.append(" ")  # a control character: nothing to print
             else:
