@@ -876,9 +876,27 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
                              else f"erratum-{erratum.get('number')}"} if erratum else None),
             }
         )
+    # Row labels "<table> <n>" (Wikipedia's tables) are grouped under their table's name; plain
+    # numbers (the Cookbook's equations) stay one list.
+    labelled = [re.fullmatch(r"(.*[A-Za-z].*?) (\S+)", r["ref"]) for r in rows]
+    groups: list[dict[str, Any]] = []
+    if rows and all(labelled):
+        for row, match in zip(rows, labelled):
+            assert match is not None
+            row["short"] = match.group(2)
+            if not groups or groups[-1]["title"] != match.group(1):
+                groups.append({"title": match.group(1), "anchor": "table-" + re.sub(r"[^a-z0-9]+", "-", match.group(1).lower()).strip("-"),
+                               "rows": []})
+            groups[-1]["rows"].append(row)
+    else:
+        for row in rows:
+            row["short"] = row["ref"]
+        groups = [{"title": "", "anchor": "", "rows": rows}]
     return _render(
         "concordance.md.j2",
         source=source,
+        groups=groups,
+        corrected=counts.get("verified-corrected", 0),
         title=CONCORDANCE_TITLES.get(source, str(info.get("title") or f"Concordance: {source}")),
         citation=str(info.get("citation") or ""),
         rows=rows,

@@ -416,6 +416,14 @@ def test_concordance_page_per_source() -> None:
     assert '1<span class="mc-numnote">*</span>' in page and "known from its position" in page
     assert '<a class="mc-cc-erratum" href="../../errata/#cookbook-erratum-1">Erratum 1</a>' in page
     assert '<span class="arithmatex">\\(A^{-1}\\)</span>' in page
+    assert "mc-cc-group" not in page and ">Eq.</th>" in page  # numbered equations: one list
+    export["concordance"]["wikipedia"] = [
+        {"ref": f"{table} {n}", "formula": "x", "status": "verified", "rules": ["trace-axb"], "note": ""}
+        for table, n in (("vector-by-vector", 1), ("vector-by-vector", 2), ("scalar-by-matrix", 1))]
+    wiki = render_pages(export)["concordance/wikipedia.md"]
+    assert '<th colspan="4" scope="rowgroup" id="table-vector-by-vector">Vector-by-vector</th>' in wiki
+    assert '<tr id="eq-scalar-by-matrix-1" class="mc-cc-verified"><th scope="row" class="mc-cc-ref"><span class="mc-cc-num">1</span>' in wiki
+    assert '<a href="#table-scalar-by-matrix">scalar-by-matrix</a> (1)' in wiki
     export["concordance"]["cookbook-2012"][0]["rules"] = ["no-such-rule"]
     with pytest.raises(SiteError, match="concordance cookbook-2012, 101: rule 'no-such-rule' is not in the export"):
         render_pages(export)
