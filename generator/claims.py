@@ -115,7 +115,8 @@ class Verdict:
             "detail": self.detail,
             "scope": self.scope,
             "statement": self.statement,
-            "all_sizes": self.all_sizes,
+            # keys sorted, as the cache stores them: a cached verdict publishes the same bytes as a fresh one
+            "all_sizes": _sorted_keys(self.all_sizes),
             "reason": self.reason,
         }
         if self.example is not None:
@@ -128,3 +129,12 @@ class Verdict:
         return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
                        data["max_rel_error"], data["seconds"], data["detail"], example,
                        data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""))
+
+
+def _sorted_keys(value: Any) -> Any:
+    """value with every mapping's keys in sorted order (lists keep their order)."""
+    if isinstance(value, dict):
+        return {k: _sorted_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted_keys(v) for v in value]
+    return value

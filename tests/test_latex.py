@@ -215,3 +215,17 @@ def test_a_jacobian_at_a_where_name_is_named_by_it() -> None:
     """D(f, u) at a `where:` name u prints df/du, like at a symbol, not a numbered partial."""
     scope = Scope(SCOPE.symbols, {"h": FunctionSig((("n", 1),), (1, 1))}, SCOPE.dims, bindings={"u": ("n", 1)})
     assert Printer(scope).latex(parse_expression("D(h, u)", scope)) == r"\frac{\partial h}{\partial \mathbf{u}}"
+
+
+@pytest.mark.parametrize("tex_in, text", [
+    (r"\hat{\mathbf{w}} \cdot \hat{\mathbf{x}}", "ŵ · x̂"),                 # accents stay on their letter
+    (r"2x\cos(x^2)", "2x cos(x²)"),                                            # a function name after a letter
+    (r"\frac{du}{dx}\frac{dy}{du}", "du/dx dy/du"),                            # two fractions side by side
+    (r"\mathbf{W}\mathbf{x}", "Wx"),                                           # a product of symbols stays tight
+    (r"\mathbb{I}[z > 0]", "𝕀[z > 0]"),                                        # the indicator
+])
+def test_plain_text_of_title_math(tex_in: str, text: str) -> None:
+    """Titles read as plain text (search, bookmarks) keep accents and separate juxtaposed words."""
+    from generator.plaintext import tex_to_text
+
+    assert tex_to_text(tex_in, MACROS) == text

@@ -138,3 +138,17 @@ def test_export_keeps_wrt_a_string_and_lists_the_parts() -> None:
     single, _ = parse_file(GOOD / "fn-exp-sin-cos.yaml")
     entry = rule_entry(single, check_claim(single.claim))
     assert (entry["wrt"], entry["wrt_parts"]) == ("x", ["x"])
+
+
+@pytest.mark.parametrize("name, words", [
+    ("wrt-list-gradient", "several variables at once"),
+    ("wrt-list-jacobian", "block vector or matrix"),
+    ("stack-bias-trick", "several variables at once"),
+])
+def test_the_all_sizes_check_says_in_words_why_it_does_not_reach(name: str, words: str) -> None:
+    """Stacked variables and blocks are outside the all-sizes theory: the reason is plain words, not a crash."""
+    from generator.allsizes import decide
+
+    rule, _ = parse_file(GOOD / f"{name}.yaml")
+    decision = decide(rule.claim)
+    assert decision.status == "outside" and words in decision.reason and "Error" not in decision.reason

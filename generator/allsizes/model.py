@@ -617,6 +617,8 @@ class Compiler:
             return self.apply(e)
         if op == "D":
             return self.jacobian(e)
+        if op == "part":
+            raise Outside("a derivative by several variables at once (wrt: [x, y]) is outside the all-sizes theory")
         raise Outside(f"the operation {op} is outside the all-sizes model")
 
     def power(self, e: Expr) -> Node:
@@ -662,6 +664,9 @@ class Compiler:
         expanded = self._expand(e)
         if expanded is not None:
             return self.val(expanded)
+        if name in ("vstack", "hstack"):
+            raise Outside("a block vector or matrix (vstack, hstack) is outside the all-sizes theory: "
+                          "the formula of an entry changes at the block boundary")
         (arg,) = e.args
         u = self.val(arg)
         if name == "trace":
