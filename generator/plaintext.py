@@ -102,6 +102,7 @@ _TEX_STYLE = {
 # Accents print as combining marks after their letter: \hat{\mathbf{x}} reads x̂.
 _TEX_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 _SUPERSCRIPTS = str.maketrans("0123456789-+()nTi", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿᵀⁱ")
+_SUBSCRIPTS = str.maketrans("0123456789+-()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
 def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
@@ -182,8 +183,10 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
                     out.append(arg.translate(_SUPERSCRIPTS))
                 else:
                     out.append("^" + (arg if len(arg) == 1 else f"({arg})"))
+            elif re.fullmatch(r"[0-9+\-()aehijklmnoprstuvx]+", arg):
+                out.append(arg.translate(_SUBSCRIPTS))  # x_1, 1_m: x₁, 1ₘ
             else:
-                out.append("_" + arg)
+                out.append("_" + (arg if len(arg) == 1 else f"({arg})"))  # 1_(m × m), not 1_m × m
         elif ch == "}":
             pos += 1
         elif ch == "&":

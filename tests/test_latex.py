@@ -104,7 +104,7 @@ def test_jacobian_at_a_named_intermediate_prints_as_a_fraction() -> None:
 def test_differential_prints_upright_d() -> None:
     """d(X) prints as \\mathrm{d}\\mathbf{X}."""
     scope = Scope(SCOPE.symbols, SCOPE.functions, SCOPE.dims, differential_of="X")
-    assert Printer(scope).latex(parse_expression("d(X) @ X", scope)) == r"\mathrm{d}\mathbf{X} \mathbf{X}"
+    assert Printer(scope).latex(parse_expression("d(X) @ X", scope)) == r"\mathrm{d}\mathbf{X} \, \mathbf{X}"
 
 
 def test_name_latex() -> None:
@@ -148,6 +148,20 @@ def test_transposed_derivative_is_parenthesised_and_where_points_print_by_name()
     assert printer.latex(parse_expression("D(g, v)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{v}}"
     of = parse_expression("-x @ x.T", SCOPE)
     assert derivative_latex(tex("-x @ x.T"), of, r"\mathbf{x}", "derivative").startswith(r"\frac{\partial}{\partial \mathbf{x}}\left(-")
+
+
+def test_differentials_are_set_apart_in_products() -> None:
+    """dX next to a matrix gets a thin space (X^{-1} dX X^{-1}, never dXX^{-1}); (dX)^T is parenthesised."""
+    scope = Scope(symbols={"X": ("n", "n")}, dims=("n",), differential_of="X")
+    printer = Printer(scope)
+    assert printer.latex(parse_expression("inv(X) @ d(X) @ inv(X)", scope)) == \
+        r"\mathbf{X}^{-1} \, \mathrm{d}\mathbf{X} \, \mathbf{X}^{-1}"
+    assert printer.latex(parse_expression("d(X).T @ X", scope)) == r"\left(\mathrm{d}\mathbf{X}\right)^{\top} \, \mathbf{X}"
+    assert printer.latex(parse_expression("X @ X", scope)) == r"\mathbf{X} \mathbf{X}"
+    scalar = Scope(symbols={"x": (1, 1), "a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="x")
+    assert Printer(scalar).latex(parse_expression("X * d(x)", scalar)) == r"\mathbf{X} \, \mathrm{d}x"
+    matrix = Scope(symbols={"a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="X")
+    assert Printer(matrix).latex(parse_expression("a * d(X)", matrix)) == r"a \, \mathrm{d}\mathbf{X}"
 
 
 def test_second_order_left_hand_side() -> None:
