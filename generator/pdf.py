@@ -97,6 +97,11 @@ _LEGEND = (
     "\\mcmarkall{} proved for every size;\\enspace \\mcmarklisted{} verified exactly at the sizes listed on the rule's page "
     "and numerically (mcref's engine, SymPy \\VERSION)."
 )
+# With the all-sizes engine's verdicts (seam 4): how many rules of the sheet it proved.
+_LEGEND_SCOPE = (
+    "\\mcmarkall{} proved for every size (\\PROVED{} of \\COUNT{} here);\\enspace \\mcmarklisted{} verified exactly at "
+    "listed sizes (why: on the rule's page\\DETAILS)."
+)
 
 
 class PdfError(Exception):
@@ -273,11 +278,23 @@ def _shapes(rule: Mapping[str, Any], layout: str, where: str) -> str:
 
 
 def _verification(rule: Mapping[str, Any]) -> tuple[str, str]:
-    """(mark, statement): \\mcmarkall for a rule proved for every size, else \\mcmarklisted."""
+    """(mark, note): \\mcmarkall for a rule proved for every size, else \\mcmarklisted; the note is the
+    engine's statement of a rule verified at listed sizes only (seam 4), printed by sheets with details.
+    An export from before the all-sizes engine (no `scope`) has listed-sizes marks and no notes."""
     verification = rule.get("verification") or {}
-    scope = verification.get("scope") or "listed-sizes"
-    statement = str(verification.get("statement") or verification.get("detail") or "")
-    return ("\\mcmarkall{}" if scope == "all-sizes" else "\\mcmarklisted{}"), statement
+    scope = verification.get("scope")
+    if scope == "all-sizes":
+        return "\\mcmarkall{}", ""
+    return "\\mcmarklisted{}", str(verification.get("statement") or "") if scope else ""
+
+
+def _legend(export: Mapping[str, Any], rules: Sequence[Mapping[str, Any]], sympy: str, details: bool) -> str:
+    scoped = [r for r in rules if (r.get("verification") or {}).get("scope")]
+    if not scoped:
+        return _LEGEND.replace("\\VERSION", sympy)
+    proved = sum(1 for r in scoped if r["verification"]["scope"] == "all-sizes")
+    return (_LEGEND_SCOPE.replace("\\PROVED{}", str(proved)).replace("\\COUNT{}", str(len(rules)))
+            .replace("\\DETAILS", " and under the rule" if details else ""))
 
 
 def rule_link(rule: Mapping[str, Any], site_url: str) -> str:
@@ -442,7 +459,7 @@ def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
         "layout_title": Tex(f"{sheet.layout.capitalize()} layout"),
         "layout_text": Tex(_LAYOUT_TEXT[sheet.layout]),
         "notation": Tex(_NOTATION),
-        "legend": Tex(_LEGEND.replace("\\VERSION", sympy)),
+        "legend": Tex(_legend(export, [by_id[i] for g in sheet.groups for i in g.ids], sympy, sheet.details)),
         "groups": groups,
     }
     return _environment().get_template(TEMPLATES[sheet.style]).render(context)

@@ -173,14 +173,21 @@ def test_where_lines_print_under_the_formula() -> None:
 
 
 def test_the_verification_mark_follows_the_scope() -> None:
-    """A rule proved for every size gets the all-sizes mark; others (or an old export) the listed-sizes mark."""
+    """A rule proved for every size gets the all-sizes mark, others the listed-sizes mark; the reference prints
+    the engine's statement under a rule verified at listed sizes only, the legend counts the proved rules."""
     export = load_sample()
-    export["rules"][0]["verification"]["scope"] = "all-sizes"
+    old = render_tex(export)  # an export from before the all-sizes engine: listed marks, no statements
+    assert "\\mcmarkall{} proved for every size;" in old and "\\mcstatement{" not in old
+    export["rules"][0]["verification"].update(scope="all-sizes", statement="Proved for every size (exact)")
+    export["rules"][1]["verification"].update(scope="listed-sizes", statement="Verified at n = 2 and 3: 50% of it")
     tex = render_tex(export)
     first, second = tex.split("% rule: trace-axb")
     assert "\\mcmarkall{}" in first.split("% rule: elementwise-hadamard-x")[1]
     assert "\\mcmarklisted{}" in second
-    assert "\\mcmarkall{} proved for every size" in tex
+    assert "\\mcstatement{Verified at n = 2 and 3: 50\\% of it}" in second and "Proved for every size (exact)" not in tex
+    assert "\\mcmarkall{} proved for every size (1 of 2 here)" in tex
+    cards = render_sheet(export, sheet_of(export, ["elementwise-hadamard-x", "trace-axb"]))
+    assert "\\mcstatement" not in cards.split("% ---- end of macros ----")[1].split("\\begin{document}")[1]
 
 
 def test_titles_with_math_are_typeset() -> None:
