@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,11 +206,13 @@ class _Row:
     conditions: Tex
     mark: Tex
     statement: Tex
+    bookmark: Tex
 
 
 @dataclass(frozen=True)
 class _Group:
     heading: Tex
+    bookmark: Tex
     note: Tex
     compact: bool
     rows: tuple[_Row, ...]
@@ -288,6 +291,20 @@ def _verification(rule: Mapping[str, Any]) -> tuple[str, str]:
     return "\\mcmarklisted{}", str(verification.get("statement") or "") if scope else ""
 
 
+_BOOKMARK_MAP = {"\u1d40": "^T", "\u207b\u00b9": "^-1", "\u2016": "||", "\u2212": "-", "\u00d7": "x", "\u2299": "*",
+                 "\u2202": "d", "\u2207": "grad ", "\u2211": "sum ", "\u00b2": "^2", "\u221a": "sqrt"}
+
+
+def bookmark_text(text: str) -> Tex:
+    """Plain ASCII for a PDF outline entry: title_text with its math spelled out, accents dropped, and
+    nothing TeX or PDF reads specially (pdfTeX escapes the parentheses: \\pdfescapestring)."""
+    for key in sorted(_BOOKMARK_MAP, key=len, reverse=True):
+        text = text.replace(key, _BOOKMARK_MAP[key])
+    text = unicodedata.normalize("NFKD", text).replace("^^", "^ ^")  # ^^41 would be read as a character code
+    kept = "".join(ch if re.match(r"[A-Za-z0-9 ,.;:()'/+=*|<>^-]", ch) else " " for ch in text)
+    return Tex(" ".join(kept.split()))
+
+
 def _legend(export: Mapping[str, Any], rules: Sequence[Mapping[str, Any]], sympy: str, details: bool) -> str:
     scoped = [r for r in rules if (r.get("verification") or {}).get("scope")]
     if not scoped:
@@ -344,6 +361,7 @@ def _row(rule: Mapping[str, Any], layout: str, site_url: str) -> _Row:
         conditions=Tex(cond_tex),
         mark=Tex(mark),
         statement=_text(statement, f"{where}: verification.statement"),
+        bookmark=bookmark_text(f"{rule.get('title_text') or rule.get('title', '')} ({rid})"),
     )
 
 
@@ -416,6 +434,7 @@ def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
         count += len(rows)
         groups.append(_Group(
             heading=_text(group.heading or "", f"{sheet.source}: heading"),
+            bookmark=bookmark_text(group.heading or ""),
             note=_text(group.note, f"{sheet.source}: note"),
             compact=group.compact,
             rows=tuple(rows),

@@ -6,6 +6,7 @@ import argparse
 import copy
 import json
 import math
+import shutil
 import re
 from pathlib import Path
 from typing import Any
@@ -625,3 +626,18 @@ def test_nothing_sticks_out_of_its_column(corpus_pdfs: dict, name: str, tmp_path
     overfull = [ln for ln in log.splitlines() if "Overfull \\hbox" in ln
                 and float(re.search(r"\(([\d.]+)pt too wide", ln).group(1)) > 1]  # type: ignore[union-attr]
     assert overfull == []
+
+
+@needs_latex
+@pytest.mark.skipif(shutil.which("pdftohtml") is None, reason="poppler-utils' pdftohtml not installed")
+def test_the_reference_has_an_outline_of_sections_and_rules(corpus_pdfs: dict, tmp_path: Path) -> None:
+    """The reference's PDF outline (bookmarks) lists every section, and under it every rule with its id."""
+    import subprocess
+
+    sheet, path = corpus_pdfs["reference-a4-numerator"]
+    subprocess.run(["pdftohtml", "-i", "-q", str(path), str(tmp_path / "r")], check=True, capture_output=True)
+    html = (tmp_path / "rs.html").read_text(encoding="utf-8", errors="replace")
+    outline = html.split('name="outline"', 1)[1]
+    entries = re.findall(r'<li><a href="rs.html#\d+">([^<]*)</a>', outline)
+    assert [e for e in entries if not e.endswith(")")] == [g.heading for g in sheet.groups]
+    assert [e.rsplit("(", 1)[1][:-1] for e in entries if e.endswith(")")] == sheet.ids
