@@ -2,7 +2,7 @@
 
     python bench/run.py                       # everything (a few minutes)
     python bench/run.py --sizes 150 500       # a shorter growth series
-    python bench/run.py --with-pdf --with-site   # also bench/pdf_bench.py and bench/site_bench.py
+    python bench/run.py --with-pdf --with-site   # also bench/pdf_bench.py, bench/site_bench.py and the check page
 
 Prints:
   - `mcref build` (check + site + both PDFs): cold with an empty cache, with nothing changed,
@@ -57,10 +57,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.sizes:
             (work / "growth").mkdir()
             bench_growth(work / "growth", args.sizes)
-    for flag, script in ((True, "search_bench.py"), (args.with_pdf, "pdf_bench.py"), (args.with_site, "site_bench.py")):
+    for flag, script, extra in ((True, "search_bench.py", []), (args.with_pdf, "pdf_bench.py", []), (args.with_site, "site_bench.py", []),
+                                (True, "claim_bench.py", [] if args.with_site else ["--no-browser"])):
         if flag:
             print(f"--- {script}", flush=True)
-            subprocess.run([sys.executable, str(HERE / script)], check=False)
+            subprocess.run([sys.executable, str(HERE / script), *extra], check=False)
     print(f"bench finished in {time.perf_counter() - started:.0f} s")
     return 0
 

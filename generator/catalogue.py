@@ -67,6 +67,11 @@ def _sources(rule: Rule) -> list[dict[str, str]]:
     return out
 
 
+def wrt_text(wrt: str | list[str]) -> str:
+    """`wrt` as published: the symbol, or for a `wrt: [x, y]` list the names joined, "x, y"."""
+    return ", ".join(wrt) if isinstance(wrt, list) else wrt
+
+
 def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, Any]:
     data = rule.data
     claim = rule.claim
@@ -77,14 +82,14 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
     example = None
     if rule.example is not None and rule.example_latex is not None:
         ex = data["example"]
-        example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": ex.get("wrt", data["wrt"]), "expect": ex["expect"],
+        example = {"text": ex.get("text", ""), "of": ex["of"], "wrt": wrt_text(ex.get("wrt", data["wrt"])), "expect": ex["expect"],
                    "where": [{"name": k, "expr": v} for k, v in ex.get("where", {}).items()], "latex": rule.example_latex}
     return {
         "id": rule.id,
         "title": data["title"],
         "title_text": text_with_math(data["title"], MACROS),
         "path": rule_path(rule.id),
-        "url": site_url + rule_path(rule.id) if site_url else None,
+        "url": rule_url(rule.id, site_url),
         "section": data["section"],
         "kind": claim.kind,
         "order": claim.order,
@@ -93,7 +98,8 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
                     for name, decl in data["symbols"].items()},
         "functions": {name: {"args": f["args"], "to": f["to"]} for name, f in data.get("functions", {}).items()},
         "of": data["of"],
-        "wrt": data["wrt"],
+        "wrt": wrt_text(data["wrt"]),
+        "wrt_parts": list(data["wrt"]) if isinstance(data["wrt"], list) else [data["wrt"]],
         "expect": data["expect"],
         "where": [{"name": k, "expr": v} for k, v in data.get("where", {}).items()],
         "latex": {**rule.latex, "display": data.get("display")},
@@ -125,6 +131,7 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         entry["cite"] = rule_cite(entry, version=__version__, build_date=build_date, url=entry["url"])
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
+    counts["all_sizes"] = sum(1 for e in entries if e["verification"]["status"] == "verified" and e["verification"]["scope"] == "all-sizes")
     section_list = [
         {"slug": s["slug"], "title": s["title"], "summary": s.get("summary", ""), "order": i,
          "count": sum(1 for e in entries if e["section"] == s["slug"]),

@@ -26,7 +26,7 @@ LAYOUTS = ("denominator", "numerator")
 PROPERTIES = ("symmetric", "spd", "invertible", "diagonal", "positive", "nonzero", "probability")
 SQUARE_ONLY = ("symmetric", "spd", "invertible", "diagonal")
 RESERVED_NAMES = frozenset({"sigma"})  # prints like the sigmoid (generator.validate)
-CLAIM_FIELDS = ("symbols", "functions", "assume", "where", "of", "wrt", "expect", "layout")
+CLAIM_FIELDS = ("symbols", "functions", "assume", "where", "of", "wrt", "expect", "layout", "order")
 RULE_ONLY_FIELDS = ("id", "title", "section")  # a file with none of these is a claim, not a rule
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?$")
 
@@ -198,6 +198,7 @@ class StudentClaim:
     short_of: Expr | None = None  # of and expect as written, with where names (None: no names)
     short_expect: Expr | None = None
     where_written: tuple[tuple[str, Expr], ...] = ()  # the where names as written (later names kept)
+    order: int = 1  # 2: the second derivative (a Hessian by a vector) or the second differential
 
     def claim(self, layout: str, expect: Expr | None = None, assume: dict[str, tuple[str, ...]] | None = None,
               label: str | None = None) -> Claim:
@@ -209,7 +210,7 @@ class StudentClaim:
         full = inline(written, dict(self.where)) if self.where else written
         return Claim(label or self.label, self.kind, layout, self.scope, self.of, self.wrt, full,
                      self.assume if assume is None else assume, self.sizes,
-                     where=self.where, short_expect=written if self.where else None)
+                     where=self.where, short_expect=written if self.where else None, order=self.order)
 
     @property
     def written_expect(self) -> Expr:
@@ -226,6 +227,8 @@ class StudentClaim:
         if self.kind == "differential":
             return {"numerator": self.of.shape, "denominator": self.of.shape}
         wrt_shape = self.scope.symbols[self.wrt]
+        if self.order == 2 and not is_scalar(wrt_shape):
+            return {layout: (wrt_shape[0], wrt_shape[0]) for layout in LAYOUTS}
         return {layout: derivative_shape(self.of.shape, wrt_shape, layout) for layout in LAYOUTS}
 
 
@@ -260,7 +263,10 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
 
     for name in ("symbols", "of", "wrt", "expect"):
         if name not in fields or fields[name] in (None, ""):
-            problem((name,), "MC010", f"{name} must be present (found it missing)")
+            hint = ""
+            if name == "symbols":
+                hint = "; declare every symbol with its shape, " + symbols_example(fields)
+            problem((name,), "MC010", f"{name} must be present (found it missing){hint}")
     if problems:
         return None, problems
     symbols: dict[str, list[Dim]] = fields["symbols"]
@@ -269,6 +275,10 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     layout = fields.get("layout")
     if layout is not None and layout not in LAYOUTS:
         problem(("layout",), "MC012", f"layout must be numerator or denominator (found {layout!r})")
+    order = fields.get("order", 1)
+    if order not in (1, 2, "1", "2"):
+        problem(("order",), "MC012", f"order must be 1 or 2 (found {order!r})")
+    order = int(order) if order in (1, 2, "1", "2") else 1
     dims = dims_in_order(symbols, functions)
     for name, decl in symbols.items():
         if name in FUNCTIONS or name in RESERVED_NAMES or name in functions:
@@ -289,6 +299,8 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     if wrt not in symbols:
         close = [s for s in symbols if s.lower() == wrt.lower()]
         hint = f"; did you mean {close[0]}?" if close else ""
+        if wrt in dims:
+            hint = f"; {wrt} is a dimension letter (a size), not a symbol"
         problem(("wrt",), "MC022", f"wrt must be a declared symbol (found {wrt}){hint}")
     if problems:
         return None, problems
@@ -333,6 +345,17 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
                     f"(found {show_shape(expect.shape)})")
             return None, problems
         layouts: tuple[str, ...] = ("numerator",)
+    elif order == 2 and not is_scalar(wrt_shape):
+        if not (is_scalar(of.shape) and wrt_shape[1] == 1):
+            problem(("of",), "MC025", f"of must be a scalar, by a vector, for a second derivative (found {show_shape(of.shape)} by "
+                    f"{show_shape(wrt_shape)}); check its second differential instead, with d({wrt}) in expect")
+            return None, problems
+        hessian = (wrt_shape[0], wrt_shape[0])
+        if expect.shape != hessian:
+            problem(("expect",), "MC024", f"expect must be {show_shape(hessian)}, the shape of the Hessian of a scalar by "
+                    f"{show_shape(wrt_shape)} (found {show_shape(expect.shape)})")
+            return None, problems
+        layouts = (layout or "denominator",)  # a Hessian of the language's functions is symmetric: both layouts agree
     else:
         try:
             shapes = {lay: derivative_shape(of.shape, wrt_shape, lay) for lay in LAYOUTS}
@@ -352,8 +375,17 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
                 return None, problems
             layouts = (layout,)
         elif not fitting:
-            wanted = " or ".join(dict.fromkeys(f"{show_shape(shapes[lay])} ({lay} layout)" for lay in LAYOUTS))
-            problem(("expect",), "MC024", f"expect must be {wanted}, the shape of {what} (found {show_shape(expect.shape)})")
+            if shapes["numerator"] == shapes["denominator"]:
+                wanted = f"{show_shape(shapes['numerator'])} (in both layouts)"
+            else:
+                wanted = " or ".join(f"{show_shape(shapes[lay])} ({lay} layout)" for lay in LAYOUTS)
+            hint = ""
+            if expect.op == "const" and expect.value == 0:
+                r, c = shapes["denominator"]
+                hint = f"; a zero derivative is written zeros({r})" if c == 1 else f"; a zero derivative is written zeros({r}, {c})"
+            if order == 1 and is_scalar(of.shape) and wrt_shape[1] == 1 and expect.shape == (wrt_shape[0], wrt_shape[0]):
+                hint = "; for the second derivative (the Hessian) say order 2"
+            problem(("expect",), "MC024", f"expect must be {wanted}, the shape of {what} (found {show_shape(expect.shape)}){hint}")
             return None, problems
         else:
             layouts = fitting
@@ -362,7 +394,28 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     text = {"of": str(fields["of"]).strip(), "wrt": wrt, "expect": str(fields["expect"]).strip()}
     return StudentClaim(label, kind, expect_scope if differential else of_scope, of, wrt, expect, assume, layout, layouts,
                         sizes, text, tuple(style_notes(short_expect, sym_shapes)), tuple(bindings),
-                        short_of if bindings else None, short_expect if bindings else None, tuple(written)), []
+                        short_of if bindings else None, short_expect if bindings else None, tuple(written), order), []
+
+
+def symbols_example(fields: dict[str, Any]) -> str:
+    """'like x: [n]; A: [n, n]' with the names the expressions use (a guess to edit, not a declaration)."""
+    from generator.syntax_hints import NAME as TOKEN_NAME, tokens
+
+    names: list[str] = []
+    for key in ("of", "expect", "wrt"):
+        text = fields.get(key)
+        if not isinstance(text, str):
+            continue
+        toks = tokens(text)
+        for k, (kind, tok, _) in enumerate(toks):
+            called = k + 1 < len(toks) and toks[k + 1][1] == "("
+            after_dot = k > 0 and toks[k - 1][1] == "."
+            if kind == TOKEN_NAME and not called and not after_dot and tok not in FUNCTIONS and tok not in names and tok != "d":
+                names.append(tok)
+    if not names:
+        return "like x: [n]; A: [m, n]; s: []"
+    shown = "; ".join(f"{n}: {'[n, n]' if n[:1].isupper() else '[n]'}" for n in names)
+    return f"like '{shown}' (a guess: [] scalar, [n] column vector, [m, n] matrix)"
 
 
 def style_notes(expr: Expr, symbols: dict[str, Shape]) -> list[str]:
@@ -380,10 +433,10 @@ def style_notes(expr: Expr, symbols: dict[str, Shape]) -> list[str]:
 
 def from_command_line(of: str | None, wrt: str | None, expect: str | None, symbols: str | None, assume: str | None = None,
                       layout: str | None = None, functions: str | None = None, where: str | None = None,
-                      label: str = "claim") -> tuple[StudentClaim | None, list[Problem]]:
+                      label: str = "claim", order: str | int | None = None) -> tuple[StudentClaim | None, list[Problem]]:
     """A claim from the flags of `mcref check` (or the browser's fields, which have the same names)."""
     flags = {"of": "--of", "wrt": "--wrt", "expect": "--expect", "symbols": "--symbols", "assume": "--assume",
-             "layout": "--layout", "functions": "--functions", "where": "--where"}
+             "layout": "--layout", "functions": "--functions", "where": "--where", "order": "--order"}
     problems: list[Problem] = []
     offsets: dict[tuple[Any, ...], int] = {}
     where_fields: dict[str, str] = {}
@@ -410,6 +463,8 @@ def from_command_line(of: str | None, wrt: str | None, expect: str | None, symbo
         fields["layout"] = layout
     if where_fields:
         fields["where"] = where_fields
+    if order not in (None, "", 1, "1"):
+        fields["order"] = order
     fields = {k: v for k, v in fields.items() if v is not None}
     return build_claim(fields, locate, label)
 

@@ -32,12 +32,16 @@ def _plural_sizes(sizes: Sequence[dict[str, int]]) -> str:
 def decision_from_verdict(verdict: Verdict, claim: Claim) -> Decision:
     """The SymPy verifier's verdict as a Decision."""
     sizes = [dict(s) for s in claim.sizes]
+    scalars = all(not s for s in sizes)
     at = _plural_sizes(sizes)
-    checks = (f"SymPy: exact symbolic equality at {at}", f"NumPy: central finite differences at {verdict.numeric_points or 3} random points per size")
+    where = "" if scalars else f" at {at}"
+    checks = (f"SymPy: exact symbolic equality{where}",
+              f"NumPy: central finite differences at {verdict.numeric_points or 3} random points{'' if scalars else ' per size'}")
     if verdict.status == "verified":
-        statement = f"Verified at {at} (exact symbolic check and finite differences); not a proof for every size"
+        statement = ("Verified (exact symbolic check and finite differences)" if scalars else
+                     f"Verified at {at} (exact symbolic check and finite differences); not a proof for every size")
     elif verdict.status == "refuted":
-        statement = f"Refuted at {at}"
+        statement = f"Refuted{where}"
     else:
         statement = "Undecided"
     return Decision(verdict.status, "listed-sizes", statement, checks, verdict.detail)
@@ -58,7 +62,10 @@ class SympyChecker:
 
 
 def default_checker(jobs: int | None, timeout: float) -> Any:
-    return SympyChecker(jobs, timeout)
+    """The exact all-sizes engine; SymPy (and finite differences) only for what it cannot decide."""
+    from generator.claim_deciders import EngineChecker, FirstThat
+
+    return FirstThat(EngineChecker(), SympyChecker(jobs, timeout))
 
 
 # ------------------------------------------------------------------ claim files
@@ -136,25 +143,30 @@ INDENT = " " * 11
 
 
 def verdict_of(j: Judgement) -> Verdict:
-    """The judgement as a Verdict, so claims count in the summary line like rules."""
+    """The judgement as a Verdict, so claims count in the summary lines like rules."""
     d = j.decision
-    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement)
+    scope = d.scope if j.status == "verified" else "listed-sizes"  # seam 4: proved for every size, or listed sizes
+    return Verdict(j.status, layouts=j.holds_in, seconds=j.seconds, detail=d.detail or d.statement, scope=scope,
+                   statement=d.statement)
 
 
 def restated(sc: StudentClaim) -> str:
     """The claim as it was read (x' shown as x.T): what is printed is what was checked."""
     names = ", ".join(f"{name} = {to_text(expr)}" for name, expr in _short_where(sc))
     where = f"; where {names}" if names else ""
+    d = "d2" if sc.order == 2 else "d"
     if sc.kind == "differential":
-        return f"d({to_text(sc.written_of)}) = {to_text(sc.written_expect)}{where}"
-    return f"d({to_text(sc.written_of)})/d{sc.wrt} = {to_text(sc.written_expect)}{where}"
+        return f"{d}({to_text(sc.written_of)}) = {to_text(sc.written_expect)}{where}"
+    by = f"d{sc.wrt}2" if sc.order == 2 else f"d{sc.wrt}"
+    return f"{d}({to_text(sc.written_of)})/{by} = {to_text(sc.written_expect)}{where}"
 
 
 def _short_where(sc: StudentClaim) -> list[tuple[str, Any]]:
     return [(name, expr) for name, expr in sc.where_written]
 
 
-def print_judgement(j: Judgement, sc: StudentClaim, out: TextIO, cached: bool = False) -> None:
+def print_judgement(j: Judgement, sc: StudentClaim, out: TextIO | None = None, cached: bool = False) -> None:
+    out = out or sys.stdout  # looked up at the call: tests and pipes replace sys.stdout
     note = "cached" if cached else f"{j.seconds:.2f} s"
     print(f"{j.status:<10} {j.label}  ({note})", file=out)
     lines = [restated(sc)] + j.lines()
@@ -172,10 +184,10 @@ def caret_lines(problem: Problem, texts: dict[str, str]) -> list[str]:
     return ["    " + text, "    " + " " * max(problem.col - 1, 0) + "^"]
 
 
-def run_command_line_claim(args: Any, out: TextIO = sys.stdout) -> tuple[list[Problem], dict[str, Verdict], list[str]]:
+def run_command_line_claim(args: Any, out: TextIO | None = None) -> tuple[list[Problem], dict[str, Verdict], list[str]]:
     """Judge the claim given with --of/--wrt/--expect/--symbols; (problems, verdicts, caret lines)."""
     sc, problems = from_command_line(args.of, args.wrt, args.expect, args.symbols, args.assume, args.layout, args.functions,
-                                     args.where)
+                                     args.where, order=args.order)
     texts = {f"--{k}": v for k, v in (("of", args.of), ("wrt", args.wrt), ("expect", args.expect), ("symbols", args.symbols),
                                       ("assume", args.assume), ("functions", args.functions), ("where", args.where)) if v is not None}
     if sc is None:
@@ -187,7 +199,7 @@ def run_command_line_claim(args: Any, out: TextIO = sys.stdout) -> tuple[list[Pr
     return [], {sc.label: verdict_of(j)}, []
 
 
-def run_claim_documents(docs: list[Document], args: Any, out: TextIO = sys.stdout) -> tuple[list[Problem], dict[str, Verdict]]:
+def run_claim_documents(docs: list[Document], args: Any, out: TextIO | None = None) -> tuple[list[Problem], dict[str, Verdict]]:
     problems: list[Problem] = []
     verdicts: dict[str, Verdict] = {}
     checker = default_checker(args.jobs, args.timeout)

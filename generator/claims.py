@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from generator.parse import Expr, Scope, inline, transposed
+from generator.parse import Expr, Scope, inline, substitute, transposed
 
 
 def sympy_version() -> str:
@@ -44,6 +44,10 @@ class Claim:
     # 2: the second derivative (a Hessian for a scalar by a vector, d2/dx2 by a scalar) or
     # the second differential. Out of the repr so that first-order claims keep their keys.
     order: int = field(default=1, repr=False)
+    # `wrt: [x, y]`: wrt names the stacked vector "(x, y)" and each listed symbol is a `part`
+    # of it in of, expect and other(); the short forms keep x and y for printing. Out of the
+    # repr: of and expect already show the substitution, so equal claims keep their cache key.
+    parts: tuple[tuple[str, Expr], ...] = field(default=(), repr=False)
 
     def content(self) -> str:
         """Everything that decides the verdict, without the label: equal claims share a verdict."""
@@ -66,7 +70,7 @@ class Claim:
         """
         if self.short_expect is None:
             return transposed(self.expect, self.symmetric_symbols())
-        return inline(self.short_other(), dict(self.where))
+        return substitute(inline(self.short_other(), dict(self.where)), dict(self.parts))
 
     def short_other(self) -> Expr:
         """The other layout as printed: the short form's transpose, names kept."""
@@ -75,6 +79,14 @@ class Claim:
 
 @dataclass(frozen=True)
 class Verdict:
+    """The outcome of checking one claim, as data; printers only format it.
+
+    scope: "all-sizes" when the identity is proved for every size, "listed-sizes" otherwise.
+    statement: one plain sentence the site badge and the PDF print verbatim.
+    all_sizes: for all-sizes, {grid, bounds, prime, seeds, error_bound}; else None.
+    reason: for listed-sizes, why the all-sizes theory does not reach (plain words); else "".
+    """
+
     status: str  # verified | refuted | undecided
     sizes: tuple[dict[str, int], ...] = ()
     layouts: tuple[str, ...] = ()
@@ -83,6 +95,14 @@ class Verdict:
     seconds: float = 0.0
     detail: str = ""
     example: "Verdict | None" = None
+    scope: str = "listed-sizes"
+    statement: str = ""
+    all_sizes: dict[str, Any] | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.statement:  # every verdict has a sentence to print
+            object.__setattr__(self, "statement", self.detail)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -93,6 +113,10 @@ class Verdict:
             "max_rel_error": float(f"{self.max_rel_error:.3g}"),
             "seconds": round(self.seconds, 3),
             "detail": self.detail,
+            "scope": self.scope,
+            "statement": self.statement,
+            "all_sizes": self.all_sizes,
+            "reason": self.reason,
         }
         if self.example is not None:
             data["example"] = self.example.to_json()
@@ -102,6 +126,5 @@ class Verdict:
     def from_json(data: dict[str, Any]) -> "Verdict":
         example = Verdict.from_json(data["example"]) if data.get("example") else None
         return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
-                       data["max_rel_error"], data["seconds"], data["detail"], example)
-
-
+                       data["max_rel_error"], data["seconds"], data["detail"], example,
+                       data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""))

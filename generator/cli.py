@@ -50,6 +50,7 @@ def make_parser() -> argparse.ArgumentParser:
     claim.add_argument("--assume", metavar="SPEC", help="properties of symbols: 'A: symmetric; x: positive'")
     claim.add_argument("--layout", choices=("numerator", "denominator"), help="the layout of --expect (default: find out)")
     claim.add_argument("--functions", metavar="SPEC", help="generic functions: 'f: [n] -> []; g: [], [n] -> [m]'")
+    claim.add_argument("--order", choices=("1", "2"), help="2: your second derivative (a Hessian by a vector) or second differential")
     claim.add_argument("--where", metavar="SPEC", help="named intermediates used in --of/--expect: 'P: softmax(S); dP: G @ V.T'")
     _common(p)
 
@@ -132,7 +133,7 @@ def _print_problems(report: Report, fmt: str) -> None:
             print(p.format())
 
 
-CLAIM_FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "functions", "where")
+CLAIM_FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "functions", "where", "order")
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -163,6 +164,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("no rule files found", file=sys.stderr)
         return 2
     print(report.summary())
+    print(report.scope_summary())
     return report.exit_code
 
 
@@ -181,6 +183,7 @@ def cmd_check_claim(args: argparse.Namespace) -> int:
     else:
         _print_problems(report, args.format)
     print(report.summary())
+    print(report.scope_summary())
     return report.exit_code
 
 

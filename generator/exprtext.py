@@ -17,7 +17,12 @@ _ASSOCIATIVE = ("add", "mul", "matmul")
 
 
 def _is_hadamard(e: Expr) -> bool:
-    return e.op == "mul" and not e.args[0].is_scalar and not e.args[1].is_scalar
+    """An element-wise product of two non-scalars, possibly under scalar factors (2 * (a * b))."""
+    if e.op != "mul" or e.is_scalar:
+        return False
+    if not e.args[0].is_scalar and not e.args[1].is_scalar:
+        return True
+    return any(_is_hadamard(a) for a in e.args)
 
 
 def _mixes(op: str, child: Expr) -> bool:

@@ -41,6 +41,7 @@ class Decision:
     statement: str = ""  # one plain sentence, e.g. "Proved for every size (exact, randomized: error < 1e-15)"
     checks: tuple[str, ...] = ()  # the checks that ran, in plain words
     detail: str = ""  # the checker's own detail (a refutation's entry and values, or why undecided)
+    counterexample_sizes: dict[str, int] | None = None  # where a refutation was found, if the checker says
 
 
 class Checker(Protocol):
@@ -73,6 +74,7 @@ class Counterexample:
     claimed: list[list[Any]]
     exact: bool
     show_point: bool  # False when generic functions make the values meaningless to a reader
+    what: str = ""  # "the derivative (denominator layout)", "the Hessian", "the differential", ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,7 @@ class Judgement:
             "decision": _decision_json(self.decision),
             "decisions": {k: _decision_json(v) for k, v in self.decisions.items()},
             "counterexample": None if cx is None else {
-                "sizes": cx.sizes, "layout": cx.layout, "row": cx.row, "col": cx.col, "exact": cx.exact,
+                "sizes": cx.sizes, "layout": cx.layout, "what": cx.what, "row": cx.row, "col": cx.col, "exact": cx.exact,
                 "show_point": cx.show_point,
                 "point": {k: _rows(v) for k, v in cx.point.items()} if cx.show_point else {},
                 "truth": _rows(cx.truth), "claimed": _rows(cx.claimed),
@@ -142,7 +144,8 @@ class Judgement:
             elif self.tried:
                 out.append("none of the usual slips (" + ", ".join(self.tried) + ") makes it hold")
             out.extend(f"note: {n}" for n in self.notes)
-        checks = [c for dec in self.decisions.values() for c in dec.checks]
+        deciding = [self.decisions[lay] for lay in self.holds_in] if self.status == "verified" else list(self.decisions.values())
+        checks = [c for dec in deciding for c in dec.checks]
         if checks:
             out.append("checks run: " + "; ".join(dict.fromkeys(checks)))
         return [line for line in out if line]
@@ -191,22 +194,21 @@ def show_sizes(sizes: dict[str, int]) -> str:
 
 def counterexample_lines(cx: Counterexample, kind: str) -> list[str]:
     approx = "" if cx.exact else " (rounded)"
-    what = "the differential" if kind == "differential" else f"the derivative ({cx.layout} layout)"
-    if cx.layout == "differential":
-        what = "the differential"
-    at = f"at {show_sizes(cx.sizes)}" if cx.sizes else "at"
+    what = cx.what or f"the derivative ({cx.layout} layout)"
+    at = f" at {show_sizes(cx.sizes)}" if cx.sizes else ""
     where = entry_words(cx.row, cx.col, cx.truth)
     t, c = cx.truth[cx.row - 1][cx.col - 1], cx.claimed[cx.row - 1][cx.col - 1]
     lines = []
     if cx.show_point:
         point = ", ".join(f"{name} = {show_matrix(v)}" for name, v in cx.point.items())
-        lines.append(f"counterexample {at} with {point}:")
+        lines.append(f"counterexample{at} with {point}:")
     else:
-        lines.append(f"counterexample {at} (generic functions replaced by fixed quadratic maps):")
+        lines.append(f"counterexample{at} (generic functions replaced by fixed quadratic maps):")
     lines.append(f"  {where} of {what} is {show_number(t)}, the claim gives {show_number(c)}{approx}")
     small = len(cx.truth) <= MAX_SHOWN and len(cx.truth[0]) <= MAX_SHOWN
     if small and cx.show_point and (len(cx.truth) > 1 or len(cx.truth[0]) > 1):
-        lines.append(f"  true derivative {show_matrix(cx.truth)}, claim {show_matrix(cx.claimed)}{approx}")
+        true = "true Hessian" if cx.what == "the Hessian" else "true value" if "differential" in cx.what else "true derivative"
+        lines.append(f"  {true} {show_matrix(cx.truth)}, claim {show_matrix(cx.claimed)}{approx}")
     lines.append("  (entries are numbered from 1: row, then column)" if len(cx.truth) > 1 and len(cx.truth[0]) > 1
                  else "  (entries are numbered from 1)" if len(cx.truth) > 1 or len(cx.truth[0]) > 1 else "")
     return [line for line in lines if line]
@@ -229,8 +231,11 @@ def transpose_text(sc: StudentClaim, expect: Expr) -> str:
 
 def layout_note(sc: StudentClaim, holds: Sequence[str]) -> str:
     """Where the claim holds, in words: what a student needs about layout and nothing more."""
+    second = "second " if sc.order == 2 else ""
     if sc.kind == "differential":
-        return "holds as a differential" if holds else "does not hold as a differential"
+        return f"holds as a {second}differential" if holds else f"does not hold as a {second}differential"
+    if sc.order == 2 and not sc.scope.symbols[sc.wrt] == (1, 1):
+        return "holds: the Hessian (the same in both layouts)" if holds else "does not hold: not the Hessian"
     shapes = sc.derivative_shape
     scalar = shapes["numerator"] == (1, 1)
     if not holds:
@@ -264,7 +269,8 @@ def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs
     if status != "refuted":
         return Judgement(sc.label, status, sc.kind, holds, note, decided, seconds=time.perf_counter() - start, text=sc.text)
     layout = sc.stated_layout or _preferred(layouts)
-    cx = _counterexample(sc, layout)
+    found_at = [d.counterexample_sizes for d in decided.values() if d.counterexample_sizes]
+    cx = _counterexample(sc, layout, found_at)
     repairs: tuple[Repair, ...] = ()
     tried: tuple[str, ...] = ()
     if find_repairs:
@@ -273,9 +279,10 @@ def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs
                      time.perf_counter() - start, sc.text)
 
 
-def _counterexample(sc: StudentClaim, layout: str) -> Counterexample | None:
+def _counterexample(sc: StudentClaim, layout: str, first: Sequence[dict[str, int]] = ()) -> Counterexample | None:
+    """Small integer values where the claim fails: at the default sizes, else where the checker found it."""
     claim = sc.claim(layout)
-    sizes_list = [dict(s) for s in sc.sizes]
+    sizes_list = [dict(s) for s in sc.sizes] + [dict(s) for s in first if dict(s) not in [dict(x) for x in sc.sizes]]
     values: Values | None = witness(claim, sizes_list)
     if values is None:
         return None
@@ -283,8 +290,15 @@ def _counterexample(sc: StudentClaim, layout: str) -> Counterexample | None:
     if where is None:  # pragma: no cover - witness returns differing values only
         return None
     generic = any(e.op in ("apply", "D") for ex in (sc.of, sc.expect) for e in walk(ex))
+    second = "second " if sc.order == 2 else ""
+    if sc.kind == "differential":
+        what = f"the {second}differential"
+    elif sc.order == 2 and sc.scope.symbols[sc.wrt] != (1, 1):
+        what = "the Hessian"
+    else:
+        what = f"the {second}derivative ({values.layout} layout)"
     return Counterexample(values.sizes, values.layout, where[0] + 1, where[1] + 1, values.point, values.truth,
-                          values.claimed, values.exact, not generic)
+                          values.claimed, values.exact, not generic, what)
 
 
 # ------------------------------------------------------------------ the usual slips
@@ -314,9 +328,10 @@ def _symbol_occurrences(expr: Expr) -> list[tuple[int, ...]]:
         if e.op == "sym" and not e.is_scalar:
             paths.append(path)
             return
-        if e.op == "T" and e.args[0].op == "sym":
+        if e.op == "T" and e.args[0].op in ("sym", "call", "apply", "ref"):
             paths.append(path)
-            return
+            if e.args[0].op == "sym":
+                return
         for i, a in enumerate(e.args):
             visit(a, path + (i,))
 
@@ -464,8 +479,14 @@ def find_slips(sc: StudentClaim, checker: Checker, surface: str, confirm_at_most
         if form is not None and verdict[f"{sc.label} general {c.order}"].status != "verified":
             form = None
         repair = _repair(sc, c, form, surface)
-        if repair.expect and any(r.layout == repair.layout and _same_repair(sc, r, repair) for r in repairs):
-            continue  # the same repaired expression, found as another slip
+        same = [i for i, r in enumerate(repairs) if repair.expect and (r.layout == repair.layout or r.expect == repair.expect)
+                and r.kind == repair.kind and _same_repair(sc, r, repair)]
+        if same:  # the same repaired expression, found as another slip: keep the shorter way to write it
+            if len(repair.expect) < len(repairs[same[0]].expect):
+                repairs[same[0]] = repair
+            continue
+        if repair.expect and any((r.layout == repair.layout or r.expect == repair.expect) and _same_repair(sc, r, repair) for r in repairs):
+            continue
         repairs.append(repair)
     # a shortcut that needs an assumption explains less than a repair that holds for every matrix
     repairs.sort(key=lambda r: r.kind == "symmetric" and not r.expect)

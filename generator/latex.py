@@ -126,7 +126,10 @@ class Printer:
             inner = e.args[0]
             if inner.op == "call" and inner.name == "inv":
                 return f"{self._wrap(inner.args[0], ATOM)}^{{-\\top}}", POW
-            return f"{self._wrap(inner, ATOM)}^{{\\top}}", POW
+            text = self._wrap(inner, ATOM)
+            if text.startswith("\\frac"):  # (df/dw)^T, never df/dw^T, which reads as a derivative by w^T
+                text = f"\\left({text}\\right)"
+            return f"{text}^{{\\top}}", POW
         if op == "call":
             return self._call(e)
         if op == "apply":
@@ -135,6 +138,8 @@ class Printer:
             return f"{function_latex(e.name, sig)}\\left({args}\\right)", ATOM
         if op == "D":
             return self._jacobian(e), ATOM
+        if op == "DD":
+            return self._second(e), ATOM
         if op == "d":
             return f"\\mathrm{{d}}{symbol_latex(e.name, e.shape)}", ATOM
         raise ValueError(f"cannot print {op}")  # pragma: no cover - parse makes only the ops above
@@ -169,6 +174,8 @@ class Printer:
             return f"{symbol}_{{{size}}}", ATOM
         if name == "eye":
             return "\\mathbf{I}", ATOM
+        if name in ("vstack", "hstack"):
+            return self._stack(e), ATOM
         (arg,) = e.args
         inner = self._print(arg)[0]
         if name == "inv":
@@ -189,6 +196,38 @@ class Printer:
         }[name]
         return f"{command}\\left({inner}\\right)", ATOM
 
+    def _stack(self, e: Expr) -> str:
+        """A block matrix: vstack(a, b) is a column of blocks, hstack(a, b) a row of blocks.
+
+        A vstack of hstacks with the same number of blocks (or an hstack of such vstacks,
+        its transpose) prints as one matrix, the way a 2 x 2 Jacobian is written.
+        """
+        inner = "hstack" if e.name == "vstack" else "vstack"
+        grid = [list(a.args) if a.op == "call" and a.name == inner else [a] for a in e.args]
+        if len({len(g) for g in grid}) != 1:
+            grid = [[a] for a in e.args]
+        if e.name == "hstack":
+            grid = [list(col) for col in zip(*grid)]  # the blocks of the vstacks are the rows
+        body = " \\\\ ".join(" & ".join(self._print(b)[0] for b in row) for row in grid)
+        return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+
+    def _second(self, e: Expr) -> str:
+        """f''(x) for a scalar function; d2U/dx2 or d2U/dx dy by the names of the points where it can."""
+        sig = self.scope.functions[e.name]
+        fn = function_latex(e.name, sig)
+        if sig.elementwise:
+            return f"{fn}''\\left({self._print(e.args[0])[0]}\\right)"
+        j, k = e.value // 10 - 1, e.value % 10 - 1
+        names = []
+        for index in (j, k):
+            point = e.args[index]
+            if point.op != "sym":
+                args = ", ".join(self._print(a)[0] for a in e.args)
+                return f"\\partial_{{{j + 1}{k + 1}}} {fn}\\left({args}\\right)"
+            names.append(symbol_latex(point.name, point.shape))
+        by = f"\\partial {names[0]}^{{2}}" if j == k else f"\\partial {names[0]} \\, \\partial {names[1]}"
+        return f"\\frac{{\\partial^{{2}} {fn}}}{{{by}}}"
+
     def _jacobian(self, e: Expr) -> str:
         sig = self.scope.functions[e.name]
         fn = function_latex(e.name, sig)
@@ -197,8 +236,8 @@ class Printer:
         point = e.args[e.value - 1]
         if point.op == "apply":
             by = function_latex(point.name, self.scope.functions[point.name])
-        elif point.op in ("sym", "ref"):  # a symbol or a named intermediate: dL/dy
-            by = symbol_latex(point.name, point.shape)
+        elif point.op in ("sym", "ref"):  # a symbol, or a `where:` name standing for the point: dL/dy
+            by = self._print(point)[0]
         else:
             args = ", ".join(self._print(a)[0] for a in e.args)
             return f"\\partial_{{{e.value}}} {fn}\\left({args}\\right)"
@@ -243,6 +282,9 @@ def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_vari
     if kind == "differential":
         mark = "^{2}" if order == 2 else ""
         return f"\\mathrm{{d}}{mark}\\left({of_tex}\\right)"
+    if of.op == "call" and of.name in ("vstack", "hstack") and order == 1:  # a bracketed block needs no parentheses
+        operator = f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}" if single_variable else f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}"
+        return f"{operator} {of_tex}"
     if order == 2:
         d = "\\mathrm{d}" if single_variable else "\\partial"
         by = f"{d} {wrt_tex}^{{2}}" if wrt_is_scalar else f"{d} {wrt_tex} \\, {d} {wrt_tex}^{{\\top}}"
@@ -255,7 +297,7 @@ def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_vari
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"
         return f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}\\left({of_tex}\\right)"
     simple = of.op in ("sym", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
-    if simple and len(of_tex) <= 48:
+    if simple and len(of_tex) <= 48 and not of_tex.startswith("-"):  # never \partial -A B
         return f"\\frac{{\\partial {of_tex}}}{{\\partial {wrt_tex}}}"
     return f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}\\left({of_tex}\\right)"
 

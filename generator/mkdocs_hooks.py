@@ -239,6 +239,17 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     if not minisearch.is_file():
         raise PluginError(f"mcref: MiniSearch is missing ({minisearch}); run `npm ci` in {_state['root']}")
     files.append(File.generated(config, MINISEARCH_DEST, abs_src_path=str(minisearch)))
+    if files.get_file_from_path("check.md") is not None:  # the browser checker: Pyodide and its Python
+        from generator.check_page import CheckPageError, site_files as check_page_files
+
+        try:
+            for dest, src in check_page_files(_state["root"]):
+                if isinstance(src, Path):
+                    files.append(File.generated(config, dest, abs_src_path=str(src)))
+                else:
+                    files.append(File.generated(config, dest, content=src))
+        except CheckPageError as exc:
+            raise PluginError(f"mcref: {exc}")
     return files
 
 

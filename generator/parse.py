@@ -8,6 +8,7 @@ checked here, before any algebra, so a mismatch is reported with the shapes invo
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from typing import Union
 
@@ -22,7 +23,8 @@ MAX_DEPTH = 40
 MAX_EXPONENT = 64
 
 ELEMENTWISE = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign")
-FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d")
+FUNCTIONS = ELEMENTWISE + ("trace", "det", "inv", "softmax", "logsumexp", "sum", "diag", "norm", "ones", "zeros", "eye", "max", "D", "d",
+                           "vstack", "hstack")
 
 
 class ExprError(Exception):
@@ -37,11 +39,13 @@ class ExprError(Exception):
 class Expr:
     """A node of a parsed expression. `op` names the operation; `shape` is checked."""
 
-    op: str  # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, d, ref (a `where:` name)
+    # sym, const, dim, neg, add, sub, mul, div, pow, matmul, T, call, apply, D, DD (a second derivative), d,
+    # ref (a `where:` name), part (rows of the stacked vector of a `wrt: [x, y]` list; `name` holds the first row as dim_text)
+    op: str
     args: tuple["Expr", ...] = ()
     shape: Shape = SCALAR
     name: str = ""  # symbol, function or dimension name
-    value: int = 0  # constant value; for D: which argument (0 = the only one)
+    value: int = 0  # constant value; for D: which argument (1-based); for DD: 10 j + k (by argument j, then k)
 
     @property
     def is_scalar(self) -> bool:
@@ -91,7 +95,69 @@ def shape_from_decl(decl: list[Dim]) -> Shape:
 def show_shape(shape: Shape) -> str:
     if is_scalar(shape):
         return "scalar"
-    return f"{shape[0]}x{shape[1]}"
+    rows, cols = (f"({d})" if "+" in str(d) else str(d) for d in shape)  # (n+1)x1, never n+1x1
+    return f"{rows}x{cols}"
+
+
+def dim_sum(dims: "list[Dim] | tuple[Dim, ...]") -> Dim:
+    """The dimension that is the sum of dims (a stacked length), written canonically.
+
+    Integers add up; letters are counted: [n, 1] -> "n+1", [n, m, 2] -> "m+n+2",
+    [n, n] -> "2n", [n] -> "n", [2, 1] -> 3. Equal sums give equal values, so shapes
+    built from them compare with ==. dim_value reads the text back.
+    """
+    const = 0
+    letters: dict[str, int] = {}
+    for d in dims:
+        if isinstance(d, int):
+            const += d
+            continue
+        for term in str(d).split("+"):
+            coeff, name = _dim_term(term)
+            if name:
+                letters[name] = letters.get(name, 0) + coeff
+            else:
+                const += coeff
+    if not letters:
+        return const
+    if len(letters) == 1 and const == 0 and next(iter(letters.values())) == 1:
+        return next(iter(letters))
+    parts = [f"{c if c != 1 else ''}{name}" for name, c in sorted(letters.items())]
+    if const:
+        parts.append(str(const))
+    return "+".join(parts)
+
+
+def _dim_term(term: str) -> tuple[int, str]:
+    """'3n' -> (3, 'n'), 'n' -> (1, 'n'), '4' -> (4, '')."""
+    match = re.fullmatch(r"([0-9]*)([A-Za-z]?)", term)
+    if not match or not term:
+        raise ValueError(f"not a dimension: {term!r}")
+    digits, name = match.groups()
+    return (int(digits) if digits else 1), name
+
+
+def dim_value(d: object, sizes: "dict[str, int]") -> int:
+    """The size of a dimension at a size assignment: an int, a letter, or a sum like n+1."""
+    if isinstance(d, int):
+        return d
+    if d in sizes:
+        return sizes[d]  # type: ignore[index]
+    total = 0
+    for term in str(d).split("+"):
+        coeff, name = _dim_term(term)
+        total += coeff * (sizes[name] if name else 1)
+    return total
+
+
+def dim_text(d: Dim) -> str:
+    """A dimension as text (the `part` node keeps its first row this way)."""
+    return str(d)
+
+
+def parse_dim(text: str) -> Dim:
+    """The inverse of dim_text."""
+    return int(text) if text.isdigit() else text
 
 
 def parse_expression(text: str, scope: Scope) -> Expr:
@@ -309,6 +375,8 @@ class _Builder:
             known = [f for f in FUNCTIONS if f not in ("D", "d")] + list(self.scope.functions)
             raise self.fail("MC023", syntax_hints.function_message(fname, [self.src(a) for a in node.args], known), node)
         args = [self.build(a, depth + 1) for a in node.args]
+        if fname in ("vstack", "hstack"):
+            return self.stack(fname, args, node)
         if fname == "max":
             if len(args) != 2 or constant_value(args[0]) != 0:
                 if len(args) == 2 and constant_value(args[1]) == 0:
@@ -347,6 +415,25 @@ class _Builder:
             return Expr("call", (arg,), SCALAR if is_vector(shape) else (shape[0], 1), name=fname)
         raise self.fail("MC023", f"function {fname} is not supported", node)  # pragma: no cover - FUNCTIONS is exhaustive
 
+    def stack(self, fname: str, args: list[Expr], node: ast.Call) -> Expr:
+        """vstack(a, b, ...) stacks blocks top to bottom, hstack(a, b, ...) left to right.
+
+        A scalar is a 1 x 1 block; vstack needs blocks with equal column counts, hstack
+        blocks with equal row counts. vstack(x, 1) is the column (x; 1) of length n+1.
+        """
+        if len(args) < 2:
+            raise self.fail("MC023", f"{fname} must take two or more blocks (found {len(args)})", node)
+        keep, grow = (1, 0) if fname == "vstack" else (0, 1)
+        side = "columns" if fname == "vstack" else "rows"
+        first = args[0].shape[keep]
+        for i, a in enumerate(args[1:], start=2):
+            if a.shape[keep] != first:
+                shapes = ", ".join(show_shape(b.shape) for b in args)
+                raise self.fail("MC024", f"{fname} must join blocks with the same number of {side} (found {shapes}; block {i} differs)", node)
+        total = dim_sum([a.shape[grow] for a in args])
+        shape: Shape = (total, first) if fname == "vstack" else (first, total)
+        return Expr("call", tuple(args), shape, name=fname)
+
     def constructor(self, fname: str, node: ast.Call) -> Expr:
         dims: list[Dim] = []
         for a in node.args:
@@ -374,12 +461,9 @@ class _Builder:
                 raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
         return Expr("apply", tuple(args), sig.to, name=fname)
 
-    def jacobian(self, dname: str, node: ast.Call, depth: int) -> Expr:
-        if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.scope.functions:
-            raise self.fail("MC023", f"{dname} must take a declared function first, as {dname}(f, ...) (found another first argument)", node)
-        fname = node.args[0].id
+    def _derivative_index(self, dname: str, fname: str, node: ast.AST) -> int:
+        """Which argument D, D1, D2, ... differentiates by (1-based), checked against f's signature."""
         sig = self.scope.functions[fname]
-        args = [self.build(a, depth + 1) for a in node.args[1:]]
         which = 0 if dname == "D" else int(dname[1:])
         if which == 0:
             if len(sig.args) != 1:
@@ -387,6 +471,50 @@ class _Builder:
             which = 1
         if not 1 <= which <= len(sig.args):
             raise self.fail("MC023", f"{dname} must name an argument of {fname} (it has {len(sig.args)})", node)
+        return which
+
+    def second_derivative(self, dname: str, node: ast.Call, depth: int) -> Expr:
+        """D(D(f), x), Dk(Dj(f), a, b, ...): a second derivative of a function of scalars.
+
+        The inner call names the derivative function (by argument j), the outer one
+        differentiates it again (by argument k) at the point. Only functions whose
+        arguments are all scalars: the result then has the shape of the value (an
+        element-wise f applied to a vector or matrix gives f'' entry by entry).
+        Represented as op "DD" with value = 10 j + k.
+        """
+        inner = node.args[0]
+        assert isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name)
+        iname = inner.func.id
+        if len(inner.args) != 1 or not isinstance(inner.args[0], ast.Name) or inner.args[0].id not in self.scope.functions:
+            raise self.fail("MC023", f"{iname}(...) inside {dname} must name one declared function, as {dname}({iname}(f), ...)", node)
+        fname = inner.args[0].id
+        sig = self.scope.functions[fname]
+        if not all(is_scalar(a) for a in sig.args) or len(sig.args) > 9:
+            raise self.fail("MC023", f"a second derivative {dname}({iname}({fname}), ...) needs a function of scalars (found {fname} of "
+                            f"{', '.join(show_shape(a) for a in sig.args)})", node)
+        j = self._derivative_index(iname, fname, node)
+        k = self._derivative_index(dname, fname, node)
+        args = [self.build(a, depth + 1) for a in node.args[1:]]
+        if sig.elementwise and len(args) == 1:
+            return Expr("DD", tuple(args), args[0].shape, name=fname, value=11)
+        if len(args) != len(sig.args):
+            raise self.fail("MC023", f"{dname}({iname}({fname}), ...) must give {len(sig.args)} point argument(s) (found {len(args)})", node)
+        for i, (arg, want) in enumerate(zip(args, sig.args)):
+            if arg.shape != want:
+                raise self.fail("MC024", f"argument {i + 1} of {fname} must be {show_shape(want)} (found {show_shape(arg.shape)})", node)
+        return Expr("DD", tuple(args), sig.to, name=fname, value=10 * j + k)
+
+    def jacobian(self, dname: str, node: ast.Call, depth: int) -> Expr:
+        first = node.args[0] if node.args else None
+        if (isinstance(first, ast.Call) and isinstance(first.func, ast.Name)
+                and (first.func.id == "D" or (first.func.id[:1] == "D" and first.func.id[1:].isdigit()))):
+            return self.second_derivative(dname, node, depth)
+        if not node.args or not isinstance(node.args[0], ast.Name) or node.args[0].id not in self.scope.functions:
+            raise self.fail("MC023", f"{dname} must take a declared function first, as {dname}(f, ...) (found another first argument)", node)
+        fname = node.args[0].id
+        sig = self.scope.functions[fname]
+        args = [self.build(a, depth + 1) for a in node.args[1:]]
+        which = self._derivative_index(dname, fname, node)
         if sig.elementwise and len(args) == 1:
             return Expr("D", tuple(args), args[0].shape, name=fname, value=1)
         if len(args) != len(sig.args):
@@ -507,6 +635,35 @@ def inline(expr: Expr, bindings: dict[str, Expr]) -> Expr:
     return Expr(expr.op, args, expr.shape, expr.name, expr.value)
 
 
+def substitute(expr: Expr, parts: dict[str, Expr]) -> Expr:
+    """expr with each symbol named in parts replaced by its `part` node (a `wrt:` list)."""
+    if expr.op == "sym" and expr.name in parts:
+        return parts[expr.name]
+    if not expr.args:
+        return expr
+    args = tuple(substitute(a, parts) for a in expr.args)
+    if all(new is old for new, old in zip(args, expr.args)):
+        return expr
+    return Expr(expr.op, args, expr.shape, expr.name, expr.value)
+
+
+def stacked_parts(names: "list[str] | tuple[str, ...]", shapes: "dict[str, Shape]") -> "tuple[str, Shape, dict[str, Expr]]":
+    """For `wrt: [x, y, ...]`: the stacked vector's name and shape, and the part node of each name.
+
+    Each listed scalar or column vector becomes the rows offset .. offset+len-1 of one
+    column vector named "(x, y)", the variable the derivative is taken by.
+    """
+    name = "(" + ", ".join(names) + ")"
+    lengths = [shapes[n][0] for n in names]
+    total = dim_sum(lengths)
+    stacked = Expr("sym", shape=(total, 1), name=name)
+    parts: dict[str, Expr] = {}
+    for i, n in enumerate(names):
+        offset = dim_sum(lengths[:i]) if i else 0
+        parts[n] = Expr("part", (stacked,), shapes[n], name=dim_text(offset))
+    return name, (total, 1), parts
+
+
 def uses(expr: Expr, *function_names: str) -> bool:
     return any(e.op == "call" and e.name in function_names for e in walk(expr))
 
@@ -520,6 +677,17 @@ def _scalar_first(product: Expr) -> Expr:
             inner = Expr("matmul", (rest, right) if i == 0 else (left, rest), product.shape)
             return Expr("mul", (scalar, _scalar_first(inner)), product.shape)
     return product
+
+
+def _without_leading_neg(product: Expr) -> Expr | None:
+    """For a matrix product whose leftmost factor is a negation, the product without it; else None."""
+    if product.op == "neg":
+        return product.args[0]
+    if product.op == "matmul":
+        inner = _without_leading_neg(product.args[0])
+        if inner is not None:
+            return Expr("matmul", (inner, product.args[1]), product.shape)
+    return None
 
 
 def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
@@ -538,6 +706,9 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return expr
     if expr.op == "matmul":
         left, right = expr.args
+        positive = _without_leading_neg(expr)
+        if positive is not None:  # (-A B C)^T -> -(C^T B^T A^T): the sign stays in front, not inside the last factor
+            return Expr("neg", (transposed(positive, symmetric),), swapped)
         return _scalar_first(Expr("matmul", (transposed(right, symmetric), transposed(left, symmetric)), swapped))
     if expr.op in ("add", "sub", "mul", "div"):
         return Expr(expr.op, tuple(transposed(a, symmetric) for a in expr.args), swapped)
@@ -549,6 +720,9 @@ def transposed(expr: Expr, symmetric: frozenset[str] = frozenset()) -> Expr:
         return expr
     if expr.op == "call" and expr.name in ("ones", "zeros"):
         return Expr("call", (), swapped, name=expr.name)
+    if expr.op == "call" and expr.name in ("vstack", "hstack"):
+        other = "hstack" if expr.name == "vstack" else "vstack"
+        return Expr("call", tuple(transposed(a, symmetric) for a in expr.args), swapped, name=other)
     if expr.op == "call" and expr.name == "inv":
         inner = expr.args[0]
         if inner.op == "sym" and inner.name in symmetric:

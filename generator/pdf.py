@@ -119,7 +119,7 @@ class Tex(str):
 _IDENT = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _MACRO_NAME = re.compile(r"^\\[A-Za-z]+$")
-_DIM = re.compile(r"^[A-Za-z0-9]+$")
+_DIM = re.compile(r"^[A-Za-z0-9]+(\+[A-Za-z0-9]+)*$")  # a letter, an integer, or a stacked length like n+1
 _SITE_URL = re.compile(r"^https?://[A-Za-z0-9.:/_~+-]+/$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -224,7 +224,7 @@ def _dims(shape: Any, where: str) -> list[str]:
     for d in shape:
         if not _DIM.match(str(d)):
             raise PdfError(f"{where}: a dimension must be a letter or an integer, found {d!r}")
-    return [str(d) for d in shape]
+    return [f"({d})" if "+" in str(d) else str(d) for d in shape]  # (n+1){\times}1, never n+1{\times}1
 
 
 def _space_tex(shape: Any, where: str) -> str:

@@ -53,6 +53,11 @@ class Report:
         return (f"{self.count('verified')} verified, {self.count('refuted')} refuted, "
                 f"{self.count('undecided')} undecided, {self.invalid_files} invalid")
 
+    def scope_summary(self) -> str:
+        """The line after the summary: how many verified rules are proved for every size."""
+        proved = sum(1 for v in self.verdicts.values() if v.status == "verified" and v.scope == "all-sizes")
+        return f"{proved} of {self.count('verified')} verified rules proved for all sizes"
+
     @property
     def exit_code(self) -> int:
         if self.problems:
@@ -286,6 +291,7 @@ def failure_message(report: Report) -> str:
         if verdict is not None and verdict.status != "verified":
             lines.append(f"{rule.doc.shown}:1:1: {verdict.status}: {verdict.detail}")
     lines.append(report.summary())
+    lines.append(report.scope_summary())
     return "\n".join(lines)
 
 

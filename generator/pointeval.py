@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import Any, Iterable, Union
 
 from generator.claims import Claim
-from generator.parse import Expr, Shape, is_scalar, is_vector
+from generator.parse import ELEMENTWISE, Expr, Shape, is_scalar, is_vector
 
 Num = Union[Fraction, float]
 Matrix = list[list[Any]]  # of Dual while evaluating, of Num in results
@@ -30,43 +30,79 @@ class PointRejected(Exception):
 
 
 class Dual:
-    """A value and its partial derivatives (None: all zero)."""
+    """A value and its partial derivatives (None: all zero).
+
+    The value and the partials may themselves be Duals: forward mode over forward mode gives
+    second derivatives (a Hessian entry is out.t[i].t[j]).
+    """
 
     __slots__ = ("v", "t")
 
-    def __init__(self, v: Num, t: tuple[Num, ...] | None = None) -> None:
+    def __init__(self, v: Any, t: tuple[Any, ...] | None = None) -> None:
         self.v, self.t = v, t
 
-    def __add__(self, o: "Dual") -> "Dual":
+    def __add__(self, o: Any) -> "Dual":
+        o = _lift(o)
         return Dual(self.v + o.v, _lin(self.t, 1, o.t, 1))
 
-    def __sub__(self, o: "Dual") -> "Dual":
+    __radd__ = __add__
+
+    def __sub__(self, o: Any) -> "Dual":
+        o = _lift(o)
         return Dual(self.v - o.v, _lin(self.t, 1, o.t, -1))
 
-    def __mul__(self, o: "Dual") -> "Dual":
+    def __rsub__(self, o: Any) -> "Dual":
+        return _lift(o) - self
+
+    def __mul__(self, o: Any) -> "Dual":
+        o = _lift(o)
         return Dual(self.v * o.v, _lin(self.t, o.v, o.t, self.v))
 
-    def __truediv__(self, o: "Dual") -> "Dual":
-        if o.v == 0:
+    __rmul__ = __mul__
+
+    def __truediv__(self, o: Any) -> "Dual":
+        o = _lift(o)
+        if _real(o.v) == 0:
             raise PointRejected("a division by zero")
         q = self.v / o.v
         return Dual(q, _lin(self.t, 1 / o.v, o.t, -q / o.v))
 
+    def __rtruediv__(self, o: Any) -> "Dual":
+        return _lift(o) / self
+
     def __neg__(self) -> "Dual":
         return Dual(-self.v, _lin(self.t, -1, None, 0))
 
-    def chain(self, value: Num, slope: Num) -> "Dual":
+    def __pow__(self, k: int) -> "Dual":
+        return power(self, Dual(Fraction(k)))
+
+    def chain(self, value: Any, slope: Any) -> "Dual":
         """f(self) given f's value and derivative at self.v."""
         return Dual(value, _lin(self.t, slope, None, 0))
 
 
-def _lin(a: tuple[Num, ...] | None, ca: Num, b: tuple[Num, ...] | None, cb: Num) -> tuple[Num, ...] | None:
+def _lift(x: Any) -> Dual:
+    return x if isinstance(x, Dual) else Dual(x)
+
+
+def _real(x: Any) -> Any:
+    """The plain number inside nested Duals (for comparisons: signs, zeros, kinks)."""
+    while isinstance(x, Dual):
+        x = x.v
+    return x
+
+
+def _zero(c: Any) -> bool:
+    return not isinstance(c, Dual) and c == 0
+
+
+def _lin(a: tuple[Any, ...] | None, ca: Any, b: tuple[Any, ...] | None, cb: Any) -> tuple[Any, ...] | None:
     """ca * a + cb * b for tangent tuples, None standing for zero."""
     if a is None and b is None:
         return None
-    if b is None or cb == 0:
-        return None if a is None or ca == 0 else tuple(ca * x for x in a)
-    if a is None or ca == 0:
+    if b is None or _zero(cb):
+        return None if a is None or _zero(ca) else tuple(ca * x for x in a)
+    if a is None or _zero(ca):
         return tuple(cb * y for y in b)
     return tuple(ca * x + cb * y for x, y in zip(a, b))
 
@@ -89,59 +125,93 @@ def _exact_sqrt(v: Fraction) -> Fraction | None:
     return Fraction(n, d) if n * n == v.numerator and d * d == v.denominator else None
 
 
+def _value(name: str, v: Any) -> Any:
+    """f(v) for a plain number (exact where it can be), or for a Dual (recursively)."""
+    if isinstance(v, Dual):
+        return scalar_fn(name, v)
+    if name == "exp":
+        return math.exp(_float(v, "exp"))
+    if name == "log":
+        return Fraction(0) if v == 1 else math.log(v)
+    if name == "sqrt":
+        exact = _exact_sqrt(v) if isinstance(v, Fraction) else None
+        return exact if exact is not None else math.sqrt(v)
+    if name == "sin":
+        return math.sin(v)
+    if name == "cos":
+        return math.cos(v)
+    if name == "tanh":
+        return math.tanh(v)
+    if name == "sigmoid":
+        return 1 / (1 + math.exp(-_float(v, "sigmoid")))
+    if name == "softplus":
+        fv = _float(v, "softplus")
+        return math.log1p(math.exp(-abs(fv))) + max(fv, 0.0)
+    raise ValueError(name)  # pragma: no cover
+
+
+def _slope(name: str, v: Any, value: Any) -> Any:
+    """f'(v), written with f's value where that is the rule (exp' = exp, tanh' = 1 - tanh^2, ...)."""
+    if name == "exp":
+        return value
+    if name == "log":
+        return 1 / v
+    if name == "sqrt":
+        return 1 / (2 * value)
+    if name == "sin":
+        return _value("cos", v)
+    if name == "cos":
+        return -_value("sin", v)
+    if name == "tanh":
+        return 1 - value * value
+    if name == "sigmoid":
+        return value * (1 - value)
+    if name == "softplus":
+        return _value("sigmoid", v)
+    raise ValueError(name)  # pragma: no cover
+
+
 def scalar_fn(name: str, z: Dual) -> Dual:
     """The element-wise functions of the rule language, with their derivatives."""
     v = z.v
+    real = _real(v)
     try:
-        if name == "exp":
-            e = math.exp(_float(v, "exp"))
-            return z.chain(e, e)
-        if name == "log":
-            if v <= 0:
-                raise PointRejected("a log of a value <= 0")
-            return z.chain(math.log(v) if v != 1 else Fraction(0), 1 / v)
-        if name == "sqrt":
-            if v <= 0:
-                raise PointRejected("a square root of a value <= 0")
-            r: Num = _exact_sqrt(v) if isinstance(v, Fraction) and _exact_sqrt(v) is not None else math.sqrt(v)  # type: ignore[assignment]
-            return z.chain(r, 1 / (2 * r))
-        if name == "sin":
-            return z.chain(math.sin(v), math.cos(v))
-        if name == "cos":
-            return z.chain(math.cos(v), -math.sin(v))
-        if name == "tanh":
-            t = math.tanh(v)
-            return z.chain(t, 1 - t * t)
-        if name == "sigmoid":
-            s = 1 / (1 + math.exp(-_float(v, "sigmoid")))
-            return z.chain(s, s * (1 - s))
-        if name == "softplus":
-            fv = _float(v, "softplus")
-            s = 1 / (1 + math.exp(-fv))
-            return z.chain(math.log1p(math.exp(-abs(fv))) + max(fv, 0.0), s)
-        if name in ("relu", "step"):
-            if v == 0:
+        if name in ("log", "sqrt") and real <= 0:
+            raise PointRejected(f"a {name} of a value <= 0")
+        if name in ("abs", "sign", "relu", "step"):
+            if real == 0:
                 raise PointRejected(f"{name} at its kink 0")
+            positive = real > 0
+            if name == "abs":
+                return z if positive else -z
             if name == "relu":
-                return z if v > 0 else Dual(Fraction(0))
-            return Dual(Fraction(1) if v > 0 else Fraction(0))
+                return z if positive else Dual(Fraction(0))
+            if name == "step":
+                return Dual(Fraction(1) if positive else Fraction(0))
+            return Dual(Fraction(1) if positive else Fraction(-1))
+        value = _value(name, v)
+        return z.chain(value, _slope(name, v, value))
     except OverflowError:
         raise PointRejected(f"{name} overflows") from None
-    raise ValueError(name)  # pragma: no cover - the parser admits only these
 
 
 def power(base: Dual, exponent: Dual) -> Dual:
     k = exponent.v
     if exponent.t is None and isinstance(k, Fraction) and k.denominator == 1:
         n = int(k)
-        if base.v == 0 and n < 1:
+        if _real(base.v) == 0 and n < 1:
             raise PointRejected("0 to a power <= 0")
         if n == 0:
             return Dual(Fraction(1))
+        if n == 1:
+            return base
+        if isinstance(base.v, Dual):
+            inner = base.v ** n
+            return base.chain(inner, n * base.v ** (n - 1))
         return base.chain(base.v ** n, n * base.v ** (n - 1))
-    if base.v <= 0:
+    if _real(base.v) <= 0:
         raise PointRejected("a non-integer power of a value <= 0")
-    if exponent.t is None:
+    if exponent.t is None and not isinstance(k, Dual) and not isinstance(base.v, Dual):
         value = _float(base.v, "power") ** _float(k, "power")
         return base.chain(value, _float(k, "power") * value / _float(base.v, "power"))
     log_base = scalar_fn("log", base)
@@ -182,7 +252,7 @@ def _elimination(m: Matrix) -> tuple[Dual, Matrix]:
     work = [list(row) + [Dual(Fraction(int(i == j))) for j in range(n)] for i, row in enumerate(m)]
     det = Dual(Fraction(1))
     for c in range(n):
-        pivot = next((r for r in range(c, n) if work[r][c].v != 0), None)
+        pivot = next((r for r in range(c, n) if _real(work[r][c].v) != 0), None)
         if pivot is None:
             raise PointRejected("a singular matrix")
         if pivot != c:
@@ -192,7 +262,7 @@ def _elimination(m: Matrix) -> tuple[Dual, Matrix]:
         det = det * p
         work[c] = [x / p for x in work[c]]
         for r in range(n):
-            if r != c and (work[r][c].v != 0 or work[r][c].t is not None):
+            if r != c and (_real(work[r][c].v) != 0 or work[r][c].t is not None):
                 f = work[r][c]
                 work[r] = [x - f * y for x, y in zip(work[r], work[c])]
     return det, [row[n:] for row in work]
@@ -282,7 +352,7 @@ class Evaluator:
                 return [[Dual(Fraction(int(i == j))) for j in range(c)] for i in range(r)]
             return [[Dual(Fraction(1 if name == "ones" else 0)) for _ in range(c)] for _ in range(r)]
         (m,) = args
-        if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus"):
+        if name in ELEMENTWISE:
             return _map(m, lambda z: scalar_fn(name, z))
         if name == "trace":
             acc = m[0][0]
@@ -456,37 +526,67 @@ def values_at(claim: Claim, sizes: dict[str, int], point: dict[str, list[list[Fr
               direction: list[list[Fraction]] | None = None) -> Values:
     """The true derivative of claim.of and the value of claim.expect at `point`, in claim.layout.
 
+    First or second order (claim.order): a second derivative is forward mode over forward mode.
     Raises PointRejected if the point is outside the domain.
     """
+    order = getattr(claim, "order", 1)
     wrt_value = point[claim.wrt]
     r, c = len(wrt_value), len(wrt_value[0])
     plain = {name: [[Dual(v) for v in row] for row in m] for name, m in point.items()}
     if claim.kind == "differential":
         direction = direction or [[Fraction((i * c + j) % 5 - 2 or 1) for j in range(c)] for i in range(r)]
         moved = dict(plain)
-        moved[claim.wrt] = [[Dual(wrt_value[i][j], (direction[i][j],)) for j in range(c)] for i in range(r)]
+        if order == 2:
+            moved[claim.wrt] = [[Dual(Dual(wrt_value[i][j], (direction[i][j],)), (Dual(direction[i][j]),)) for j in range(c)]
+                                for i in range(r)]
+        else:
+            moved[claim.wrt] = [[Dual(wrt_value[i][j], (direction[i][j],)) for j in range(c)] for i in range(r)]
         out = Evaluator(claim, sizes, moved, seed).ev(claim.of)
-        truth = [[(x.t[0] if x.t else Fraction(0)) for x in row] for row in out]
+        truth = [[(_second(x, 0, 0) if order == 2 else _first(x, 0)) for x in row] for row in out]
         with_d = dict(plain)
         with_d[f"d({claim.wrt})"] = [[Dual(v) for v in row] for row in direction]
-        claimed = [[x.v for x in row] for row in Evaluator(claim, sizes, with_d, seed).ev(claim.expect)]
-        return Values(sizes, point, "differential", truth, claimed, _all_exact(truth, claimed))
+        claimed = [[_real(x) for x in row] for row in Evaluator(claim, sizes, with_d, seed).ev(claim.expect)]
+        shown = {**point, f"d({claim.wrt})": direction}  # the direction is part of the point a reader needs
+        return Values(sizes, shown, "differential", truth, claimed, _all_exact(truth, claimed))
     k = r * c
+
+    def unit(idx: int) -> tuple[Fraction, ...]:
+        return tuple(Fraction(int(idx == t)) for t in range(k))
+
     seeded = dict(plain)
-    seeded[claim.wrt] = [[Dual(wrt_value[i][j], tuple(Fraction(int(i * c + j == t)) for t in range(k))) for j in range(c)]
-                         for i in range(r)]
+    if order == 2:
+        seeded[claim.wrt] = [[Dual(Dual(wrt_value[i][j], unit(i * c + j)), tuple(Dual(x) for x in unit(i * c + j)))
+                              for j in range(c)] for i in range(r)]
+    else:
+        seeded[claim.wrt] = [[Dual(wrt_value[i][j], unit(i * c + j)) for j in range(c)] for i in range(r)]
     out = Evaluator(claim, sizes, seeded, seed).ev(claim.of)
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    if order == 2 and not is_scalar(wrt_shape):  # the Hessian of a scalar by a vector: symmetric, both layouts
+        truth = [[_second(out[0][0], i, j) for j in range(r)] for i in range(r)]
+    else:
+        def partial(a: int, b: int, i: int, j: int) -> Num:
+            return _second(out[a][b], 0, 0) if order == 2 else _first(out[a][b], i * c + j)
 
-    def partial(a: int, b: int, i: int, j: int) -> Num:
-        t = out[a][b].t
-        return t[i * c + j] if t else Fraction(0)
-
-    num = numerator_entries(claim.of.shape, claim.scope.symbols[claim.wrt], _shape(out), (r, c), partial)
-    truth = num if claim.layout == "numerator" else transpose(num)
-    claimed = [[x.v for x in row] for row in Evaluator(claim, sizes, plain, seed).ev(claim.expect)]
+        num = numerator_entries(claim.of.shape, wrt_shape, _shape(out), (r, c), partial)
+        truth = num if claim.layout == "numerator" else transpose(num)
+    claimed = [[_real(x) for x in row] for row in Evaluator(claim, sizes, plain, seed).ev(claim.expect)]
     if _shape(claimed) != _shape(truth):
         raise ValueError("the claim's shape differs from the derivative's")  # the parser's shape check prevents this
     return Values(sizes, point, claim.layout, truth, claimed, _all_exact(truth, claimed))
+
+
+def _first(x: Dual, i: int) -> Num:
+    return _real(x.t[i]) if x.t else Fraction(0)
+
+
+def _second(x: Dual, i: int, j: int) -> Num:
+    """d2 x / d_i d_j from a Dual of Duals."""
+    if not x.t:
+        return Fraction(0)
+    outer = x.t[i]
+    if not isinstance(outer, Dual) or not outer.t:
+        return Fraction(0)
+    return _real(outer.t[j])
 
 
 def _all_exact(*ms: list[list[Num]]) -> bool:
@@ -575,9 +675,41 @@ def same_value(claim: Claim, a: Expr, b: Expr, points: int = 2) -> bool:
                 vb = Evaluator(claim, sizes, env).ev(b)
             except (PointRejected, ZeroDivisionError, ValueError, OverflowError, KeyError):
                 continue
-            if _shape(va) != _shape(vb) or any(not same(x.v, y.v) for ra, rb in zip(va, vb) for x, y in zip(ra, rb)):
+            if _shape(va) != _shape(vb) or any(not same(_real(x), _real(y)) for ra, rb in zip(va, vb) for x, y in zip(ra, rb)):
                 return False
             done += 1
             if done >= points:
                 break
     return True
+
+
+def _sizes_words(claim: Claim) -> str:
+    shown = [", ".join(f"{k} = {v}" for k, v in s) or "scalars" for s in claim.sizes]
+    return " and ".join(shown)
+
+
+class PointChecker:
+    """A checker of last resort: exact rational arithmetic (floats for exp, log, ...) at random points.
+
+    Decides at the claim's listed sizes only, and says so; used where neither the all-sizes
+    engine nor SymPy can run.
+    """
+
+    def decide(self, claims: Any) -> list[Any]:
+        from generator.hints import Decision
+
+        out = []
+        for claim in claims:
+            exact = not uses_transcendental(claim)
+            how = "exact rational arithmetic" if exact else "floating point (relative error 1e-9)"
+            check = f"evaluation at 2 random points per size, {how}"
+            result = agrees(claim)
+            at = _sizes_words(claim)
+            if result is None:
+                out.append(Decision("undecided", "listed-sizes", "Undecided: no random point inside the claim's domain was found",
+                                    (check,), "no random point was inside the domain (log or sqrt of negative values, singular matrices?)"))
+            elif result:
+                out.append(Decision("verified", "listed-sizes", f"Verified at {at}; not a proof for every size", (check,)))
+            else:
+                out.append(Decision("refuted", "listed-sizes", f"Refuted at {at}", (check,)))
+        return out

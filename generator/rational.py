@@ -22,7 +22,7 @@ import sympy as sp
 from sympy import QQ
 from sympy.polys.rings import PolyElement, PolyRing
 
-from generator.parse import Expr, constant_value
+from generator.parse import Expr, constant_value, dim_value, parse_dim
 
 
 class Unsupported(Exception):
@@ -74,6 +74,20 @@ class Rat:
             return Rat(self.num.diff(x), self.den)
         return Rat(self.num.diff(x) * self.den - self.num * self.den.diff(x), self.den**2)
 
+    def diff2(self, x: PolyElement, y: PolyElement) -> "Rat":
+        """The second partial derivative by x and y over the denominator den^3.
+
+        Differentiating twice with diff would give den^4; den^3 is what a claim built from
+        products of inverses has, so the comparison with it needs no polynomial division.
+        """
+        n, d = self.num, self.den
+        if d.degree(x) <= 0 and d.degree(y) <= 0:
+            return Rat(n.diff(x).diff(y), d)
+        nx, ny, dx, dy = n.diff(x), n.diff(y), d.diff(x), d.diff(y)
+        nxy, dxy = nx.diff(y), dx.diff(y)
+        num = nxy * d * d - (nx * dy + ny * dx + n * dxy) * d + 2 * n * dx * dy
+        return Rat(num, d * d * d)
+
     def is_zero(self) -> bool:
         return self.num == 0
 
@@ -106,7 +120,7 @@ class RationalEvaluator:
         return Rat(self.ring(value), self.ring.one)
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def ev(self, e: Expr) -> Matrix | Opaque:
         op = e.op
@@ -120,7 +134,7 @@ class RationalEvaluator:
             return self._log(self.ev(e.args[0]))
         if op == "d" and f"d({e.name})" in self.env:
             return self.env[f"d({e.name})"]
-        if op in ("apply", "D", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
+        if op in ("apply", "D", "DD", "d") or (op == "call" and e.name not in _RATIONAL_CALLS):
             raise Unsupported(op if op != "call" else e.name)
         args = [self.ev(a) for a in e.args]
         if any(isinstance(a, Opaque) for a in args):
@@ -140,6 +154,9 @@ class RationalEvaluator:
             return self.matmul(mats[0], mats[1])
         if op == "T":
             return [list(col) for col in zip(*mats[0])]
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return mats[0][start : start + rows]
         return self.call(e, mats)
 
     def matmul(self, a: Matrix, b: Matrix) -> Matrix:
@@ -162,6 +179,10 @@ class RationalEvaluator:
             if name == "eye":
                 return [[self.one if i == j else self.zero for j in range(r)] for i in range(r)]
             return [[self.one if name == "ones" else self.zero for _ in range(c)] for _ in range(r)]
+        if name == "vstack":
+            return [row for block in args for row in block]
+        if name == "hstack":
+            return [[v for block in args for v in block[i]] for i in range(len(args[0]))]
         (m,) = args
         if name == "trace":
             total = self.zero
@@ -249,7 +270,7 @@ class RationalEvaluator:
         raise Unsupported(f"{op} of a log")
 
 
-_RATIONAL_CALLS = frozenset({"trace", "sum", "diag", "det", "inv", "ones", "zeros", "eye", "log"})
+_RATIONAL_CALLS = frozenset({"trace", "sum", "diag", "det", "inv", "ones", "zeros", "eye", "log", "vstack", "hstack"})
 
 
 def _is_constant_matrix(a: Any) -> bool:

@@ -6,6 +6,7 @@ here from the same trees the verifier checks.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from generator.latex import Printer, derivative_latex, symbol_latex
 from generator.load import Document, expression_position
 from generator.parse import (
     FUNCTIONS, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, is_vector, parse_expression,
-    shape_from_decl, show_shape, walk,
+    shape_from_decl, show_shape, stacked_parts, substitute, walk,
 )
 from generator.problems import Problem
 from generator.claims import Claim
@@ -34,17 +35,37 @@ class Rule:
 
 
 def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
-    """Two assignments in which every dimension differs (2, 3, 4, ...), the second rotated."""
+    """Two assignments in which every dimension differs and no two letters are tied.
+
+    The first is 2, 3, 4, ... in order. In the second every letter changes and every pair of
+    letters is a different distance apart than in the first, so no relation such as m = n + 1
+    or (m - n)^2 = 1 holds at both (the all-sizes check does not rely on these sizes; the
+    SymPy and numeric witnesses do).
+    """
     if not dims:
         return ((),)
-    first = {d: 2 + i for i, d in enumerate(dims)}
-    values = [first[d] for d in dims]
-    if len(dims) == 1:
-        second = {dims[0]: 3}
-    else:
-        rotated = values[1:] + values[:1]
-        second = dict(zip(dims, rotated))
-    return tuple(tuple(sorted(a.items())) for a in (first, second))
+    first = [2 + i for i in range(len(dims))]
+    second = _untied(first)
+    return tuple(tuple(sorted(zip(dims, values))) for values in (first, second))
+
+
+def _untied(first: list[int]) -> list[int]:
+    """The assignment of distinct sizes >= 2 with the smallest total that changes every letter and every distance."""
+    k = len(first)
+    if k > 5:  # 3, 5, 7, ...: every distance doubles, no letter keeps its size (a search would take too long)
+        return [2 * i + 3 for i in range(k)]
+    best: list[int] | None = None
+    top = k + 3
+    while best is None:
+        for values in itertools.permutations(range(2, top + 1), k):
+            if any(v == f for v, f in zip(values, first)):
+                continue
+            if any(abs(values[i] - values[j]) == abs(first[i] - first[j]) for i in range(k) for j in range(i + 1, k)):
+                continue
+            if best is None or (sum(values), values) < (sum(best), tuple(best)):
+                best = list(values)
+        top += 1
+    return best
 
 
 def _dims_in_order(symbols: dict[str, Any], functions: dict[str, Any]) -> list[str]:
@@ -90,11 +111,11 @@ def parse_rule(doc: Document) -> tuple[Rule | None, list[Problem]]:
 def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], functions: dict[str, Any], kind: str,
                  layout: str, assume: dict[str, tuple[str, ...]], fields: dict[str, Any], problems: list[Problem],
                  label: str, defaults_wrt: str = "", order: int = 1) -> tuple[Claim | None, dict[str, Any] | None]:
-    wrt = fields.get("wrt", defaults_wrt) if base else fields["wrt"]
-    if wrt not in symbols:
-        line, col = doc.at(*base, "wrt")
-        problems.append(Problem(doc.shown, line, col, "MC022", f"{_name(base, 'wrt')} must be a declared symbol (found {wrt})"))
+    wrt_field = fields.get("wrt", defaults_wrt) if base else fields["wrt"]
+    names = _wrt_names(doc, base, wrt_field, symbols, kind, assume, problems)
+    if names is None:
         return None, None
+    wrt = names[0]
     scope = build_scope(symbols, functions, kind, wrt)
     parsed = _parse_where(doc, base, fields.get("where", {}), scope, problems)
     if parsed is None:
@@ -118,6 +139,13 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
         if name not in used:
             line, col = doc.key_at(*base, "where", name)
             problems.append(Problem(doc.shown, line, col, "MC041", f"{_name(base, 'where')}.{name} must be used in of, expect or a later name (found it unused); remove it"))
+    parts: dict[str, Expr] = {}
+    if len(names) > 1:
+        # `wrt: [x, y]`: the derivative is by one stacked vector; every listed symbol is a
+        # part of it in the checked trees (the printed short forms keep x and y).
+        wrt, stacked_shape, parts = stacked_parts(names, scope.symbols)
+        scope = Scope({**scope.symbols, wrt: stacked_shape}, scope.functions, scope.dims, scope.differential_of, scope.bindings)
+        of, expect = substitute(of, parts), substitute(expect, parts)
     wrt_shape = scope.symbols[wrt]
     if kind == "differential":
         want: Shape = of.shape
@@ -145,8 +173,40 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
     dims = _dims_in_order(symbols, functions)
     sizes = tuple(tuple(sorted(a.items())) for a in fields["sizes"]) if "sizes" in fields else default_sizes(dims)
     claim = Claim(label, kind, layout, scope, of, wrt, expect, assume, sizes,
-                  where=tuple(bindings), short_expect=short_expect if bindings else None, order=order)
-    return claim, _latex(claim, scope, short_of, short_expect, short_where)
+                  where=tuple(bindings), short_expect=short_expect if bindings or parts else None,
+                  parts=tuple(parts.items()), order=order)
+    return claim, _latex(claim, scope, short_of, short_expect, short_where, names)
+
+
+def _wrt_names(doc: Document, base: tuple[Any, ...], wrt: Any, symbols: dict[str, Any], kind: str,
+               assume: dict[str, tuple[str, ...]], problems: list[Problem]) -> list[str] | None:
+    """The symbol(s) of `wrt`: one name, or a list of two or more scalars and vectors stacked in order."""
+    names = list(wrt) if isinstance(wrt, list) else [wrt]
+    field = _name(base, "wrt")
+    ok = True
+    for i, name in enumerate(names):
+        if name not in symbols:
+            line, col = doc.at(*base, "wrt", i) if isinstance(wrt, list) else doc.at(*base, "wrt")
+            where = f"{field}[{i}]" if isinstance(wrt, list) else field
+            problems.append(Problem(doc.shown, line, col, "MC022", f"{where} must be a declared symbol (found {name})"))
+            ok = False
+    if not ok or len(names) == 1:
+        return names if ok else None
+    line, col = doc.at(*base, "wrt")
+    if kind == "differential":
+        problems.append(Problem(doc.shown, line, col, "MC025", f"{field} must be one symbol in a differential rule (found a list of {len(names)})"))
+        return None
+    for i, name in enumerate(names):
+        if len(symbols[name]) > 1:
+            i_line, i_col = doc.at(*base, "wrt", i)
+            problems.append(Problem(doc.shown, i_line, i_col, "MC025", f"{field}[{i}] must be a scalar or a vector to be stacked (found {name}, a matrix)"))
+            ok = False
+        if assume.get(name):
+            a_line, a_col = doc.key_at("assume", name)
+            problems.append(Problem(doc.shown, a_line, a_col, "MC026", f"assume.{name} must not be given for a symbol of a wrt list (found {', '.join(assume[name])}); "
+                                                                     "the stacked variable takes no assumptions"))
+            ok = False
+    return names if ok else None
 
 
 Bindings = list[tuple[str, Expr]]
@@ -207,11 +267,14 @@ def _expr(doc: Document, path: tuple[Any, ...], text: str, scope: Scope, problem
         return None
 
 
-def _latex(claim: Claim, scope: Scope, short_of: Expr, short_expect: Expr, where: list[tuple[str, Expr]]) -> dict[str, Any]:
+def _latex(claim: Claim, scope: Scope, short_of: Expr, short_expect: Expr, where: list[tuple[str, Expr]],
+           names: list[str]) -> dict[str, Any]:
     """The rule as readers see it: the short forms (with `where:` names) and one line per name."""
     printer = Printer(scope)
     of_tex = printer.latex(short_of)
-    wrt_tex = symbol_latex(claim.wrt, scope.symbols[claim.wrt])
+    wrt_tex = ", ".join(symbol_latex(n, scope.symbols[n]) for n in names)
+    if len(names) > 1:
+        wrt_tex = f"\\left({wrt_tex}\\right)"
     expect_tex = printer.latex(short_expect)
     if claim.kind == "differential":
         layouts = {"numerator": expect_tex, "denominator": expect_tex}
@@ -219,7 +282,7 @@ def _latex(claim: Claim, scope: Scope, short_of: Expr, short_expect: Expr, where
         other_tex = printer.latex(claim.short_other())
         layouts = {claim.layout: expect_tex, claim.other_layout: other_tex}
     symbols_used = {e.name for e in walk(claim.of) if e.op == "sym"}
-    single = is_scalar(scope.symbols[claim.wrt]) and symbols_used <= {claim.wrt}
+    single = not claim.parts and is_scalar(scope.symbols[claim.wrt]) and symbols_used <= {claim.wrt}
     where_tex = [{"name": printer.latex(Expr("ref", shape=e.shape, name=name)), "value": printer.latex(e)} for name, e in where]
     lhs = derivative_latex(of_tex, short_of, wrt_tex, claim.kind, single, order=claim.order,
                            wrt_is_scalar=is_scalar(scope.symbols[claim.wrt]))

@@ -177,8 +177,13 @@ def title_text(rule: Mapping[str, Any], macros: Mapping[str, str] | None = None)
     return _INLINE_MATH.sub(lambda m: tex_to_text(m.group(1), macros), title).replace("\\$", "$")
 
 
+def _dim(d: object) -> str:
+    """A dimension as text; a stacked length is parenthesised: 1 × (n+1), never 1 × n+1."""
+    return f"({d})" if "+" in str(d) else str(d)
+
+
 def _dims(shape: Sequence[object]) -> str:
-    return " × ".join(str(d) for d in shape)
+    return " × ".join(_dim(d) for d in shape)
 
 
 def _shape_text(shape: Sequence[object] | None) -> str:
@@ -187,7 +192,7 @@ def _shape_text(shape: Sequence[object] | None) -> str:
     if len(shape) == 0:
         return "scalar"
     if len(shape) == 1:
-        return f"{shape[0]} × 1"
+        return f"{_dim(shape[0])} × 1"
     return _dims(shape)
 
 
@@ -275,6 +280,23 @@ def _section_by_slug(export: Mapping[str, Any], slug: str) -> Mapping[str, Any]:
     return {}
 
 
+def _retired(export: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(old id, new id, the section the old id was published in or None) of every retired
+    id whose target is a rule of the export: the export's `retired` list (seam 3), with the
+    plain `redirects` map for the ids it does not name."""
+    ids = {str(r.get("id")) for r in export.get("rules") or []}
+    out: dict[str, tuple[str, str, str | None]] = {}
+    for entry in export.get("retired") or []:
+        if not isinstance(entry, Mapping) or str(entry.get("to")) not in ids:
+            continue
+        section = entry.get("section")
+        out[str(entry.get("id"))] = (str(entry.get("id")), str(entry["to"]), str(section) if section else None)
+    for old, new in (export.get("redirects") or {}).items():
+        if str(new) in ids and str(old) not in out:
+            out[str(old)] = (str(old), str(new), None)
+    return [out[k] for k in sorted(out)]
+
+
 def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None) -> None:
     problems: list[str] = []
     if export.get("format") != EXPORT_FORMAT:
@@ -333,6 +355,22 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
             problems.append(f"redirect {old!r} must be lower-case letters, digits, - and .")
         if new not in ids:
             problems.append(f"redirect {old} -> {new}: {new!r} is not a rule of the export")
+    redirects = export.get("redirects") or {}
+    for entry in export.get("retired") or []:
+        if not isinstance(entry, Mapping):
+            problems.append(f"retired entry {entry!r} must be a mapping {{id, to, section}}")
+            continue
+        old, new, section = entry.get("id"), entry.get("to"), entry.get("section")
+        if old in ids:
+            problems.append(f"retired {old} -> {new}: {old!r} is still a rule id; a retired id names an id that is gone")
+        elif not _RULE_ID.match(str(old)):
+            problems.append(f"retired id {old!r} must be lower-case letters, digits, - and .")
+        if new not in ids:
+            problems.append(f"retired {old} -> {new}: {new!r} is not a rule of the export")
+        if redirects and redirects.get(old) not in (None, new):
+            problems.append(f"retired {old} -> {new}: redirects maps it to {redirects.get(old)!r}")
+        if section is not None and (not _SLUG.match(str(section)) or str(section) in RESERVED_SLUGS):
+            problems.append(f"retired {old}: its old section {section!r} is not a section slug (lower-case letters, digits and -, not a page name)")
     counts = export.get("counts") or {}
     if counts.get("verified") != len(rules) or counts.get("total") != len(rules):
         problems.append(
@@ -368,6 +406,12 @@ class _Ctx:
         self.redirected_from: dict[str, list[str]] = {}
         for old, new in sorted((export.get("redirects") or {}).items()):
             self.redirected_from.setdefault(str(new), []).append(str(old))
+        #: old section slug -> the retired ids published there whose rule now lives in
+        #: another section: their old anchors land on a "moved" row of that section's table
+        self.moved: dict[str, list[tuple[str, str]]] = {}
+        for old, new, section in _retired(export):
+            if section and section != str(self.by_id[new]["section"]):
+                self.moved.setdefault(section, []).append((old, new))
         self.problems: list[str] = []
 
     def segs(self, text: object, where: str) -> list[tuple[str, str]]:
@@ -556,10 +600,30 @@ def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
         "tags": [str(t) for t in rule.get("tags") or []],
         "cite": _cite_view(ctx, rule),
         "redirected_from": ctx.redirected_from.get(rid, []),
+        "moved_to": None,
+        "new_id": rid,
     }
 
 
 # --------------------------------------------------------------------------- pages
+
+
+def _moved_rows(ctx: _Ctx, slug: str) -> list[dict[str, Any]]:
+    """The rows that keep the retired anchors of section `slug` working: each shows the rule
+    the old id now is (its title, formula, shapes), anchored at the old id, and says where
+    the rule lives now."""
+    rows = []
+    for old, new in ctx.moved.get(slug, []):
+        view = dict(_rule_view(ctx, ctx.by_id[new]))
+        target = ctx.sections.get(view["section_slug"], {})
+        view.update(
+            id=old,
+            new_id=new,
+            redirected_from=[],
+            moved_to={"slug": view["section_slug"], "title": str(target.get("title", view["section_slug"]))},
+        )
+        rows.append(view)
+    return rows
 
 
 def _section_page(ctx: _Ctx, section: Mapping[str, Any], rules: Sequence[Mapping[str, Any]]) -> str:
@@ -567,6 +631,7 @@ def _section_page(ctx: _Ctx, section: Mapping[str, Any], rules: Sequence[Mapping
         "section.md.j2",
         section={"slug": str(section["slug"]), "title": str(section["title"]), "summary": str(section.get("summary") or "")},
         rows=[_rule_view(ctx, r) for r in rules],
+        moved=_moved_rows(ctx, str(section["slug"])),
         depth=1,
     )
 
@@ -738,6 +803,11 @@ def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] 
         for i, rule in enumerate(rules):
             neighbours = (rules[i - 1] if i > 0 else None, rules[i + 1] if i + 1 < len(rules) else None)
             pages[f"rules/{rule['id']}.md"] = _rule_page(ctx, rule, i + 1, len(rules), neighbours)
+    # A section that is gone (or has no rules left) keeps its page for its old anchors.
+    for slug in sorted(ctx.moved):
+        if f"{slug}.md" not in pages:
+            section = ctx.sections.get(slug) or {"slug": slug, "title": slug.replace("-", " ").capitalize(), "summary": ""}
+            pages[f"{slug}.md"] = _section_page(ctx, section, [])
     pages["all-rules.md"] = _index_page(ctx, sections, grouped)
     pages["verification.md"] = _verification_page(ctx, sections, grouped, theory)
     if errata is not None:

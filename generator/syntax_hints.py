@@ -363,6 +363,7 @@ FUNCTION_FIXES: dict[str, str] = {
     "sigma": "sigmoid({0})", "sig": "sigmoid({0})", "logistic": "sigmoid({0})", "expit": "sigmoid({0})",
     "Sigmoid": "sigmoid({0})", "logsig": "sigmoid({0})",
     "ReLU": "relu({0})", "Relu": "relu({0})", "RELU": "relu({0})", "maximum": "max(0, {1}) (the ReLU)",
+    "sgn": "sign({0})", "Abs": "abs({0})", "fabs": "abs({0})", "absolute": "abs({0})", "signum": "sign({0})",
     "heaviside": "step({0})", "Heaviside": "step({0})", "H": "step({0})", "theta": "step({0})", "unit_step": "step({0})",
     "Softplus": "softplus({0})", "SoftPlus": "softplus({0})",
     "Softmax": "softmax({0})", "soft_max": "softmax({0})", "log_softmax": "log(softmax({0}))", "logsoftmax": "log(softmax({0}))",
@@ -372,7 +373,6 @@ FUNCTION_FIXES: dict[str, str] = {
     "identity": "eye({0})", "Identity": "eye({0})", "I": "eye({0})", "Eye": "eye({0})",
     "Ones": "ones({0})", "Zeros": "zeros({0})", "ones_like": "ones(n) with the shape of {0}",
     "zeros_like": "zeros(n) with the shape of {0}",
-    "sgn": "sign({0})", "signum": "sign({0})", "Abs": "abs({0})", "fabs": "abs({0})", "absolute": "abs({0})",
     "diagm": "diag({0})", "diagflat": "diag({0})", "Diag": "diag({0})", "Diagonal": "diag({0})", "diag_embed": "diag({0})",
 }
 UNSUPPORTED = {
@@ -507,6 +507,15 @@ def product_hint(op: str, left_shape: tuple[object, object], right_shape: tuple[
     right_t = right_t or f"{_wrap_src(right)}.T"
     if op == "mul" and left_shape[1] == right_shape[0]:
         return f"; for a matrix product write {_wrap_sum(left)} @ {_wrap_sum(right)} (* is element-wise, as in NumPy)"
+    if op == "mul":
+        for vec, vec_t, vec_shape, mat, mat_shape in ((left, left_t, left_shape, right, right_shape),
+                                                      (right, right_t, right_shape, left, left_shape)):
+            if vec_shape[1] == 1 and vec_shape[0] == mat_shape[0] and mat_shape[1] != 1:
+                return (f"; * does not stretch a column over a matrix: to scale the rows of {_wrap_sum(mat)} write "
+                        f"diag({vec}) @ {_wrap_sum(mat)}")
+            if vec_shape[0] == 1 and vec_shape[1] == mat_shape[1] and mat_shape[0] != 1:
+                return (f"; * does not stretch a row over a matrix: to scale the columns of {_wrap_sum(mat)} write "
+                        f"{_wrap_sum(mat)} @ diag({vec_t})")
     if op in ("mul", "matmul"):
         if (left_shape[0], left_shape[1]) != (1, 1) and left_shape[0] == right_shape[0] and left_shape[1] != right_shape[0]:
             return f"; did you mean {_wrap_sum(left_t)} @ {_wrap_sum(right)}?"

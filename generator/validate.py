@@ -39,6 +39,10 @@ LATEX_WHITELIST = frozenset(
     sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split()
 )
 _COMMAND = re.compile(r"\\([A-Za-z]+|.)")
+# The sections of Parr & Howard, arXiv:1802.01528v3 (shared/reference/paper.md): a `paper:`
+# source must name one of them.
+PAPER_SECTIONS = ("1", "2", "3", "4", "4.1", "4.2", "4.3", "4.4", "4.5", "4.5.1", "4.5.2", "4.5.3", "5", "6", "6.1", "6.2",
+                  "7", "8", "8.1", "8.2", "8.3", "8.4", "8.5", "9", "10")
 
 
 @lru_cache(maxsize=1)
@@ -104,6 +108,9 @@ def _explain(doc: Document, error: jsonschema.ValidationError, path: tuple[Any, 
         line, col = doc.key_at(*path, error.instance)
         yield Problem(doc.shown, line, col, "MC012", f"{field} names must be identifiers like x, A, mu, x_1 (found {_show(error.instance)})")
         return
+    if kind in ("anyOf", "oneOf") and path and path[-1] == "wrt":
+        yield Problem(doc.shown, line, col, "MC012", f"{field} must be a symbol name like x, or a list of two or more different symbol names like [x, y] (found {_show(error.instance)})")
+        return
     if kind in ("anyOf", "oneOf") and path and path[-2:-1] and "symbols" in path:
         yield Problem(doc.shown, line, col, "MC012", f"{field} must be a dimension: a letter or a positive integer (found {_show(error.instance)})")
         return
@@ -163,6 +170,10 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         yield Problem(doc.shown, 1, 1, "MC010", "layout must be present for a derivative: numerator or denominator (found it missing)")
     symbols = data.get("symbols") if isinstance(data.get("symbols"), dict) else {}
     dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
+    functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
+    for sig in functions.values():  # a dimension may appear only in a function's signature
+        shapes = (list(sig.get("args", [])) + [sig.get("to", [])]) if isinstance(sig, dict) else []
+        dims |= {d for shape in shapes if isinstance(shape, list) for d in shape if isinstance(d, str)}
     for name in symbols:
         if name in FUNCTIONS or name in RESERVED_NAMES or (isinstance(data.get("functions"), dict) and name in data["functions"]):
             line, col = doc.key_at("symbols", name)
@@ -190,6 +201,12 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
             if isinstance(assignment, dict) and set(assignment) != dims:
                 line, col = doc.at("sizes", i)
                 yield Problem(doc.shown, line, col, "MC012", f"sizes[{i}] must give every dimension a size: {', '.join(sorted(dims)) or 'none'} (found {', '.join(sorted(map(str, assignment))) or 'none'})")
+    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    for i, source in enumerate(sources):
+        section = source.get("paper") if isinstance(source, dict) else None
+        if isinstance(section, str) and section not in PAPER_SECTIONS:
+            line, col = doc.at("sources", i, "paper")
+            yield Problem(doc.shown, line, col, "MC012", f"sources[{i}].paper must be a section of the paper: {', '.join(PAPER_SECTIONS)} (found '{section}')")
     for key in ("display",):
         if isinstance(data.get(key), str):
             yield from latex_problems(doc, (key,), data[key])

@@ -12,6 +12,7 @@ at random well-conditioned points.
 from __future__ import annotations
 
 import hashlib
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -19,14 +20,15 @@ from typing import Any, Callable
 import numpy as np
 import sympy as sp
 
+import generator.allsizes as allsizes
 from generator.claims import Claim, Verdict
-from generator.parse import Expr, FunctionSig, Scope, Shape, is_scalar, is_vector
+from generator.parse import Expr, FunctionSig, Scope, Shape, dim_value, is_scalar, is_vector, parse_dim
 from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
 NUMERIC_POINTS = 3
 REL_TOL = 1e-6
 FD_STEP = 1e-6
-FD_STEP_2 = 1e-4  # second differences: rounding error ~ eps / h^2, truncation ~ h^2
+FD_STEP_2 = 1e-3  # second differences (with Richardson): rounding ~ eps / h^2, truncation ~ h^4
 
 
 class Refuted(Exception):
@@ -69,7 +71,7 @@ class Evaluator:
     _fn_cache: dict[str, tuple[list[sp.Symbol], list[sp.Expr]]] = field(default_factory=dict)
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def components(self, fname: str) -> tuple[list[sp.Symbol], list[sp.Expr]]:
         """Input symbols u and output component expressions f_i(u) of a generic function."""
@@ -108,7 +110,7 @@ class Evaluator:
             return sp.Matrix([[sp.Integer(self.sizes[e.name])]])
         if op == "d":
             return self.env[f"d({e.name})"]
-        args = [self.ev(a) for a in e.args] if op not in ("D",) else []
+        args = [self.ev(a) for a in e.args] if op not in ("D", "DD") else []
         if op == "neg":
             return -args[0]
         if op in ("add", "sub", "mul", "div", "pow"):
@@ -117,12 +119,17 @@ class Evaluator:
             return args[0] * args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
             return self.apply(e, args)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         raise ValueError(op)  # pragma: no cover
 
     def call(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
@@ -132,6 +139,10 @@ class Evaluator:
             if name == "eye":
                 return sp.eye(r)
             return sp.ones(r, c) if name == "ones" else sp.zeros(r, c)
+        if name == "vstack":
+            return sp.Matrix.vstack(*args)
+        if name == "hstack":
+            return sp.Matrix.hstack(*args)
         (m,) = args
         if name in ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "step", "softplus", "abs", "sign"):
             return m.applyfunc(_scalar_fn(name))
@@ -175,6 +186,19 @@ class Evaluator:
         rows, cols = self.dim(sig.to[0]), self.dim(sig.to[1])
         return sp.Matrix(rows, cols, values)  # components in row-major order: the value keeps its shape
 
+    def second_derivative(self, e: Expr) -> sp.Matrix:
+        """D(D(f), a), Dk(Dj(f), ...): the second partial derivative of a function of scalars, at the point."""
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        us, comps = self.components(e.name)
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            derivative = sp.diff(comps[0], us[0], 2)
+            return args[0].applyfunc(lambda v: _at(derivative, {us[0]: v}))
+        point = self._point(e.name, args)
+        values = [_at(sp.diff(c, us[j], us[k]), point) for c in comps]
+        return sp.Matrix(self.dim(sig.to[0]), self.dim(sig.to[1]), values)
+
     def jacobian(self, e: Expr) -> sp.Matrix:
         """D(f, a): numerator-layout Jacobian of f by argument e.value, at the point a."""
         sig = self.scope.functions[e.name]
@@ -206,6 +230,11 @@ def _jacobian_in_shape(jac: Any, out: tuple[int, int], inp: tuple[int, int]) -> 
     if out == (1, 1) and inp[1] != 1:
         return jac.reshape(inp[0], inp[1]).T
     return jac
+
+
+def _second_indices(e: Expr) -> tuple[int, int]:
+    """DD's two argument positions, 0-based: by argument j, then by argument k (value 10 j + k)."""
+    return e.value // 10 - 1, e.value % 10 - 1
 
 
 _GENERIC: dict[str, type] = {}
@@ -258,7 +287,7 @@ def _stable_seed(text: str) -> int:
 # ---------------------------------------------------------------- symbols and assumptions
 
 def concrete(shape: Shape, sizes: dict[str, int]) -> tuple[int, int]:
-    return tuple(d if isinstance(d, int) else sizes[d] for d in shape)  # type: ignore[return-value]
+    return (dim_value(shape[0], sizes), dim_value(shape[1], sizes))
 
 
 def make_symbols(claim: Claim, sizes: dict[str, int]) -> dict[str, sp.Matrix]:
@@ -412,8 +441,9 @@ def rational_check(claim: Claim, sizes: dict[str, int]) -> None:
         return O[a][b].diff(gen_of[W[i, j]])
 
     def partial2(a: int, b: int, i: int, k: int) -> Rat:
-        first = partial(a, b, i, 0)  # wrt is a scalar or a column: entries (i, 0)
-        return first.diff(gen_of[W[k, 0]])
+        if isinstance(O, Opaque):  # a log: its first derivatives are rational
+            return O.derivs[index[(i, 0)]][a][b].diff(gen_of[W[k, 0]])
+        return O[a][b].diff2(gen_of[W[i, 0]], gen_of[W[k, 0]])  # wrt is a scalar or a column: entries (i, 0)
 
     if claim.order == 2:
         num = numerator_entries_2(claim.of.shape, claim.scope.symbols[claim.wrt], (rows, cols), W.shape, partial2)
@@ -464,7 +494,7 @@ def _rational_differential(claim: Claim, sizes: dict[str, int], env_sp: dict[str
     at_zero = [(gen_of[t], ring.zero)]
     for i, row in enumerate(O):
         for j, value in enumerate(row):
-            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff(gen_of[t]).diff(gen_of[t])
+            derivative = value.diff(gen_of[t]) if claim.order == 1 else value.diff2(gen_of[t], gen_of[t])
             difference = (derivative.compose(at_zero) - claimed[i][j].compose(at_zero))
             if not difference.is_zero():
                 raise Refuted(f"as a differential at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): "
@@ -571,7 +601,7 @@ class NumericEvaluator:
         self.coefficients: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def dim(self, d: object) -> int:
-        return d if isinstance(d, int) else self.sizes[d]  # type: ignore[index,return-value]
+        return dim_value(d, self.sizes)
 
     def coeffs(self, fname: str) -> tuple[np.ndarray, np.ndarray]:
         if fname not in self.coefficients:
@@ -594,6 +624,21 @@ class NumericEvaluator:
         lin, quad = a @ u, c @ u
         return np.cos(lin + 1 / 3)[:, None] * a + (quad / 2 + 1)[:, None] * c
 
+    def fn_second(self, fname: str, u: np.ndarray, j: int, k: int) -> np.ndarray:
+        """d2 f_i / du_j du_k for every output i: -sin(a_i . u + 1/3) a_ij a_ik + c_ij c_ik / 2."""
+        a, c = self.coeffs(fname)
+        lin = a @ u
+        return -np.sin(lin + 1 / 3) * a[:, j] * a[:, k] + c[:, j] * c[:, k] / 2
+
+    def second_derivative(self, e: Expr) -> np.ndarray:
+        sig = self.scope.functions[e.name]
+        args = [self.ev(a) for a in e.args]
+        j, k = _second_indices(e)
+        if sig.elementwise:
+            return np.vectorize(lambda v: self.fn_second(e.name, np.array([v]), 0, 0)[0])(args[0]).astype(float)
+        u = np.concatenate([a.reshape(-1) for a in args])
+        return self.fn_second(e.name, u, j, k).reshape(self.dim(sig.to[0]), self.dim(sig.to[1]))
+
     def ev(self, e: Expr) -> np.ndarray:
         op = e.op
         if op == "sym":
@@ -606,6 +651,8 @@ class NumericEvaluator:
             return np.array([[float(self.sizes[e.name])]])
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_derivative(e)
         args = [self.ev(a) for a in e.args]
         if op == "neg":
             return -args[0]
@@ -616,6 +663,9 @@ class NumericEvaluator:
             return args[0] @ args[1]
         if op == "T":
             return args[0].T
+        if op == "part":
+            start, rows = self.dim(parse_dim(e.name)), self.dim(e.shape[0])
+            return args[0][start : start + rows, :]
         if op == "call":
             return self.call(e, args)
         if op == "apply":
@@ -644,6 +694,10 @@ class NumericEvaluator:
         if name in ("ones", "zeros", "eye"):
             r, c = self.dim(e.shape[0]), self.dim(e.shape[1])
             return np.eye(r) if name == "eye" else (np.ones((r, c)) if name == "ones" else np.zeros((r, c)))
+        if name == "vstack":
+            return np.vstack(args)
+        if name == "hstack":
+            return np.hstack(args)
         (m,) = args
         simple: dict[str, Callable[[np.ndarray], np.ndarray]] = {
             "log": np.log, "exp": np.exp, "sin": np.sin, "cos": np.cos, "tanh": np.tanh, "sqrt": np.sqrt,
@@ -806,35 +860,175 @@ def _rel_error(fd: np.ndarray, claimed: Any, claim: Claim, sizes: dict[str, int]
     return error
 
 
-# ---------------------------------------------------------------- one claim, all sizes
+# ---------------------------------------------------------------- one claim: every size, then the witnesses
+
+def _all_sizes(claim: Claim) -> allsizes.Decision:
+    """The all-sizes decision; an engine failure there leaves the witnesses to decide (never a crash)."""
+    try:
+        return allsizes.decide(claim)
+    except (RecursionError, MemoryError):
+        return allsizes.Decision("outside", "the all-sizes check ran out of memory or stack")
+    except Exception as err:  # noqa: BLE001 - any failure of the new check falls back to the listed sizes
+        return allsizes.Decision("outside", f"the all-sizes check could not finish ({type(err).__name__}: {err})")
+
+
+def show_size_list(sizes: list[dict[str, int]]) -> str:
+    """n = 2, 3 and 6; or (m, n) = (2, 3) and (3, 2)."""
+    if not sizes or not sizes[0]:
+        return "scalars"
+    letters = list(sizes[0])
+    if len(letters) == 1:
+        values = [str(s[letters[0]]) for s in sizes]
+        head = f"{letters[0]} = "
+    else:
+        values = ["(" + ", ".join(str(s[t]) for t in letters) + ")" for s in sizes]
+        head = "(" + ", ".join(letters) + ") = "
+    text = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
+    return head + text
+
+
+def _power_of_ten(x: float) -> str:
+    """The smallest power of ten above x, as 1e-33."""
+    if x <= 0:
+        return "1e-300"
+    return f"1e{math.ceil(math.log10(x)) if math.log10(x) != int(math.log10(x)) else int(math.log10(x)) + 1}"
+
+
+def _counted(sizes: list[dict[str, int]]) -> list[dict[str, int]]:
+    """The sizes a listed verdict may cite: a dimension letter of 1 makes vectors scalars, it does not count."""
+    return [s for s in sizes if all(v >= 2 for v in s.values())]
+
+
+def witness_sizes(claim: Claim) -> list[dict[str, int]]:
+    """The claim's sizes, plus one with every letter at least 2 when each of them sets a letter to 1.
+
+    A dimension of 1 turns vectors into scalars (a dropped transpose passes there), so a
+    verdict never rests on such sizes alone: each 1 is replaced by the smallest unused size.
+    """
+    sizes = [dict(s) for s in claim.sizes]
+    if not sizes or _counted(sizes):
+        return sizes
+    base = dict(sizes[0])
+    used = {v for v in base.values() if v >= 2}
+    for letter in [t for t, v in base.items() if v < 2]:
+        value = next(v for v in range(2, 64) if v not in used)
+        base[letter] = value
+        used.add(value)
+    return sizes + [base]
+
+
+def _unique(sizes: list[dict[str, int]]) -> list[dict[str, int]]:
+    out: list[dict[str, int]] = []
+    for s in sizes:
+        if s not in out:
+            out.append(s)
+    return out
+
 
 def check_claim(claim: Claim) -> Verdict:
-    """Both checks at every size assignment; the first failure decides."""
+    """The all-sizes check decides where its theory reaches; SymPy and finite differences witness every claim.
+
+    proved for every size: the SymPy check runs at one size assignment and the numeric check at
+    every listed one, as independent witnesses (a disagreement is reported, never hidden);
+    refuted exactly: the counterexample's sizes, layout and entry are reported;
+    otherwise: both checks at every listed size decide, as before, and the verdict says why
+    the all-sizes theory does not reach.
+    """
     start = time.perf_counter()
-    sizes_list = tuple(dict(s) for s in claim.sizes)
+    decision = _all_sizes(claim)
     layouts = (claim.layout,) if claim.kind == "differential" else (claim.layout, claim.other_layout)
+    if decision.status == "refuted":
+        return _refuted_exactly(claim, decision, layouts, start)
+    if decision.status == "undefined":
+        status = "refuted" if decision.reason.startswith("expect") else "undecided"
+        return Verdict(status, (), layouts, 0, 0.0, time.perf_counter() - start, decision.reason, reason=decision.reason,
+                       statement=decision.reason)
+    sizes_list = witness_sizes(claim)
+    proved = decision.status == "proved"
+    numeric_sizes = list(sizes_list)
+    if decision.status == "nonzero" and decision.counterexample:
+        numeric_sizes = _unique([dict(decision.counterexample["sizes"])] + numeric_sizes)
+    symbolic_sizes = sizes_list[:1] if proved else sizes_list
     worst = 0.0
     undecided: str | None = None
     try:
         # Numbers first: a wrong claim is refuted in milliseconds, before any slow simplification.
-        for sizes in sizes_list:
+        for sizes in numeric_sizes:
             try:
                 worst = max(worst, numeric_check(claim, sizes))
             except Undecided as err:  # left the domain: the symbolic check below may still refute
                 undecided = undecided or str(err)
-        for sizes in sizes_list:
+        for sizes in symbolic_sizes:
             try:
                 symbolic_check(claim, sizes)
             except Undecided as err:
                 undecided = undecided or str(err)
     except Refuted as err:
-        return Verdict("refuted", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, str(err))
+        if proved:
+            detail = (f"the all-sizes check proved the claim but a witness found a difference: {err} "
+                      "(the engine is wrong somewhere: please report this rule)")
+            return Verdict("undecided", tuple(numeric_sizes), layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, detail,
+                           statement=detail)
+        return Verdict("refuted", tuple(numeric_sizes), layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, str(err),
+                       statement=f"Refuted: {err}")
     except Undecided as err:
         undecided = undecided or str(err)
+    seconds = time.perf_counter() - start
     if undecided:
-        return Verdict("undecided", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, undecided)
-    at = " and ".join(show_sizes(s) for s in sizes_list)
+        return Verdict("undecided", tuple(numeric_sizes), layouts, NUMERIC_POINTS, worst, seconds, undecided, statement=undecided)
     layout_words = "in both layouts" if len(layouts) == 2 else "as a differential"
-    detail = (f"exact symbolic equality at {at} {layout_words}; central finite differences agree at "
-              f"{NUMERIC_POINTS} random points per size (largest relative error {worst:.1e})")
-    return Verdict("verified", sizes_list, layouts, NUMERIC_POINTS, worst, time.perf_counter() - start, detail)
+    witnesses = (f"SymPy agrees exactly at {' and '.join(show_sizes(s) for s in symbolic_sizes)} {layout_words}; central finite "
+                 f"differences agree at {NUMERIC_POINTS} random points per size at {' and '.join(show_sizes(s) for s in numeric_sizes)} "
+                 f"(largest relative error {worst:.1e})")
+    if proved:
+        return _proved_verdict(claim, decision, tuple(numeric_sizes), layouts, worst, seconds, witnesses)
+    exact = [dict(s) for s in decision.checked_sizes] if decision.status == "listed" else []
+    cited = _counted(_unique(sizes_list + exact + (numeric_sizes[:1] if decision.status == "nonzero" else [])))
+    cited.sort(key=lambda s: (sum(s.values()), tuple(s.values())))
+    reason = decision.reason or "the all-sizes check does not reach this rule"
+    if decision.status == "outside" and not reason.startswith(("it ", "the ")):
+        reason = f"the all-sizes check does not reach this rule: {reason}"
+    statement = f"Verified at {show_size_list(cited)}: {reason}" if cited else f"Verified at listed sizes: {reason}"
+    detail = f"exact symbolic equality at the listed sizes; {witnesses}"
+    if exact:
+        detail += f"; exact randomized equality (modulo 2^61 - 1) at {show_size_list(exact)}"
+    detail += f". Not proved for every size: {reason}"
+    return Verdict("verified", tuple(_unique(numeric_sizes + exact)), layouts, NUMERIC_POINTS, worst, seconds, detail,
+                   scope="listed-sizes", statement=statement, reason=reason)
+
+
+def _proved_verdict(claim: Claim, decision: allsizes.Decision, sizes: tuple[dict[str, int], ...], layouts: tuple[str, ...],
+                    worst: float, seconds: float, witnesses: str) -> Verdict:
+    error = _power_of_ten(decision.error_bound)
+    primes = " and ".join("2^61 - 1" if p == allsizes.P61 else "2^62 - 57" if p == allsizes.P62 else str(p) for p in decision.primes)
+    grid = decision.grid
+    letters = bool(grid and grid[0])
+    statement = (f"Proved for every size (exact, randomized: error < {error})" if letters
+                 else f"Proved (exact, randomized: error < {error})")
+    where = f"at {show_size_list(grid)}, which settle every size" if letters else "at a random point"
+    detail = (f"proved{' for every size' if letters else ''}: both sides agree exactly (modulo {primes}) {where}, "
+              f"at {decision.seeds} random points each (error < {error}); {witnesses}")
+    all_sizes = {"grid": [dict(s) for s in grid], "bounds": decision.bounds, "prime": decision.primes[0],
+                 "primes": list(decision.primes), "seeds": decision.seeds, "error_bound": float(f"{decision.error_bound:.3g}")}
+    return Verdict("verified", sizes, layouts, NUMERIC_POINTS, worst, seconds, detail, scope="all-sizes", statement=statement,
+                   all_sizes=all_sizes)
+
+
+def _refuted_exactly(claim: Claim, decision: allsizes.Decision, layouts: tuple[str, ...], start: float) -> Verdict:
+    where = decision.counterexample
+    if where is None:  # a shape mismatch
+        return Verdict("refuted", (), layouts, 0, 0.0, time.perf_counter() - start, decision.reason, statement=f"Refuted: {decision.reason}")
+    sizes = dict(where["sizes"])
+    layout = where.get("layout") or ""
+    entry = where.get("entry")
+    place = f"in {layout} layout at {show_sizes(sizes)}" if layout != "differential" else f"as a differential at {show_sizes(sizes)}"
+    if entry:
+        place += f", entry ({entry[0]}, {entry[1]})"
+    detail = f"{place}: the claim differs from the derivative (exact arithmetic modulo 2^61 - 1; reproduce with sizes: [{{{', '.join(f'{k}: {v}' for k, v in sizes.items())}}}])"
+    try:  # the same size with floating point, for numbers a reader can compare
+        numeric_check(claim, sizes)
+    except Refuted as err:
+        detail += f"; numerically: {err}"
+    except (Undecided, ArithmeticError, ValueError, np.linalg.LinAlgError):
+        pass
+    return Verdict("refuted", (sizes,), layouts, NUMERIC_POINTS, 0.0, time.perf_counter() - start, detail, statement=f"Refuted {detail}")

@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 TABLE = Path(__file__).resolve().parent / "fixtures" / "claims" / "student-claims.yaml"
-FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where")
+FLAGS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where", "functions", "order")
 
 
 def student_claims() -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERIES = ROOT / "tests" / "fixtures" / "search-queries.yaml"
+#: Queries written before the search was measured on their rules and never tuned on.
+HELDOUT = ROOT / "tests" / "fixtures" / "search-queries-heldout.yaml"
 
 _RUNNER = r"""
 const fs = require("fs");
@@ -26,8 +28,8 @@ process.stdout.write(JSON.stringify(out));
 """
 
 
-def load_queries() -> list[dict[str, Any]]:
-    return yaml.safe_load(QUERIES.read_text(encoding="utf-8"))
+def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
 def run_node(documents: dict[str, Any], queries: list[str], keys: list[str] = ()) -> dict[str, Any]:

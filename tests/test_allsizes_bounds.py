@@ -76,10 +76,33 @@ def test_scalar_denominators_are_cleared_and_counted() -> None:
     assert b.B["n"] >= 2 and not b.local
 
 
-def test_a_row_sum_denominator_is_outside_the_theory() -> None:
-    """A row-wise softmax divides each entry by a sum over its row: not a function of that entry alone."""
-    decision = allsizes.decide(claim_from({"Z": ["m", "k"]}, "sum(softmax(Z))", "Z", "zeros(m, k)"))
-    assert decision.status in ("outside", "listed", "nonzero") and "row sum" in decision.reason
+def test_an_entrywise_division_by_an_index_sum_is_outside_the_theory() -> None:
+    """y / (A x) divides each entry by a sum over an index: not a function of that entry alone."""
+    decision = allsizes.decide(claim_from({"A": ["n", "n"], "x": ["n"], "y": ["n"]}, "sum(y / (A @ x))", "y", "1 / (A @ x)"))
+    assert decision.status in ("outside", "listed", "nonzero") and "sum over an index" in decision.reason
+
+
+def test_a_row_wise_softmax_divides_by_its_row_sums_only() -> None:
+    """exp(Z) is modelled as T * P, T its row sums: a row-wise softmax divides by one entry of T, and is proved."""
+    claim = claim_from({"S": ["n", "m"], "V": ["m", "p"], "G": ["n", "p"]}, "trace(G.T @ softmax(S) @ V)", "S",
+                       "softmax(S) * (G @ V.T - (softmax(S) * (G @ V.T)) @ ones(m, m))")
+    b = bounds_of({"S": ["n", "m"], "V": ["m", "p"], "G": ["n", "p"]}, "trace(G.T @ softmax(S) @ V)", "S",
+                  "softmax(S) * (G @ V.T - (softmax(S) * (G @ V.T)) @ ones(m, m))")
+    assert b.local
+    assert allsizes.decide(claim).status == "proved"
+    wrong = claim_from({"S": ["n", "m"], "V": ["m", "p"], "G": ["n", "p"]}, "trace(G.T @ softmax(S) @ V)", "S",
+                       "softmax(S) * (G @ V.T)")
+    assert allsizes.decide(wrong).status != "proved"
+
+
+def test_a_square_root_counts_half_its_argument() -> None:
+    """sqrt(u) with s^2 = u: s^j reduces to u^(j // 2) s, so s counts half of u (rounded up), never less."""
+    e4 = TRAPS["B"][1]
+    b = bounds_of({"X": ["n", "n"]}, f"sqrt(({e4})**2 + 1)", "X", "zeros(n, n)", derivative_only=True)
+    assert b.B["n"] >= 4  # the trap below holds for n <= 3
+    decision = allsizes.decide(claim_from({"X": ["n", "n"]}, f"sqrt(({e4})**2 + 1)", "X", "zeros(n, n)"))
+    assert decision.status != "proved"
+    assert decision.status == "nonzero" and decision.counterexample["sizes"]["n"] >= 4
 
 
 # ---------------------------------------------------------------- an under-count lets a false claim through

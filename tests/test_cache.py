@@ -21,7 +21,7 @@ LINE_CACHED = "verified   trace-axb  (cached)"
 def check_line(tmp_path: Path, monkeypatch, capsys, *extra: str) -> str:
     run = run_inprocess(["check", *extra, "trace-axb.yaml"], tmp_path, monkeypatch, capsys)
     assert run.code == 0, run.out + run.err
-    assert run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert run.lines[-2] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
     return run.lines[0]
 
 

@@ -65,6 +65,8 @@ def test_accepted_spellings_parse_like_the_plain_ones(written: str, meant: str) 
     ("Sigmoid(x)", "MC023", 1, "function Sigmoid is not in the rule language: write sigmoid(x) (found Sigmoid(x))"),
     ("TANH(x)", "MC023", 1, "function TANH is not in the rule language: write tanh(x); names are case-sensitive (found TANH(x))"),
     ("sgn(x)", "MC023", 1, "function sgn is not in the rule language: write sign(x) (found sgn(x))"),
+    ("kron(A, X)", "MC023", 1, "function kron must be one of the rule language's functions: Kronecker products are not part of "
+                               "the rule language (found kron(A, X))"),
     ("np.trace(A)", "MC021", 1, "expression must call functions without a module prefix: write trace(A) (found np.trace(A))"),
     ("np.linalg.inv(X) @ x", "MC021", 1, "expression must call functions without a module prefix: write inv(X) "
                                          "(found np.linalg.inv(X))"),

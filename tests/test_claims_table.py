@@ -33,7 +33,8 @@ def test_student_claim_gets_its_verdict_and_hint(row, checker) -> None:
     """The verdict, the layout sentence and the exact hints the table lists."""
     flags = flags_of(row)
     sc, problems = from_command_line(flags.get("of"), flags.get("wrt"), flags.get("expect"), flags.get("symbols"),
-                                     flags.get("assume"), flags.get("layout"), None, flags.get("where"))
+                                     flags.get("assume"), flags.get("layout"), flags.get("functions"), flags.get("where"),
+                                     order=flags.get("order"))
     if row["verdict"] == "invalid":
         assert sc is None
         assert [p.format() for p in problems] == row.get("problems", [row.get("problem")])

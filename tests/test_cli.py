@@ -78,6 +78,7 @@ def test_good_fixtures_cover_every_form(good_report) -> None:
     assert {("derivative", 2, "scalar", "vector"), ("derivative", 2, "matrix", "scalar"), ("differential", 2, "scalar", "matrix")} <= orders
     generic_shapes = {(shape_kind(s.args[0]), shape_kind(s.to)) for r in good_report.rules for s in r.claim.scope.functions.values()}
     assert {("scalar", "matrix"), ("matrix", "scalar")} <= generic_shapes
+    assert "DD" in ops
     assumptions = {p for r in good_report.rules for props in r.claim.assume.values() for p in props}
     assert assumptions == {"symmetric", "spd", "invertible", "diagonal", "positive", "nonzero", "probability"}
     assert {r.claim.layout for r in good_report.rules if r.claim.kind == "derivative"} == {"numerator", "denominator"}
@@ -92,9 +93,10 @@ def test_issue_example_is_accepted_from_any_folder(tmp_path: Path) -> None:
     """`mcref check tests/fixtures/good/trace-axb.yaml`, run from an unrelated folder, verifies it and exits 0."""
     run = run_subprocess(["check", str(GOOD / "trace-axb.yaml")], tmp_path)
     assert run.code == 0, run.out + run.err
-    assert len(run.lines) == 2
+    assert len(run.lines) == 3
     assert VERDICT.match(run.lines[0]) and VERDICT.match(run.lines[0]).group(1, 2) == ("verified", "trace-axb")
     assert run.lines[1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert run.lines[2] == "1 of 1 verified rules proved for all sizes"
     assert "Traceback" not in run.err
 
 
@@ -104,7 +106,7 @@ def test_relative_path_from_a_copy_prints_relative_locations(tmp_path: Path, mon
     shutil.copy(GOOD / "trace-axb.yaml", tmp_path / "sub" / "trace-axb.yaml")
     run = run_inprocess(["check", "sub/trace-axb.yaml"], tmp_path, monkeypatch, capsys)
     assert run.code == 0
-    assert run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert run.lines[-2] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
 
 
 def test_one_line_per_rule_and_a_summary(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -113,8 +115,9 @@ def test_one_line_per_rule_and_a_summary(tmp_path: Path, monkeypatch, capsys) ->
     write_rule(tmp_path, "also-right", TRACE + "expect: (B @ A).T\n")
     run = run_inprocess(["check", "."], tmp_path, monkeypatch, capsys)
     assert run.code == 0
-    assert sorted(VERDICT.match(line).group(2) for line in run.lines[:-1]) == ["also-right", "right"]
-    assert run.lines[-1] == "2 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert sorted(VERDICT.match(line).group(2) for line in run.lines[:-2]) == ["also-right", "right"]
+    assert run.lines[-1] == "2 of 2 verified rules proved for all sizes"
+    assert run.lines[-2] == "2 verified, 0 refuted, 0 undecided, 0 invalid"
 
 
 def test_refuted_rule_exits_1_and_says_why(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -127,7 +130,7 @@ def test_refuted_rule_exits_1_and_says_why(tmp_path: Path, monkeypatch, capsys) 
     assert VERDICT.match(run.lines[i]).group(2) == "wrong"
     assert run.lines[i + 1].strip().startswith("wrong.yaml: in ")
     assert "entry (" in run.lines[i + 1]
-    assert run.lines[-1] == "1 verified, 1 refuted, 0 undecided, 0 invalid"
+    assert run.lines[-2] == "1 verified, 1 refuted, 0 undecided, 0 invalid"
 
 
 def test_invalid_input_wins_over_refuted(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -136,7 +139,7 @@ def test_invalid_input_wins_over_refuted(tmp_path: Path, monkeypatch, capsys) ->
     write_rule(tmp_path, "broken", TRACE + "expect: A.T @@ B.T\n")
     run = run_inprocess(["check", "."], tmp_path, monkeypatch, capsys)
     assert run.code == 2
-    assert run.lines[-1] == "0 verified, 1 refuted, 0 undecided, 1 invalid"
+    assert run.lines[-2] == "0 verified, 1 refuted, 0 undecided, 1 invalid"
 
 
 def test_undecided_exits_1(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -155,7 +158,7 @@ sizes: [{n: 6}]
     assert run.code == 1
     assert run.lines[0].startswith("undecided  slow")
     assert "time limit" in run.lines[1]
-    assert run.lines[-1] == "0 verified, 0 refuted, 1 undecided, 0 invalid"
+    assert run.lines[-2] == "0 verified, 0 refuted, 1 undecided, 0 invalid"
 
 
 def test_no_rule_files_exits_2(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -188,8 +191,8 @@ def test_invalid_input_in_a_subprocess_has_no_traceback(tmp_path: Path) -> None:
     run = run_subprocess(["check", "."], tmp_path)
     assert run.code == 2
     assert "Traceback" not in run.err and run.err == ""
-    assert [line.split(": ")[1][:5] for line in run.lines[:-1]] == ["MC001", "MC021", "MC002"]
-    assert run.lines[-1] == "0 verified, 0 refuted, 0 undecided, 3 invalid"
+    assert [line.split(": ")[1][:5] for line in run.lines[:-2]] == ["MC001", "MC021", "MC002"]
+    assert run.lines[-2] == "0 verified, 0 refuted, 0 undecided, 3 invalid"
 
 
 # ---------------------------------------------------------------- export
@@ -235,7 +238,7 @@ def test_export_has_the_documented_keys(exported: dict) -> None:
 def test_export_values(exported: dict) -> None:
     """The export states its format, counts, sections in order, and each rule's verdict and both layouts' LaTeX."""
     assert exported["format"] == "mcref-rules/1"
-    assert exported["counts"] == {"verified": 2, "refuted": 0, "undecided": 0, "total": 2}
+    assert exported["counts"] == {"verified": 2, "refuted": 0, "undecided": 0, "total": 2, "all_sizes": 2}
     assert [s["slug"] for s in exported["sections"]] == ["elementwise", "traces"]
     assert [r["id"] for r in exported["rules"]] == ["with-example", "trace-axb"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", exported["build_date"])
@@ -244,6 +247,10 @@ def test_export_values(exported: dict) -> None:
     assert trace["latex"]["denominator"] == r"\mathbf{A}^{\top} \mathbf{B}^{\top}"
     assert trace["symbols"]["X"] == {"shape": ["n", "p"], "kind": "matrix", "latex": r"\mathbf{X}"}
     assert trace["verification"]["status"] == "verified"
+    assert trace["verification"]["scope"] == "all-sizes" and trace["verification"]["reason"] == ""
+    assert trace["verification"]["statement"].startswith("Proved for every size (exact, randomized: error < 1e-")
+    assert trace["verification"]["all_sizes"]["grid"] == [{"m": 2, "n": 2, "p": 2}]
+    assert trace["verification"]["all_sizes"]["prime"] == 2**61 - 1 and trace["verification"]["all_sizes"]["seeds"] == 2
     assert trace["result_shape"] == {"denominator": ["n", "p"], "numerator": ["p", "n"]}
     assert exported["rules"][0]["example"]["latex"]
     assert [(s["kind"], s["ref"]) for s in trace["sources"]] == [("paper", "4.2"), ("derived", "a copy for the export test")]

@@ -83,7 +83,7 @@ def test_bad_fixture_prints_exactly_its_golden_lines(path: Path, tmp_path: Path,
     run = run_inprocess(["check", *args], tmp_path, monkeypatch, capsys)
     assert_rejected(run)
     assert problem_lines(run) == expected
-    assert run.lines[-1] == summary
+    assert run.lines[-2] == summary
 
 
 @pytest.mark.parametrize("path", BAD_FILES, ids=[p.stem for p in BAD_FILES])
@@ -118,7 +118,7 @@ def test_rules_with_invalid_expressions_are_not_verified(tmp_path: Path, monkeyp
     run = run_inprocess(["check", "."], tmp_path, monkeypatch, capsys)
     assert_rejected(run)
     assert not [line for line in run.lines if VERDICT_LINE.match(line)]
-    assert run.lines[-1].startswith("0 verified, 0 refuted, 0 undecided, ")
+    assert run.lines[-2].startswith("0 verified, 0 refuted, 0 undecided, ")
 
 
 def test_whole_folder_reports_every_file_at_once(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -195,7 +195,7 @@ def test_problems_of_several_files_are_all_reported(tmp_path: Path, monkeypatch,
     assert [line.split(": ")[1][:5] for line in problem_lines(run)] == ["MC022", "MC012"]
     assert [line.split(":")[0] for line in problem_lines(run)] == ["bad-one.yaml", "bad-two.yaml"]
     assert any(line.startswith("verified   good-one") for line in run.lines)
-    assert run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 2 invalid"
+    assert run.lines[-2] == "1 verified, 0 refuted, 0 undecided, 2 invalid"
 
 
 # ---------------------------------------------------------------- generated files: MC001, MC004
@@ -270,7 +270,7 @@ def test_echo_fixture_prints_nothing_of_its_command(tmp_path: Path) -> None:
     run = run_subprocess(["check", *args], tmp_path)
     assert_rejected(run)
     assert "hi" not in run.lines
-    assert run.lines == expected + [summary]
+    assert run.lines == expected + [summary, "0 of 0 verified rules proved for all sizes"]
     assert run.err == ""
 
 
@@ -285,7 +285,7 @@ def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
     run = run_subprocess(["check", *args], tmp_path, timeout=60)
     assert time.monotonic() - start < 30
     assert_rejected(run)
-    assert run.lines == expected + [summary]
+    assert run.lines == expected + [summary, "0 of 0 verified rules proved for all sizes"]
 
 
 def test_deeply_nested_parentheses_do_not_crash(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -349,6 +349,28 @@ def test_validation_rule(change: tuple[str, str], expected: str, tmp_path: Path,
     assert problem_lines(run) == ["rule.yaml:" + expected]
 
 
+def test_sizes_may_name_dimensions_of_functions_only(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A dimension used only in a function's signature (U: [] -> [n, n]) may be given a size; a missing one is MC012."""
+    body = """
+title: Inverse of a matrix function
+section: traces
+layout: numerator
+symbols: {x: []}
+functions: {U: {args: [[]], to: [n, n]}}
+of: inv(U(x))
+wrt: x
+expect: -inv(U(x)) @ D(U, x) @ inv(U(x))
+sizes: [%s]
+"""
+    shutil.copy(BAD / "_sections.yaml", tmp_path / "_sections.yaml")
+    write_rule(tmp_path, "fn-dims", body % "{n: 2}")
+    run = run_inprocess(["check", "fn-dims.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 0 and problem_lines(run) == [], run.out
+    write_rule(tmp_path, "fn-dims", body % "{m: 2}")
+    run = run_inprocess(["check", "fn-dims.yaml"], tmp_path, monkeypatch, capsys)
+    assert problem_lines(run) == ["fn-dims.yaml:10:9: MC012 sizes[0] must give every dimension a size: n (found m)"]
+
+
 def test_differential_rule_needs_no_layout(tmp_path: Path, monkeypatch, capsys) -> None:
     """A kind: differential rule without layout is valid (layout is required for derivatives only)."""
     shutil.copy(BAD.parent / "good" / "differential-product.yaml", tmp_path / "differential-product.yaml")
@@ -360,7 +382,7 @@ def test_publish_fields_are_not_needed_for_check(tmp_path: Path, monkeypatch, ca
     """Without --publish the MC040 fixture is valid and verified; with it, the missing fields are reported."""
     shutil.copy(BAD / "mc040-publish-fields.yaml", tmp_path / "mc040-publish-fields.yaml")
     run = run_inprocess(["check", "mc040-publish-fields.yaml"], tmp_path, monkeypatch, capsys)
-    assert run.code == 0 and run.lines[-1] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
+    assert run.code == 0 and run.lines[-2] == "1 verified, 0 refuted, 0 undecided, 0 invalid"
 
 
 

@@ -9,13 +9,21 @@ import pytest
 import yaml
 
 from generator.pipeline import DEFAULT_RULES, load_and_parse, verify
+from generator.validate import PAPER_SECTIONS as SECTIONS_OF_THE_PAPER
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED_IDS = DEFAULT_RULES / "_published-ids.txt"
 ERRATA = ROOT / "errata" / "paper.yaml"
 # Sections of the paper (paper.md) that state rules: each must be the source of at least one rule.
-PAPER_SECTIONS = ["2", "3", "4.1", "4.2", "4.3", "4.4", "4.5.1", "4.5.2", "4.5.3", "5", "6",
+PAPER_SECTIONS = ["2", "3", "4", "4.1", "4.2", "4.3", "4.4", "4.5.1", "4.5.2", "4.5.3", "5", "6", "6.1", "6.2",
                   "8.1", "8.2", "8.3", "8.4", "8.5"]
+REDIRECTS = DEFAULT_RULES / "_redirects.yaml"
+
+
+def redirects() -> dict[str, str]:
+    """Retired ids -> the id each resolves to (rules/_redirects.yaml: `old: new` or `old: {to: new, section: s}`)."""
+    data = (yaml.safe_load(REDIRECTS.read_text(encoding="utf-8")) or {}) if REDIRECTS.is_file() else {}
+    return {old: (new["to"] if isinstance(new, dict) else new) for old, new in data.items()}
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +81,33 @@ def test_cookbook_numbers_lie_in_the_derivative_chapter(corpus):
     assert bad == []
 
 
+def published_ids() -> list[str]:
+    return [line.strip() for line in PUBLISHED_IDS.read_text(encoding="utf-8").splitlines()
+            if line.strip() and not line.startswith("#")]
+
+
 def test_published_ids_never_disappear():
-    """Every id ever published (rules/_published-ids.txt) still names a rule file: ids are permanent."""
-    published = [line.strip() for line in PUBLISHED_IDS.read_text(encoding="utf-8").splitlines()
-                 if line.strip() and not line.startswith("#")]
+    """Every id ever published (rules/_published-ids.txt) still names a rule file, or a redirect to one: ids are permanent."""
+    published = published_ids()
     assert len(published) >= 150
-    missing = sorted(set(published) - set(rule_ids()))
-    assert missing == [], f"published ids removed or renamed: {missing}"
+    missing = sorted(set(published) - set(rule_ids()) - set(redirects()))
+    assert missing == [], f"published ids removed or renamed without a redirect: {missing}"
+
+
+def test_redirects_resolve_published_ids_to_rules():
+    """A retired id was published, has no file any more, and resolves to a rule file (never to another redirect)."""
+    live = set(rule_ids())
+    for old, new in redirects().items():
+        assert old in published_ids(), f"{old} was never published: delete the redirect"
+        assert old not in live, f"{old} is still a rule file"
+        assert new in live, f"{old} resolves to {new}, which is not a rule file"
+    assert redirects().get("scalar-chain") == "chain-single-variable"
+
+
+def test_published_ids_are_sorted_and_unique():
+    """rules/_published-ids.txt stays sorted, one id a line, so additions merge cleanly."""
+    published = published_ids()
+    assert published == sorted(set(published))
 
 
 def test_every_rule_is_listed_as_published():
@@ -88,13 +116,45 @@ def test_every_rule_is_listed_as_published():
     assert sorted(set(rule_ids()) - published) == []
 
 
+def errata() -> list[dict]:
+    return yaml.safe_load(ERRATA.read_text(encoding="utf-8"))
+
+
 def test_errata_point_at_verified_rules(corpus):
     """Each erratum of the paper names a verified rule and quotes the paper beside a correction."""
-    errata = yaml.safe_load(ERRATA.read_text(encoding="utf-8"))
-    assert len(errata) >= 6
-    for entry in errata:
+    entries = errata()
+    assert len(entries) >= 11
+    for entry in entries:
         assert corpus.verdicts[entry["rule"]].status == "verified"
-        assert entry["paper"].strip() and entry["correction"].strip()
+        assert entry["paper"].strip() and entry["correction"].strip() and entry["problem"].strip()
+
+
+def test_errata_numbers_are_permanent_anchors():
+    """Errata are numbered 1, 2, 3, ... in order (the page's #erratum-N anchors); a new one is added at the end."""
+    assert [entry["number"] for entry in errata()] == list(range(1, len(errata()) + 1))
+
+
+def test_errata_name_sections_of_the_paper():
+    """Each erratum says where in the paper it is, by section numbers that exist."""
+    for entry in errata():
+        sections = re.findall(r"\bsections?\s+([0-9.]+(?:(?:,\s*|\s+and\s+(?:the\s+\w+\s+section\s+)?)[0-9.]+)*)", entry["where"])
+        numbers = [n for group in sections for n in re.findall(r"[0-9]+(?:\.[0-9]+)*", group)]
+        assert numbers, f"erratum {entry['number']}: where must name a section ({entry['where']!r})"
+        assert set(numbers) <= set(SECTIONS_OF_THE_PAPER), f"erratum {entry['number']}: {numbers}"
+
+
+def test_errata_carry_no_maintainer_notes():
+    """The public errata page prints every field: no working notes such as "re-check against arXiv v3"."""
+    pattern = re.compile(r"re-?check|TODO|FIXME|to be confirmed|before release|not yet checked", re.I)
+    leaks = [(entry["number"], key) for entry in errata() for key, value in entry.items()
+             if isinstance(value, str) and pattern.search(value)]
+    assert leaks == []
+
+
+def test_the_hadamard_erratum_holds_for_mcref_itself(corpus):
+    """Erratum 6 says mcref prints the Hadamard product as \\odot: no display of the corpus prints \\otimes."""
+    displays = [r.id for r in corpus.rules if "\\otimes" in (r.data.get("display") or "")]
+    assert displays == []
 
 
 def test_titles_read_as_search_terms(corpus):

@@ -15,7 +15,8 @@ from engine_support import GOOD, parse_file
 SCOPE = Scope(
     symbols={"x": ("n", 1), "y": ("n", 1), "s": (1, 1), "t": (1, 1), "A": ("m", "n"), "X": ("n", "n"),
              "mu": ("n", 1), "x_1": ("n", 1), "W2": ("m", "n"), "alpha": (1, 1), "x_hat": ("n", 1)},
-    functions={"f": FunctionSig(((1, 1),), (1, 1)), "g": FunctionSig((("n", 1),), ("m", 1))},
+    functions={"f": FunctionSig(((1, 1),), (1, 1)), "g": FunctionSig((("n", 1),), ("m", 1)),
+               "U": FunctionSig(((1, 1), (1, 1)), ("m", "n")), "G": FunctionSig((("m", "n"),), (1, 1))},
     dims=("m", "n"),
 )
 
@@ -127,6 +128,28 @@ def test_derivative_left_hand_side() -> None:
 
 
 
+def test_derivatives_of_generic_functions_with_matrix_shapes() -> None:
+    """D and second derivatives of generic functions print as fractions by the point's name, or f'' for a scalar function."""
+    assert tex("D1(U, s, t)") == r"\frac{\partial \mathbf{U}}{\partial s}"
+    assert tex("D(G, A)") == r"\frac{\partial G}{\partial \mathbf{A}}"
+    assert tex("D(D(f), s)") == r"f''\left(s\right)"
+    assert tex("D1(D1(U), s, t)") == r"\frac{\partial^{2} \mathbf{U}}{\partial s^{2}}"
+    assert tex("D2(D1(U), s, t)") == r"\frac{\partial^{2} \mathbf{U}}{\partial s \, \partial t}"
+    assert tex("D2(D1(U), s, 2 * t)") == r"\partial_{12} \mathbf{U}\left(s, 2 t\right)"
+
+
+def test_transposed_derivative_is_parenthesised_and_where_points_print_by_name() -> None:
+    """(du/dx)^T gets parentheses (du/dx^T reads as a derivative by x^T); a derivative at a where name uses the name."""
+    scope = Scope(symbols={"x": ("n", 1)}, functions={"g": FunctionSig((("n", 1),), ("m", 1))}, dims=("m", "n"),
+                  bindings={"v": ("n", 1)})
+    printer = Printer(scope)
+    assert printer.latex(parse_expression("D(g, x).T", scope)) == \
+        r"\left(\frac{\partial \mathbf{g}}{\partial \mathbf{x}}\right)^{\top}"
+    assert printer.latex(parse_expression("D(g, v)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{v}}"
+    of = parse_expression("-x @ x.T", SCOPE)
+    assert derivative_latex(tex("-x @ x.T"), of, r"\mathbf{x}", "derivative").startswith(r"\frac{\partial}{\partial \mathbf{x}}\left(-")
+
+
 def test_second_order_left_hand_side() -> None:
     """Order 2 prints a Hessian as d2/dx dx^T, a second derivative by a scalar as d2/dt2, a second differential as d^2."""
     of = parse_expression("x.T @ x", SCOPE)
@@ -181,3 +204,14 @@ def test_symmetric_assumption_drops_the_transpose_in_the_other_layout() -> None:
     rule, _ = parse_file(GOOD / "scalar-by-vector-quad-symmetric.yaml")
     assert r"\mathbf{A}^{\top}" not in rule.latex["numerator"]
     assert r"\mathbf{x}^{\top}" in rule.latex["numerator"]
+
+
+def test_a_transposed_jacobian_keeps_its_parentheses() -> None:
+    """(dg/dx)^T prints with parentheses: dg/dx^T would read as a derivative by x^T."""
+    assert tex("D(g, x).T") == r"\left(\frac{\partial \mathbf{g}}{\partial \mathbf{x}}\right)^{\top}"
+
+
+def test_a_jacobian_at_a_where_name_is_named_by_it() -> None:
+    """D(f, u) at a `where:` name u prints df/du, like at a symbol, not a numbered partial."""
+    scope = Scope(SCOPE.symbols, {"h": FunctionSig((("n", 1),), (1, 1))}, SCOPE.dims, bindings={"u": ("n", 1)})
+    assert Printer(scope).latex(parse_expression("D(h, u)", scope)) == r"\frac{\partial h}{\partial \mathbf{u}}"

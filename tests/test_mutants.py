@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import generator.runner
-from generator.parse import Expr, ExprError, Scope, inline, parse_expression
+from generator.parse import Expr, ExprError, Scope, inline, parse_expression, substitute
 from generator.pipeline import load_and_parse
 from generator.rule import Rule
 from generator.verify import Claim, NumericEvaluator, Verdict, check_claim, sample_values
@@ -62,6 +62,10 @@ def to_text(e: Expr, scope: Scope) -> str:
     if op == "D":
         d_name = "D" if len(scope.functions[e.name].args) == 1 else f"D{e.value}"
         return f"{d_name}({e.name}, {', '.join(to_text(a, scope) for a in e.args)})"
+    if op == "DD":  # second derivative: by argument j, then k (value 10 j + k)
+        one = len(scope.functions[e.name].args) == 1
+        inner, outer = ("D", "D") if one else (f"D{e.value // 10}", f"D{e.value % 10}")
+        return f"{outer}({inner}({e.name}), {', '.join(to_text(a, scope) for a in e.args)})"
     if op == "d":
         return f"d({e.name})"
     raise AssertionError(f"unknown op {op}")
@@ -143,13 +147,18 @@ def kinds_for(rule_id: str) -> tuple[str, ...]:
     return KINDS[start:] + KINDS[:start]
 
 def written_expect(claim: Claim) -> Expr:
-    """expect as the author wrote it: the short form when the rule names intermediates under `where:`."""
+    """expect as the author wrote it: the short form when the rule has where names or a wrt list (names kept)."""
     return claim.short_expect if claim.short_expect is not None else claim.expect
+
+def checked_form(claim: Claim, written: Expr) -> Expr:
+    """A written form as the engine checks it: where names inlined, a wrt list's names as parts of the stacked vector."""
+    inlined = inline(written, dict(claim.where))
+    return substitute(inlined, dict(claim.parts)) if claim.parts else inlined
 
 def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
     """Up to max_kinds well-typed mutants of expect as written that differ from it numerically, by kind.
 
-    With `where:` names the short form is mutated (the slips an author makes) and compared inlined.
+    With `where:` names or a wrt list the short form is mutated (the slips an author makes) and compared as checked.
     """
     found: dict[str, Expr] = {}
     written = written_expect(claim)
@@ -160,19 +169,22 @@ def mutants(claim: Claim, max_kinds: int = MAX_KINDS) -> dict[str, Expr]:
             mutant = reparse(raw, claim.scope)
             if mutant is None or mutant.shape != written.shape:
                 continue  # not well-typed
-            if equal_at_random_points(claim, claim.expect, inline(mutant, dict(claim.where))) is not False:
+            if equal_at_random_points(claim, claim.expect, checked_form(claim, mutant)) is not False:
                 continue  # mathematically the same (or not comparable): not a mutant
             found[kind] = mutant
             break
     return found
 
+def as_claim(base: Claim, mutant: Expr, label: str) -> Claim:
+    """The claim stating the mutant in both layouts: checked as the engine checks the rule (where names inlined,
+    a wrt list through its stacked vector); its other layout is the transposed written form."""
+    short = base.short_expect is not None
+    return dataclasses.replace(base, expect=checked_form(base, mutant), short_expect=mutant if short else None, label=label)
+
 def mutant_claims(rule: Rule, max_kinds: int = MAX_KINDS) -> dict[str, Claim]:
     """Each mutant as a claim at the rule's first size assignment."""
     base = dataclasses.replace(rule.claim, sizes=rule.claim.sizes[:1])
-    short = base.short_expect is not None
-    return {kind: dataclasses.replace(base, expect=inline(m, dict(base.where)), short_expect=m if short else None,
-                                      label=f"{rule.id} mutant {kind}")
-            for kind, m in mutants(base, max_kinds).items()}
+    return {kind: as_claim(base, m, f"{rule.id} mutant {kind}") for kind, m in mutants(base, max_kinds).items()}
 
 def surviving_mutants(claims: dict[str, Claim]) -> dict[str, Verdict]:
     """The mutants the verifier did not refute, with their verdicts (empty: every mutant was caught)."""
@@ -275,7 +287,7 @@ def test_swap_and_transpose_mutants_on_square_matrices() -> None:
                        sizes=((("n", 3),),), label="square-trace")
     found = mutants(claim, max_kinds=len(KINDS))
     assert {"swap-matmul", "drop-T", "add-T"} <= set(found)
-    claims = {k: dataclasses.replace(claim, expect=m, label=f"square-trace {k}") for k, m in found.items()}
+    claims = {k: as_claim(claim, m, f"square-trace {k}") for k, m in found.items()}
     assert surviving_mutants(claims) == {}
 
 def _always_verified(claim: Claim) -> Verdict:
@@ -295,9 +307,11 @@ def test_a_yes_to_everything_verifier_is_caught(monkeypatch: pytest.MonkeyPatch)
         assert not survivors, report(survivors, claims)
 
 def test_a_verifier_whose_checks_pass_everything_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With symbolic_check and numeric_check made to accept anything, check_claim verifies a mutant: the test would fail."""
+    """With the all-sizes, symbolic and numeric checks made to accept anything, check_claim verifies a mutant: the test would fail."""
+    import generator.allsizes as allsizes
     import generator.verify as verify
 
+    monkeypatch.setattr(verify, "_all_sizes", lambda claim: allsizes.Decision("outside", "a check that says nothing"))
     monkeypatch.setattr(verify, "symbolic_check", lambda claim, sizes: None)
     monkeypatch.setattr(verify, "numeric_check", lambda claim, sizes: 0.0)
     rule = good_rule("trace-axb")
@@ -312,7 +326,7 @@ def test_the_real_verifier_refutes_the_mutants_of_a_good_fixture() -> None:
     claims = mutant_claims(rule)
     assert claims
     for claim in claims.values():
-        assert check_claim(claim).status == "refuted", to_text(claim.expect, claim.scope)
+        assert check_claim(claim).status == "refuted", to_text(written_expect(claim), claim.scope)
 
 
 def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
@@ -325,3 +339,25 @@ def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
         assert claim.short_expect is not None and any(e.op == "ref" for e in walk(claim.short_expect))
         assert not any(e.op == "ref" for e in walk(claim.expect))
         assert claim.expect == inline(claim.short_expect, dict(claim.where))
+
+
+@pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
+def test_mutants_of_rule_are_never_proved_for_all_sizes(path) -> None:
+    """The all-sizes check alone never proves a mutant of the rule (it refutes it, or leaves it to the witnesses)."""
+    from generator.allsizes import decide
+
+    rule = corpus_rule(path)
+    claims = mutant_claims(rule, len(KINDS))
+    if not claims:
+        pytest.skip("no well-typed mutant differs from expect")
+    proved = {kind: to_text(written_expect(c), c.scope) for kind, c in claims.items() if decide(c).status == "proved"}
+    assert not proved, f"mutants proved for every size: {proved}"
+
+
+def test_the_all_sizes_check_is_second_seed_and_prime_stable() -> None:
+    """Every corpus rule gets the same all-sizes decision with seed 1 modulo 2^62 - 57 as with seed 0 modulo 2^61 - 1."""
+    from generator.allsizes import P62, decide
+
+    changed = {rid: (decide(r.claim).status, decide(r.claim, seed=1, prime=P62).status) for rid, r in corpus().items()}
+    changed = {rid: pair for rid, pair in changed.items() if pair[0] != pair[1]}
+    assert not changed, changed

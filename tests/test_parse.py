@@ -18,7 +18,8 @@ SCOPE = Scope(
              "S": ("n", "n"), "X": ("n", "n")},
     functions={"f": FunctionSig(((1, 1),), (1, 1)), "g": FunctionSig((("n", 1),), ("m", 1)),
                "h": FunctionSig(((1, 1), ("n", 1)), (1, 1)), "U": FunctionSig(((1, 1),), ("m", "n")),
-               "G": FunctionSig((("m", "n"),), (1, 1)), "M": FunctionSig((("n", 1),), ("m", "n"))},
+               "G": FunctionSig((("m", "n"),), (1, 1)), "M": FunctionSig((("n", 1),), ("m", "n")),
+               "k": FunctionSig(((1, 1), (1, 1)), ("m", "n"))},
     dims=("m", "n"),
 )
 
@@ -77,6 +78,9 @@ def error(text: str, scope: Scope = SCOPE) -> ExprError:
     ("G(A)", (1, 1)),
     ("D(G, A)", ("n", "m")),
     ("D(G, U(s))", ("n", "m")),
+    ("D(D(f), x)", ("n", 1)),
+    ("D(D(U), s)", ("m", "n")),
+    ("D2(D1(k), s, s)", ("m", "n")),
 ])
 def test_shapes(text: str, shape: tuple) -> None:
     """Each construct of the language gets the shape the README defines."""
@@ -149,6 +153,11 @@ def test_precedence_follows_python() -> None:
     ("D(h, s, x)", "MC023", "D1, D2"),
     ("D3(h, s, x)", "MC023", "argument of h"),
     ("D(M, x)", "MC023", "a tensor (found mxn by nx1)"),
+    ("D(D(g), x)", "MC023", "needs a function of scalars (found g of nx1)"),
+    ("D(D(k), s, s)", "MC023", "D1, D2"),
+    ("D3(D1(k), s, s)", "MC023", "argument of k"),
+    ("D(D(x), s)", "MC023", "must name one declared function"),
+    ("D(D(U), x)", "MC024", "must be scalar"),
     ("g(s)", "MC024", "must be nx1"),
     ("A @ A", "MC024", "found mxn @ mxn"),
     ("s @ x", "MC024", "use * with a scalar"),
@@ -239,6 +248,8 @@ def test_tensor_derivatives_are_refused(of: tuple, wrt: tuple) -> None:
 
 @pytest.mark.parametrize("text,expected,symmetric", [
     ("A @ B", "B.T @ A.T", ()),
+    ("-A @ B", "-(B.T @ A.T)", ()),
+    ("-A @ B @ A", "-(A.T @ (B.T @ A.T))", ()),
     ("A.T @ B.T", "B @ A", ()),
     ("A @ x", "x.T @ A.T", ()),
     ("A.T", "A", ()),
@@ -249,7 +260,6 @@ def test_tensor_derivatives_are_refused(of: tuple, wrt: tuple) -> None:
     ("diag(x)", "diag(x)", ()),
     ("eye(n)", "eye(n)", ()),
     ("A + 2 * A", "A.T + 2 * A.T", ()),
-    ("-A @ B", "B.T @ (-A.T)", ()),
     ("exp(A) * A", "exp(A.T) * A.T", ()),
     ("A ** 2", "A.T ** 2", ()),
     ("x.T @ x", "x.T @ x", ()),
@@ -286,7 +296,7 @@ def test_every_listed_function_parses() -> None:
     """Every name in FUNCTIONS is accepted by the parser in some form (no listed-but-unsupported function)."""
     forms = {"trace": "trace(S)", "det": "det(S)", "inv": "inv(S)", "softmax": "softmax(x)", "logsumexp": "logsumexp(x)",
              "sum": "sum(x)", "diag": "diag(x)", "norm": "norm(x)", "ones": "ones(n)", "zeros": "zeros(n)", "eye": "eye(n)",
-             "max": "max(0, x)", "D": "D(f, x)", "d": None}
+             "max": "max(0, x)", "D": "D(f, x)", "d": None, "vstack": "vstack(x, 1)", "hstack": "hstack(x.T, 1)"}
     for name in parse_module.FUNCTIONS:
         text = forms.get(name, f"{name}(x)")
         if text is None:

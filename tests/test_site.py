@@ -283,6 +283,44 @@ def test_redirects_get_a_page_and_an_anchor() -> None:
     assert "redirect gone -> nowhere: 'nowhere' is not a rule of the export" in info.value.problems
 
 
+def test_retired_ids_keep_their_old_section_anchor() -> None:
+    """`retired` (seam 3): /<old-section>/#<old-id> lands on a row of the old section's table that
+    shows the rule the id now is and links to it; a retired id of the same section is an anchor on
+    the rule's own row; a section with no rules left keeps a page for its old anchors."""
+    export = hostile_export()
+    export["redirects"] = {"old-hadamard": "trace-axb", "old-trace": "trace-axb", "gone-id": "trace-axb"}
+    export["retired"] = [
+        {"id": "old-hadamard", "to": "trace-axb", "section": "elementwise"},
+        {"id": "old-trace", "to": "trace-axb", "section": "traces"},
+        {"id": "gone-id", "to": "trace-axb", "section": "old-section"},
+    ]
+    pages = render_pages(export)
+    moved = _row(pages["elementwise.md"], "old-hadamard")
+    assert 'class="mc-row mc-moved"' in moved
+    assert 'href="../rules/trace-axb/"' in moved and 'href="../traces/#trace-axb">in Traces</a>' in moved
+    assert "old-hadamard → trace-axb" in moved and "mc-lay-numerator" in moved  # the formula is on the row
+    assert pages["elementwise.md"].count('<tr id="elementwise-hadamard-x"') == 1  # the section's own rows stay
+    own = _row(pages["traces.md"], "trace-axb")
+    for old in ("old-trace", "old-hadamard", "gone-id"):
+        assert f'<span id="{old}" class="mc-old-anchor"></span>' in own
+    assert '<tr id="old-trace"' not in pages["traces.md"]  # same section: no extra row
+    assert '<tr id="gone-id"' in pages["old-section.md"] and "now live in other sections" in pages["old-section.md"]
+    for old in ("old-hadamard", "old-trace", "gone-id"):
+        assert f"rules/{old}/index.html" in pages
+    assert 'formerly <code>gone-id</code>, <code>old-hadamard</code>, <code>old-trace</code>' in pages["rules/trace-axb.md"]
+    # an export without `retired` (older engine): anchors on the rule's row only
+    del export["retired"]
+    pages = render_pages(export)
+    assert '<tr id="old-hadamard"' not in pages["elementwise.md"] and "old-section.md" not in pages
+    export["retired"] = [{"id": "trace-hostile", "to": "nowhere", "section": "Bad Slug"},
+                         {"id": "x-old", "to": "trace-axb", "section": "rules"}]
+    with pytest.raises(SiteError) as info:
+        render_pages(export)
+    assert "retired trace-hostile -> nowhere: 'trace-hostile' is still a rule id; a retired id names an id that is gone" in info.value.problems
+    assert "retired trace-hostile -> nowhere: 'nowhere' is not a rule of the export" in info.value.problems
+    assert any("retired x-old: its old section 'rules' is not a section slug" in p for p in info.value.problems)
+
+
 def test_concordance_page_per_source() -> None:
     """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages."""
     export = sample_export()

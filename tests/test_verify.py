@@ -39,7 +39,7 @@ def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_size
     claim = claim_from(SQUARE, "trace(A @ X @ B)", "X", "B.T @ A.T")
     verdict = check_claim(claim)
     assert verdict.status == "refuted"
-    assert "n=2" in verdict.detail
+    assert "n=2" in verdict.detail  # the smallest size where it fails
     assert ENTRY.search(verdict.detail)
     assert "denominator layout" in verdict.detail
     # the value: either both numbers of the finite-difference comparison, or the symbolic difference
@@ -230,6 +230,35 @@ def test_second_order_on_the_rational_path() -> None:
     rational_check(hessian, {"n": 3})
 
 
+def test_second_derivatives_of_generic_functions() -> None:
+    """D(D(U), x) is U'': the second derivative of det U(x) (Wikipedia's form) is verified; a flipped sign is refuted."""
+    functions = {"U": {"args": [[]], "to": ["n", "n"]}}
+    inv_du = "inv(U(x)) @ D(U, x)"
+    right = _second(claim_from({"x": []}, "det(U(x))", "x",
+                               f"det(U(x)) * (trace(inv(U(x)) @ D(D(U), x)) + trace({inv_du})**2 - trace({inv_du} @ {inv_du}))",
+                               layout="numerator", functions=functions))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression(
+        f"det(U(x)) * (trace(inv(U(x)) @ D(D(U), x)) + trace({inv_du})**2 + trace({inv_du} @ {inv_du}))", right.scope))
+    assert check_claim(wrong).status == "refuted"
+    ridge = {"g": {"args": [[]], "to": []}}
+    hess = _second(claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(D(g), A @ x)) @ A", functions=ridge))
+    assert check_claim(hess).status == "verified"
+    first = dataclasses.replace(hess, expect=parse_expression("A.T @ diag(D(g, A @ x)) @ A", hess.scope))
+    assert check_claim(first).status == "refuted"
+
+
+def test_mixed_second_derivative_of_a_function_of_two_scalars() -> None:
+    """D2(D1(U), x, y) is the mixed partial: d/dy of dU^-1/dx is verified in Wikipedia's form; D1(D1(U)) in its place is refuted."""
+    functions = {"U": {"args": [[], []], "to": ["n", "n"]}}
+    text = ("inv(U(x, y)) @ (D1(U, x, y) @ inv(U(x, y)) @ D2(U, x, y) - {} + D2(U, x, y) @ inv(U(x, y)) @ D1(U, x, y)) @ inv(U(x, y))")
+    right = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", text.format("D2(D1(U), x, y)"),
+                       layout="numerator", functions=functions, sizes=((("n", 2),),))
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = dataclasses.replace(right, expect=parse_expression(text.format("D1(D1(U), x, y)"), right.scope))
+    assert check_claim(wrong).status == "refuted"
+
+
 def test_order_is_part_of_the_cache_key_only_when_it_is_two() -> None:
     """A first-order claim's content is unchanged by the order field (old verdicts stay valid); order 2 changes it."""
     claim = claim_from({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "A + A.T")
@@ -391,3 +420,25 @@ def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(m
     assert check_claim(wrong).status == "refuted"
     right = dataclasses.replace(wrong, expect=parse_expression("D(f, x) / f(x)", wrong.scope))
     assert check_claim(right).status == "undecided"  # never verified without the numeric check
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
+def test_default_sizes_never_tie_letters(count: int) -> None:
+    """In the two default assignments every letter changes and no distance between two letters repeats (no m = n + 1 in both)."""
+    from generator.rule import default_sizes
+
+    letters = list("mnpqrs"[:count])
+    first, second = (dict(a) for a in default_sizes(letters))
+    assert all(v >= 2 for v in (*first.values(), *second.values()))
+    assert len(set(first.values())) == count and len(set(second.values())) == count
+    assert all(first[t] != second[t] for t in letters)
+    for i, a in enumerate(letters):
+        for b in letters[i + 1:]:
+            assert abs(first[a] - first[b]) != abs(second[a] - second[b]), (a, b, first, second)
+
+
+def test_a_verdict_never_rests_on_a_dimension_of_1() -> None:
+    """Author sizes that set a letter to 1 are checked, and a size with every letter at least 2 is added."""
+    claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(A @ x)", "x", "A.T @ ones(m)", sizes=((("m", 1), ("n", 2)),))
+    sizes = verify.witness_sizes(claim)
+    assert sizes[0] == {"m": 1, "n": 2} and sizes[-1] == {"m": 3, "n": 2}

@@ -52,7 +52,7 @@ from typing import Any, Optional
 from generator.claims import Claim
 from generator.parse import Expr, derivative_shape, is_scalar, is_vector, show_shape
 from generator.allsizes.bounds import Bounds, OutsideBounds, index_bounds, size_bounds
-from generator.allsizes.evaluate import P61, P62, Evaluator, ModP, Rationals, ZeroDenominator
+from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSquare, Rationals, ZeroDenominator
 from generator.allsizes.ir import Node, walk
 from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, compile_claim
 
@@ -60,6 +60,7 @@ __all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test
 
 MAX_GRID = 400  # size tuples
 MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
+PATTERN_KINDS = ("idem", "idemsym", "sign", "signsym")  # leaves with finitely many values per entry, enumerated
 MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
 POINTS_FOR_ZERO = 4  # points tried before a denominator is called exactly zero
 TIME_BUDGET = 30.0  # seconds for one decision
@@ -93,13 +94,13 @@ class PointResult:
 
 
 def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, list[tuple[int, int]]]]:
-    """The 0/1 leaves (relu steps) and their free entries at these sizes."""
+    """The leaves of finitely many values per entry (relu steps 0/1, signs -1/+1) and their free entries."""
     out = []
     for n in walk(program.roots()):
-        if n.op == "leaf" and n.attr.kind in ("idem", "idemsym"):
+        if n.op == "leaf" and n.attr.kind in PATTERN_KINDS:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
-            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind == "idem" or i <= j]
+            cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind in ("idem", "sign") or i <= j]
             out.append((n, cells))
     return out
 
@@ -112,23 +113,46 @@ def _compare(program: Program, ev: Evaluator) -> PointResult:
     return PointResult(True)
 
 
+def _sqrt_nodes(program: Program) -> list[Node]:
+    return [n for n in walk(program.roots()) if n.op == "sqrt"]
+
+
+MAX_POINTS = 64  # points tried to find one where every square root exists (half of the values are squares)
+
+
 def _check_size(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> PointResult:
-    """Does the identity hold at this size (one random point; every 0/1 pattern of relu steps)?"""
+    """Does the identity hold at this size (one random point; both square roots of each sqrt; every 0/1 pattern of
+    relu steps and -1/+1 pattern of signs)?"""
     last: Optional[ZeroDenominator] = None
-    for point in range(POINTS_FOR_ZERO):
+    zeros = 0
+    roots = _sqrt_nodes(program)
+    patterned = any(n.attr.kind in PATTERN_KINDS for n in walk(program.roots()) if n.op == "leaf")
+    for point in range(MAX_POINTS):
         try:
-            result = _compare(program, Evaluator(field_, sizes, seed, point))
-            if result.equal or not any(n.attr.kind in ("idem", "idemsym") for n in walk(program.roots()) if n.op == "leaf"):
-                return result
-            return _check_patterns(program, sizes, field_, seed, point)
+            for mask in range(1 << len(roots)):
+                signs = {n.id: (-1 if (mask >> i) & 1 else 1) for i, n in enumerate(roots)}
+                result = _compare(program, Evaluator(field_, sizes, seed, point, roots=signs))
+                if not result.equal and patterned:
+                    result = _check_patterns(program, sizes, field_, seed, point, signs)
+                if not result.equal:
+                    return result
+            return PointResult(True)
+        except NotSquare:
+            continue
         except ZeroDenominator as err:
             last = err
-    assert last is not None
-    raise last
+            zeros += 1
+            if zeros >= POINTS_FOR_ZERO:
+                raise
+    if last is not None:
+        raise last
+    raise NotSquare()
 
 
-def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int) -> PointResult:
-    """Every 0/1 value of the step entries (H^2 = H): the identity must hold on each activation pattern."""
+def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed: int, point: int,
+                    signs: Optional[dict[int, int]] = None) -> PointResult:
+    """Every 0/1 value of the step entries (H^2 = H) and every -1/+1 value of the sign entries (S^2 = 1):
+    the identity must hold on each pattern."""
     steps = _step_leaves(program, sizes)
     cells = [(n, cell) for n, cs in steps for cell in cs]
     if len(cells) > MAX_STEP_ENTRIES:
@@ -139,14 +163,15 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
             r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
             c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
             m = values.setdefault(n.id, [[0] * c for _ in range(r)])
-            m[i][j] = (mask >> bit) & 1
-            if n.attr.kind == "idemsym":
+            bit_value = (mask >> bit) & 1
+            m[i][j] = 2 * bit_value - 1 if n.attr.kind in ("sign", "signsym") else bit_value
+            if n.attr.kind in ("idemsym", "signsym"):
                 m[j][i] = m[i][j]
 
         def override(node: Node, shape: tuple[int, int], values: dict = values) -> Optional[list[list[int]]]:
             return values.get(node.id)
 
-        result = _compare(program, Evaluator(field_, sizes, seed, point, override))
+        result = _compare(program, Evaluator(field_, sizes, seed, point, override, roots=signs))
         if not result.equal:
             return result
     return PointResult(True)
@@ -168,25 +193,35 @@ def _entries(program: Program, sizes: dict[str, int], field_: Any, seed: int, po
     if claim.kind == "differential":
         return {"differential": base.value(program.claimed["differential"])}, base.value(program.derivative)
     wrt = program.direction
+    second = program.second
     r, c = base.shape(wrt)
-    partials: dict[tuple[int, int], list[list[Any]]] = {}
-    for i in range(r):
-        for j in range(c):
-            def basis(node: Node, shape: tuple[int, int], i: int = i, j: int = j) -> Any:
-                if node.id == wrt.id:
-                    return [[field_.norm(1 if (a, b) == (i, j) else 0) for b in range(c)] for a in range(r)]
-                return override(node, shape) if override else None
-            partials[(i, j)] = Evaluator(field_, sizes, seed, point, basis).value(program.derivative)
+
+    def along(i: int, j: int, k: int = 0) -> Any:
+        """The derivative with the direction(s) set to basis matrices: V = E_ij (and W = E_k0)."""
+        def basis(node: Node, shape: tuple[int, int]) -> Any:
+            if node.id == wrt.id or (second is not None and node.id == second.id):
+                a0, b0 = (i, j) if node.id == wrt.id else (k, 0)
+                return [[field_.norm(1 if (a, b) == (a0, b0) else 0) for b in range(c)] for a in range(r)]
+            return override(node, shape) if override else None
+        return Evaluator(field_, sizes, seed, point, basis).value(program.derivative)
+
     of_shape = claim.of.shape
     wrt_shape = claim.scope.symbols[claim.wrt]
     of_r, of_c = base.shape(program.of_value)
-    if is_scalar(wrt_shape):
-        num = [[partials[(0, 0)][a][b] for b in range(of_c)] for a in range(of_r)]
-    elif is_scalar(of_shape):
-        num = [[partials[(i, 0)][0][0] for i in range(r)]] if is_vector(wrt_shape) else \
-              [[partials[(i, j)][0][0] for i in range(r)] for j in range(c)]
+    if second is not None:  # order 2: the matrix of second derivatives, or the Hessian
+        if is_scalar(wrt_shape):
+            num = along(0, 0, 0)
+        else:
+            num = [[along(i, 0, k)[0][0] for k in range(r)] for i in range(r)]
     else:
-        num = [[partials[(i, 0)][a][0] for i in range(r)] for a in range(of_r)]
+        partials = {(i, j): along(i, j) for i in range(r) for j in range(c)}
+        if is_scalar(wrt_shape):
+            num = [[partials[(0, 0)][a][b] for b in range(of_c)] for a in range(of_r)]
+        elif is_scalar(of_shape):
+            num = [[partials[(i, 0)][0][0] for i in range(r)]] if is_vector(wrt_shape) else \
+                  [[partials[(i, j)][0][0] for i in range(r)] for j in range(c)]
+        else:
+            num = [[partials[(i, 0)][a][0] for i in range(r)] for a in range(of_r)]
     claimed = {layout: base.value(node) for layout, node in program.expect_values.items()}
     return claimed, num
 
@@ -196,7 +231,7 @@ def _locate(program: Program, sizes: dict[str, int], field_: Any, seed: int) -> 
     for point in range(POINTS_FOR_ZERO):
         try:
             claimed, num = _entries(program, sizes, field_, seed, point)
-        except ZeroDenominator:
+        except (ZeroDenominator, NotSquare):
             continue
         if program.claim.kind == "differential":
             got = claimed["differential"]
@@ -218,30 +253,36 @@ def _locate(program: Program, sizes: dict[str, int], field_: Any, seed: int) -> 
 
 # ---------------------------------------------------------------- the decision
 
-_FAMILY_WORDS = {
-    "det": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
-    "inv": "determinants and inverses are kept as generic atoms (only their derivative rules are known)",
-    "fn": "generic functions are known only through their values and derivatives at the points written",
-    "exp": "exp is known only through exp' = exp (not exp(a + b) = exp(a) exp(b))",
-    "log": "log is known only through log' = 1/u",
-    "sqrt": "sqrt is known only through its derivative (not sqrt(u)^2 = u)",
-    "step": "the step of relu is known only as 0 or 1 (not its sign pattern)",
-    "pow": "a power with a variable exponent is known only through its derivative",
-    "sin": "sin and cos are known only through their derivatives",
-    "cos": "sin and cos are known only through their derivatives",
-    "tanh": "tanh is known only through tanh' = 1 - tanh^2",
-    "sigmoid": "the sigmoid is known only through its derivative",
-    "softplus": "softplus is known only through its derivative",
+_FAMILY_NAMES = {  # family -> (its name in a sentence, a relation the model does not know)
+    "det": ("det and inv", "det(A B) = det(A) det(B) for factors that are not square"),
+    "inv": ("det and inv", "inv(X) X = I"),
+    "fn": ("the generic functions", "values at arguments written differently"),
+    "exp": ("exp", "exp(a + b) = exp(a) exp(b)"),
+    "log": ("log", "log(a b) = log(a) + log(b)"),
+    "sqrt": ("sqrt", "sqrt(u)^2 = u"),
+    "step": ("the relu step", "its sign pattern"),
+    "pow": ("the power", "u^a u^b = u^(a + b)"),
+    "sin": ("sin and cos", "sin^2 + cos^2 = 1"),
+    "cos": ("sin and cos", "sin^2 + cos^2 = 1"),
+    "tanh": ("tanh", "relations beyond tanh' = 1 - tanh^2"),
+    "sigmoid": ("the sigmoid", "relations beyond its derivative"),
+    "softplus": ("softplus", "relations beyond its derivative"),
 }
 
 
 def lossy_reason(families: set[str]) -> str:
-    words: list[str] = []
-    for f in sorted(families & LOSSY):
-        w = _FAMILY_WORDS.get(f)
-        if w and w not in words:
-            words.append(w)
-    return "; ".join(words)
+    """Why a model with these leaves may differ where the real functions agree, in plain words."""
+    names: list[str] = []
+    needs: list[str] = []
+    for f in sorted(families & LOSSY, key=lambda f: (f == "fn", f)):
+        name, need = _FAMILY_NAMES.get(f, (f, ""))
+        if name not in names:
+            names.append(name)
+            needs.append(need)
+    if not names:
+        return "the all-sizes model differs from the rule"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"the all-sizes model keeps only the derivative rules of {listed}, and this rule needs more (such as {needs[0]})"
 
 
 def _max_sizes(grid: list[dict[str, int]]) -> dict[str, int]:
@@ -290,14 +331,17 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
         return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
                         f"{_show_sizes(top)})", grid=grid, bounds=bounds.to_json(), families=families)
     sb = size_bounds(program.roots(), top)
-    primes = [prime]
-    if sb.h >= math.log2(prime) - 1:
-        other = P62 if prime != P62 else P61
-        if sb.h >= math.log2(prime) + math.log2(other) - 2:
-            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what two primes settle",
+    primes = [prime] + [p for p in PRIMES if p != prime]
+    needed = 1
+    while sum(math.log2(p) for p in primes[:needed]) - 1 <= sb.h:
+        needed += 1
+        if needed > len(primes):
+            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what {len(primes)} primes settle",
                             grid=grid, bounds=bounds.to_json(), families=families)
-        primes.append(other)
-    error_bound = max((max(sb.d, 1) / p) ** seeds for p in primes)
+    primes = primes[:needed]
+    # a point is used only if every square root exists there (about half of the values are squares): that
+    # conditioning at most doubles the chance of a miss per square root
+    error_bound = max((2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
     checked: list[dict[str, int]] = []
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
@@ -310,6 +354,9 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
                     result = _check_size(program, sizes, field_, seed + s)
                 except ZeroDenominator as err:
                     return _undefined(program, err, sizes, families)
+                except NotSquare:
+                    return Decision("outside", f"no point with every square root found at {_show_sizes(sizes)}",
+                                    grid=grid, bounds=bounds.to_json(), families=families)
                 except _TooMany as err:
                     return _listed_or_outside(claim, f"relu steps with {err.count} entries at {_show_sizes(sizes)} are too many "
                                               "to enumerate", program, grid, seed, prime, families)
@@ -325,6 +372,10 @@ def _shape_problem(claim: Claim) -> str:
     wrt_shape = claim.scope.symbols[claim.wrt]
     if claim.kind == "differential":
         want, what = claim.of.shape, "the differential"
+    elif getattr(claim, "order", 1) == 2 and not is_scalar(wrt_shape):
+        if not (is_scalar(claim.of.shape) and is_vector(wrt_shape)):
+            return "a second derivative must be a Hessian (a scalar by a vector) or by a scalar"
+        want, what = (wrt_shape[0], wrt_shape[0]), "the Hessian"
     else:
         try:
             want = derivative_shape(claim.of.shape, wrt_shape, claim.layout)
@@ -356,10 +407,28 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
     """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
     field_ = ModP(prime)
     if not program.lossy:
+        sizes = _smallest_differing(program, sizes, field_, seed)
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
     return _listed_or_outside(claim, lossy_reason(set(families)), program, grid, seed, prime, families, first=sizes)
+
+
+def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
+    """A counterexample at smaller sizes, if there is one (easier to reproduce): every letter from 2 up."""
+    smaller: list[dict[str, int]] = [{}]
+    for t, top in sizes.items():
+        smaller = [{**s, t: v} for s in smaller for v in range(min(2, top), top + 1)]
+    smaller.sort(key=lambda s: (sum(s.values()), tuple(s.values())))
+    for candidate in smaller[:40]:
+        if candidate == sizes:
+            break
+        try:
+            if not _check_size(program, candidate, field_, seed).equal:
+                return candidate
+        except (ZeroDenominator, NotSquare, _TooMany):
+            continue
+    return sizes
 
 
 def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Optional[list[dict[str, int]]],
@@ -386,10 +455,11 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Option
         for s in range(2):
             try:
                 result = _check_size(exact, sizes, field_, seed + s)
-            except ZeroDenominator:
+            except (ZeroDenominator, NotSquare, _TooMany):
                 result = PointResult(True)  # singular at this size (a rank forced by the sizes): nothing to check
                 break
             if not result.equal:
+                sizes = _smallest_differing(exact, sizes, field_, seed + s)
                 where = _locate(exact, sizes, field_, seed + s) or {"sizes": dict(sizes), "layout": result.layout, "entry": None}
                 where["exact"] = True
                 return Decision("refuted", "", primes=[prime], counterexample=where, families=families)

@@ -72,6 +72,11 @@ class Count:
         """The terms of both (a sum): the larger bound of each."""
         return Count(_max(self.k, other.k), _max(self.l, other.l), _max(self.u, other.u), max(self.tu, other.tu), max(self.tk, other.tk))
 
+    def half(self) -> "Count":
+        """Each bound halved, rounded up (a square root: two of them make one)."""
+        up = lambda v: -(-v // 2)  # noqa: E731
+        return Count(tuple(map(up, self.k)), tuple(map(up, self.l)), tuple(map(up, self.u)), up(self.tu), up(self.tk))
+
     def times(self, m: int) -> "Count":
         return Count(tuple(m * x for x in self.k), tuple(m * x for x in self.l), tuple(m * x for x in self.u), m * self.tu, m * self.tk)
 
@@ -150,6 +155,7 @@ class Analysis:
         self.zero = Count(self.zeros(), self.zeros(), self.zeros())
         self.memo: dict[int, Rat] = {}
         self.factor: dict[int, Count] = {}  # global factor id -> the count of its numerator
+        self.nodes: dict[int, Node] = {}  # global factor id -> its node
         self.sites: dict[int, object] = {}
 
     def zeros(self) -> tuple[int, ...]:
@@ -205,7 +211,7 @@ class Analysis:
         m = self.memo
         if op == "leaf":
             kind = n.attr.kind
-            if kind == "sign":  # pragma: no cover - no sign leaves yet; s_a * s_a = 1 frees an index
+            if kind in ("sign", "signsym"):  # the sign of abs: s_a * s_a = 1 frees an index
                 return Rat(self.free(n.shape), (), True)
             return Rat(self.free(n.shape))
         if op in ("const", "zeros"):
@@ -262,6 +268,12 @@ class Analysis:
             return r
         if op == "sum":
             return m[n.args[0].id]
+        if op == "sqrt":
+            # s with s^2 = u = N / D. Reduced, s^j is N^(j // 2) s^(j % 2) / D^(j // 2): counting each s as half of N
+            # (and each factor of D at half its multiplicity), rounded up, over-counts every power; the last s is the
+            # basis element of A + B s, not a variable of B.
+            r = m[n.args[0].id]
+            return Rat(r.num.half(), tuple((f, -(-mult // 2)) for f, mult in r.den), r.local)
         if op == "diag":
             r = m[n.args[0].id]
             extra = self.free((1, n.shape[1]))  # the column position is a new position of the same letter
@@ -296,19 +308,20 @@ class Analysis:
             r = Rat(r.num.plus(lifted), r.den, r.local)
             if factor.is_scalar:
                 if fr.local:
-                    raise OutsideBounds("a scalar denominator that itself divides entrywise is outside the all-sizes theory")
+                    raise OutsideBounds("it divides by a sum of entrywise quotients, which the all-sizes theory does not cover")
                 self.factor[factor.id] = fr.num
+                self.nodes[factor.id] = factor
                 den = r.den_dict()
                 den[factor.id] = den.get(factor.id, 0) + power
                 r = Rat(r.num, tuple(sorted(den.items())), r.local)
             else:
                 site = self.site(factor)
                 if any(x.op == "dim" for x in walk([factor])):
-                    raise OutsideBounds("an entrywise division by an expression that contains a size is outside the "
-                                        "all-sizes theory")
+                    raise OutsideBounds("it divides entrywise by an expression that contains a size, which the all-sizes "
+                                        "theory does not cover")
                 if site == "nonlocal":
-                    raise OutsideBounds("an entrywise division by an expression that sums over an index (for example a "
-                                        "row sum, as in a row-wise softmax) is outside the all-sizes theory")
+                    raise OutsideBounds("it divides entrywise by a sum over an index (a row sum, as in a row-wise softmax), "
+                                        "which the all-sizes theory does not cover")
                 r = Rat(r.num, r.den, True)
         return r
 
@@ -393,6 +406,26 @@ def multiplicative_factors(b: Node) -> list[tuple[Node, int]]:
     return [(b, 1)]
 
 
+def _square_root_denominators(an: "Analysis", roots: list[Node], total: Rat) -> Count:
+    """With square roots s (s^2 = u) the identity is written A + B s over a denominator free of s: a power s^M of the
+    denominator becomes u^(M // 2), times s in the numerator when M is odd (one more s, counted at half of u).
+
+    A denominator factor with a square root inside a sum (1 + s) would need a conjugate: outside the theory.
+    """
+    extra = an.zero
+    sqrt_ids = {n.id for n in walk(list(roots)) if n.op == "sqrt"}
+    if not sqrt_ids:
+        return extra
+    for fid, mult in total.den:
+        if fid in sqrt_ids:
+            if mult % 2:
+                extra = extra.plus(an.factor[fid])
+            continue
+        if fid >= 0 and any(x.op == "sqrt" for x in walk([an.nodes[fid]])):
+            raise OutsideBounds("it divides by a sum that contains a square root, which the all-sizes theory does not cover")
+    return extra
+
+
 def index_bounds(roots: list[Node], letters: Iterable[str]) -> Bounds:
     """B, L, U and D of the identity roots[0] = roots[1] = ... (each root is one side)."""
     an = Analysis(letters)
@@ -402,6 +435,7 @@ def index_bounds(roots: list[Node], letters: Iterable[str]) -> Bounds:
         total = rat if total is None else an.rat_sum(total, rat)
     assert total is not None
     num = total.num
+    num = num.plus(_square_root_denominators(an, roots, total))
     B = {t: num.k[i] for i, t in enumerate(an.letters)}
     L = {t: num.l[i] for i, t in enumerate(an.letters)}
     U = {t: (num.k[i] if total.local else num.u[i]) for i, t in enumerate(an.letters)}
@@ -457,6 +491,7 @@ class SizeAnalysis:
         self.sizes = sizes
         self.memo: dict[int, Frac] = {}
         self.factor: dict[int, Poly] = {}
+        self.memo_node: dict[int, Node] = {}
 
     def dim(self, d: Dim) -> int:
         return d if isinstance(d, int) else self.sizes[d]
@@ -513,6 +548,10 @@ class SizeAnalysis:
             return Frac(Poly(0, math.log2(self.dim(n.attr))))
         if op in ("eye", "ones", "zeros"):
             return Frac(Poly())
+        if op == "sqrt":  # half of u's degree and height per s (see Analysis)
+            a = m[n.args[0].id]
+            return Frac(Poly(-(-a.num.d // 2), a.num.h / 2), tuple((f, -(-mult // 2)) for f, mult in a.gden),
+                        Poly(-(-a.lden.d // 2), a.lden.h / 2))
         if op in ("neg", "T", "diag"):
             return m[n.args[0].id]
         if op in ("add", "sub"):
@@ -531,6 +570,7 @@ class SizeAnalysis:
                 out = Frac(out.num.times(lifted), out.gden, out.lden)
                 if factor.is_scalar:
                     self.factor[factor.id] = fr.num
+                    self.memo_node[factor.id] = factor
                     g = dict(out.gden)
                     g[factor.id] = g.get(factor.id, 0) + power
                     out = Frac(out.num, tuple(sorted(g.items())), out.lden)
@@ -552,5 +592,15 @@ class SizeAnalysis:
 
 
 def size_bounds(roots: list[Node], sizes: dict[str, int]) -> Poly:
-    """Degree and height of the cleared numerator of the identity roots[0] = roots[1] = ... at `sizes`."""
-    return SizeAnalysis(sizes).of(roots).num
+    """Degree and height of the cleared numerator of the identity roots[0] = roots[1] = ... at `sizes`.
+
+    With square roots the numerator is multiplied by conjugates of the denominator (see index_bounds): their
+    degree and height are added, as for the index counts.
+    """
+    sa = SizeAnalysis(sizes)
+    total = sa.of(roots)
+    num = total.num
+    for f, mult in total.gden:  # an odd power of a square root in the denominator: one more s in the numerator
+        if f >= 0 and mult % 2 and sa.memo_node.get(f) is not None and sa.memo_node[f].op == "sqrt":
+            num = num.times(sa.factor[f])
+    return num

@@ -18,6 +18,9 @@ from generator.allsizes.ir import Dim, Node, walk
 
 P61 = (1 << 61) - 1  # a Mersenne prime; p = 3 mod 4
 P62 = (1 << 62) - 57  # a second prime of the same size (for the height bound and the second-prime test)
+# More primes p = 3 mod 4 below 2^62 (tests/test_allsizes.py checks them): a numerator that is not zero over the
+# integers is not zero modulo at least one of r primes when its coefficients stay below their product.
+PRIMES = (P61, P62) + tuple((1 << 62) - d for d in (117, 153, 273, 317, 581, 633, 765))
 
 Matrix = list[list[Any]]
 
@@ -28,6 +31,10 @@ class ZeroDenominator(ArithmeticError):
     def __init__(self, node: Node) -> None:
         super().__init__(f"division by zero at node {node.id}")
         self.node = node
+
+
+class NotSquare(ArithmeticError):
+    """A square root of a value that has none in the field: try another point."""
 
 
 class ModP:
@@ -53,6 +60,15 @@ class ModP:
 
     def random(self, rng: random.Random) -> int:
         return rng.randrange(1, self.p)
+
+    def sqrt(self, x: int) -> int:
+        """A square root of x (p = 3 mod 4), or NotSquare."""
+        x %= self.p
+        if x == 0:
+            return 0
+        if pow(x, (self.p - 1) // 2, self.p) != 1:
+            raise NotSquare()
+        return pow(x, (self.p + 1) // 4, self.p)
 
     def __repr__(self) -> str:
         return f"ModP({self.p})"
@@ -87,9 +103,10 @@ class Evaluator:
     """Values of the nodes of one graph at one size tuple and one point."""
 
     def __init__(self, field: Any, sizes: dict[str, int], seed: int, point: int = 0,
-                 override: Optional[LeafValues] = None) -> None:
+                 override: Optional[LeafValues] = None, roots: Optional[dict[int, int]] = None) -> None:
         self.F, self.sizes, self.seed, self.point = field, sizes, seed, point
         self.override = override
+        self.roots = roots or {}  # sqrt node id -> -1 for the other square root
         self.memo: dict[int, Matrix] = {}
         self.size_text = ",".join(f"{k}={v}" for k, v in sorted(sizes.items()))
 
@@ -111,7 +128,7 @@ class Evaluator:
         leaf = n.attr
         rng = self.rng(leaf.key)
         F = self.F
-        if leaf.kind in ("sym", "idemsym"):
+        if leaf.kind in ("sym", "idemsym", "signsym"):
             m = [[None] * c for _ in range(r)]
             for i in range(r):
                 for j in range(i, c):
@@ -192,6 +209,9 @@ class Evaluator:
             v = m[n.args[0].id]
             k = len(v)
             return [[v[i][0] if i == j else F.norm(0) for j in range(k)] for i in range(k)]
+        if op == "sqrt":
+            root = F.sqrt(m[n.args[0].id][0][0])
+            return [[F.norm(-root) if self.roots.get(n.id, 1) < 0 else root]]
         if op == "detx":
             return [[self._det(m[n.args[0].id])]]
         if op == "invx":

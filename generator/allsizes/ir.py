@@ -35,6 +35,7 @@ OPS = frozenset({
     "neg", "T", "trace", "sum", "diag",
     "pow",     # entrywise power by an integer >= 2 (attr: the exponent)
     "matmul",
+    "sqrt",    # a square root of a 1x1 value, s with s^2 = u (the root is chosen by the evaluator: both are checked)
     "detx", "invx",  # the true det and inverse (exact mode only, never in an all-sizes proof)
     "vleaf",   # a generic function's value or derivative keyed by its argument's value (exact mode only)
 })
@@ -47,7 +48,8 @@ class Leaf:
     key: unique name of the generic tensor (symbols "sym:x", the direction "dir:",
     atoms "exp:<argument>" ...); never a name a rule author can write.
     kind: "generic" (independent entries), "sym" (entry (i, j) equals entry (j, i)),
-    "idem" (each entry is 0 or 1: the Heaviside step of relu), "idemsym" (both).
+    "idem" (each entry is 0 or 1: the Heaviside step of relu), "idemsym" (both),
+    "sign" (each entry is -1 or +1: the sign of abs), "signsym" (sign and symmetric).
     family: the function it stands for ("symbol", "direction", "exp", "det", "fn", ...),
     which decides whether a difference found in the model is a real counterexample.
     """
@@ -90,6 +92,8 @@ class Graph:
     def __init__(self) -> None:
         self._nodes: dict[tuple[Any, ...], Node] = {}
         self.origin: dict[int, str] = {}  # node id -> the rule-language text it was built from (for messages)
+        # node id of a matrix E -> the node of its row sums E @ ones (a column), when the model knows it exactly
+        self.row_sums: dict[int, Node] = {}
 
     def _make(self, op: str, args: tuple[Node, ...], shape: Shape, attr: Any = None) -> Node:
         key = (op, tuple(a.id for a in args), shape, attr)
@@ -104,7 +108,7 @@ class Graph:
 
     # -- leaves and constants
     def leaf(self, leaf: Leaf, shape: Shape) -> Node:
-        if leaf.kind in ("sym", "idemsym") and shape[0] != shape[1]:
+        if leaf.kind in ("sym", "idemsym", "signsym") and shape[0] != shape[1]:
             raise ValueError(f"a symmetric leaf must be square (found {shape})")
         return self._make("leaf", (), shape, leaf)
 
@@ -225,6 +229,9 @@ class Graph:
             return a
         if a.is_scalar and b.is_scalar:
             return self.mul(a, b)
+        if b.op == "ones" and a.id in self.row_sums:  # E @ ones(k, j): every column is E's row sums
+            rows = self.row_sums[a.id]
+            return rows if shape[1] == 1 else self._make("matmul", (rows, self.ones((1, shape[1]))), shape)
         return self._make("matmul", (a, b), shape)
 
     def T(self, a: Node) -> Node:
@@ -236,7 +243,7 @@ class Graph:
             return a
         if a.op in ("ones", "zeros"):
             return self._make(a.op, (), (a.shape[1], a.shape[0]))
-        if a.op == "leaf" and a.attr.kind in ("sym", "idemsym"):
+        if a.op == "leaf" and a.attr.kind in ("sym", "idemsym", "signsym"):
             return a
         if a.op == "neg":
             return self.neg(self.T(a.args[0]))
@@ -271,6 +278,11 @@ class Graph:
         if a.op == "ones":
             return self.eye(a.shape[0])
         return self._make("diag", (a,), (a.shape[0], a.shape[0]))
+
+    def sqrt(self, a: Node) -> Node:
+        if not a.is_scalar:
+            raise ValueError("sqrt of a matrix")
+        return self._make("sqrt", (a,), SCALAR)
 
     def detx(self, a: Node) -> Node:
         return self._make("detx", (a,), SCALAR)

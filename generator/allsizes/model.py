@@ -13,7 +13,9 @@ Three steps, all exact:
    by the function and the canonical text of its argument, that keeps only its derivative
    rule (exp' = exp, log' = 1/u, tanh' = 1 - tanh^2, d inv = -Y dM Y, d det = det tr(Y dM) ...).
    An identity that holds for generic leaves holds for the real functions, which are one
-   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0).
+   particular value of them. relu(u) is u * H with H a leaf of 0/1 entries (H' = 0);
+   abs(u) is u * S and sign(u) is S, with S a leaf of -1/+1 entries (S' = 0). A square root
+   of a scalar is s with s^2 = u (both roots are checked).
 3. *Differentiate*: forward mode on the graph: every node gets its directional derivative
    along a generic direction V (a leaf of the shape of wrt), built from the same
    operations, so the derivative is again a model graph.
@@ -28,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Optional
+from typing import Callable, Optional
 
 from generator.claims import Claim
 from generator.parse import SCALAR, Expr, FunctionSig, constant_value, is_scalar, is_vector, numerator_shape
@@ -38,7 +40,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 
 # Families of leaves whose relations the model drops: a difference found with them in the
 # model may vanish for the real functions, so it is never reported as a counterexample.
-TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step"})
+TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
 
@@ -174,6 +176,23 @@ def rewrite(e: Expr) -> Expr:
         return e.args[0].args[0]
     if e.op == "pow":
         return _rw_pow(e)
+    if e.op in ("mul", "matmul", "div"):  # (-a) b = -(a b): a sign moves out of products
+        left, right = e.args
+        if left.op == "neg" or (right.op == "neg" and e.op != "div"):
+            inner = Expr(e.op, (left.args[0] if left.op == "neg" else left, right.args[0] if right.op == "neg" else right),
+                         e.shape, e.name, e.value)
+            inner = rewrite(inner)
+            return inner if (left.op == "neg") == (right.op == "neg") else Expr("neg", (inner,), e.shape)
+    if e.op == "call" and e.args and e.args[0].op == "neg":
+        inner = e.args[0].args[0]
+        if e.name == "sigmoid":  # sigmoid(-u) = 1 - sigmoid(u)
+            return Expr("sub", (ONE, Expr("call", (inner,), e.shape, name="sigmoid")), e.shape)
+        if e.name in ("tanh", "sin"):  # odd functions
+            return Expr("neg", (Expr("call", (inner,), e.shape, name=e.name),), e.shape)
+        if e.name == "cos":
+            return Expr("call", (inner,), e.shape, name="cos")
+        if e.name == "exp" and 1 in e.shape:  # exp(-u) = 1 / exp(u) (a column, a row or a scalar: a local division)
+            return Expr("div", (ONE, Expr("call", (inner,), e.shape, name="exp")), e.shape)
     return e
 
 
@@ -261,19 +280,24 @@ def _rw_pow(e: Expr) -> Expr:
 
 # ---------------------------------------------------------------- compile
 
+Rule = Callable[["Differentiator"], Der]
+
+
 @dataclass
 class Program:
-    """A compiled claim: the derivative of `of` along V, and what each layout's claim says it is."""
+    """A compiled claim: the derivative of `of`, and what each layout's claim says it is."""
 
     graph: Graph
     claim: Claim
     mode: str
-    direction: Node  # V
-    derivative: Node  # D_V of
-    claimed: dict[str, Node]  # layout (or "differential") -> the claim applied to V
+    direction: Node  # V (and W, for second derivatives by a vector: `second`)
+    derivative: Node  # D_V of; D_W D_V of for order 2
+    claimed: dict[str, Node]  # layout (or "differential") -> the claim applied to the directions
     expect_values: dict[str, Node]  # layout -> the value of expect in that layout (for locating entries)
     of_value: Node
     families: set[str] = field(default_factory=set)
+    second: Optional[Node] = None  # W, the second direction of a Hessian or a second derivative
+    differentiate: Optional[Callable[[Node, dict[int, Node]], Der]] = None  # (node, seeds) -> derivative
 
     @property
     def lossy(self) -> bool:
@@ -282,6 +306,74 @@ class Program:
 
     def roots(self) -> list[Node]:
         return [self.derivative, *self.claimed.values()]
+
+
+class Differentiator:
+    """Forward-mode differentiation on the graph: d(node) is the derivative of node along the seeds.
+
+    seeds map a node (the value of wrt) to its derivative (a direction leaf). Leaves without a
+    rule (symbols, directions) are constants; an atom's leaf uses the rule registered when it
+    was built (exp' = exp, d inv = -Y dM Y, ...). Differentiating a derivative again gives
+    second derivatives.
+    """
+
+    def __init__(self, compiler: "Compiler", seeds: dict[int, Node]) -> None:
+        self.c, self.g, self.seeds = compiler, compiler.g, seeds
+        self.memo: dict[int, Der] = {}
+
+    def d(self, n: Node) -> Der:
+        if n.id in self.memo:
+            return self.memo[n.id]
+        out = self._d(n)
+        if out is not None and out.shape != n.shape:  # a scalar's derivative broadcast over a matrix
+            out = self.g.mul(out, self.g.ones(n.shape))
+        self.memo[n.id] = out
+        return out
+
+    def _d(self, n: Node) -> Der:
+        g, c = self.g, self.c
+        if n.id in self.seeds:
+            return self.seeds[n.id]
+        rule = c.rules.get(n.id)
+        if rule is not None:
+            return rule(self)
+        op = n.op
+        if op in ("leaf", "vleaf", "const", "dim", "eye", "ones", "zeros"):
+            return None
+        if op in ("neg", "T", "trace", "sum", "diag"):
+            inner = self.d(n.args[0])
+            if inner is None:
+                return None
+            return {"neg": g.neg, "T": g.T, "trace": g.trace, "sum": g.sum, "diag": g.diag}[op](inner)
+        if op in ("add", "sub"):
+            a, b = (self.d(x) for x in n.args)
+            return c.dadd(a, b) if op == "add" else c.dsub(a, b)
+        if op == "mul":
+            x, y = n.args
+            dx, dy = self.d(x), self.d(y)
+            return c.dadd(None if dx is None else g.mul(dx, y), None if dy is None else g.mul(x, dy))
+        if op == "matmul":
+            x, y = n.args
+            dx, dy = self.d(x), self.d(y)
+            return c.dadd(None if dx is None else g.matmul(dx, y), None if dy is None else g.matmul(x, dy))
+        if op == "div":
+            x, y = n.args
+            dx, dy = self.d(x), self.d(y)
+            if dx is None and dy is None:
+                return None
+            num = c.dsub(dx, None if dy is None else g.mul(n, dy))
+            return None if num is None else g.div(num, y)
+        if op == "pow":
+            dx = self.d(n.args[0])
+            k = n.attr
+            return None if dx is None else g.mul(g.mul(g.const(k), g.pow(n.args[0], k - 1)), dx)
+        if op == "detx":
+            dm = self.d(n.args[0])
+            return None if dm is None else g.mul(n, g.trace(g.matmul(g.invx(n.args[0]), dm)))
+        if op == "invx":
+            dm = self.d(n.args[0])
+            return None if dm is None else g.neg(g.matmul(g.matmul(n, dm), n))
+        raise Outside(f"the operation {op} cannot be differentiated in the all-sizes model")  # pragma: no cover
 
 
 class Compiler:
@@ -293,10 +385,8 @@ class Compiler:
         self.scope = claim.scope
         self.symmetric = claim.symmetric_symbols()
         self.families: set[str] = set()
-        wrt_shape = self.scope.symbols[claim.wrt]
-        self.V = self.g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)
+        self.rules: dict[int, Rule] = {}
         self._vmemo: dict[Expr, Node] = {}
-        self._dmemo: dict[Expr, Der] = {}
 
     # -- helpers
     def key(self, e: Expr, t: bool = False) -> str:
@@ -316,9 +406,6 @@ class Compiler:
             return self.g.neg(b)
         return self.g.sub(a, b)
 
-    def dmul(self, a: Der, b: Node) -> Der:
-        return None if a is None else self.g.mul(a, b)
-
     def symbol(self, name: str) -> Node:
         g = self.g
         shape = self.scope.symbols[name]
@@ -333,46 +420,168 @@ class Compiler:
             return g.div(u, g.sum(u))
         return g.leaf(Leaf(f"sym:{name}", "generic", family), shape)
 
-    def atom(self, family: str, arg: Expr, shape: tuple, kind: str = "generic", prefix: str = "") -> Node:
+    def atom(self, family: str, arg: Expr, shape: tuple, kind: str = "generic", prefix: str = "",
+             fn: Optional[tuple[str, int]] = None) -> Node:
         """A leaf standing for family(arg), entrywise; oriented so that f(u^T) is f(u)^T.
 
         A square argument equal to its own transpose (canonically) gives a symmetric leaf:
         f(S) is symmetric when S is, for an entrywise f, for inv, and for the step of relu.
+        The leaf's derivative rule is registered here, in the leaf's own orientation.
         """
         self.families.add(family)
         name = f"{prefix or family}:"
         g = self.g
+        flipped = False
+        if family == "exp" and self.mode == "model" and 1 not in shape and self.key(arg) != self.key(arg, True):
+            return self.exp_matrix(name + self.key(arg), arg, shape)
         if arg.is_scalar:
-            return g.leaf(Leaf(name + self.key(arg), kind, family), shape)
-        k0, k1 = self.key(arg), self.key(arg, True)
-        if shape == SCALAR:  # det: det(M) = det(M^T)
-            return g.leaf(Leaf(name + min(k0, k1), kind, family), shape)
-        if shape[1] == 1:  # a column: keyed as it is
-            return g.leaf(Leaf(name + k0, kind, family), shape)
-        if shape[0] == 1:  # a row: the transpose of the column's leaf
-            return g.T(g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0])))
-        if k0 == k1:
-            return g.leaf(Leaf(name + k0, "sym" if kind == "generic" else "idemsym", family), shape)
-        if k1 < k0:
-            return g.T(g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0])))
-        return g.leaf(Leaf(name + k0, kind, family), shape)
+            leaf = g.leaf(Leaf(name + self.key(arg), kind, family), shape)
+        else:
+            k0, k1 = self.key(arg), self.key(arg, True)
+            if shape == SCALAR:  # det: det(M) = det(M^T)
+                flipped = k1 < k0
+                leaf = g.leaf(Leaf(name + min(k0, k1), kind, family), shape)
+            elif shape[1] == 1:  # a column: keyed as it is
+                leaf = g.leaf(Leaf(name + k0, kind, family), shape)
+            elif shape[0] == 1:  # a row: the transpose of the column's leaf
+                flipped = True
+                leaf = g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0]))
+            elif k0 == k1:
+                sym_kind = {"generic": "sym", "idem": "idemsym", "sign": "signsym"}[kind]
+                leaf = g.leaf(Leaf(name + k0, sym_kind, family), shape)
+            elif k1 < k0:
+                flipped = True
+                leaf = g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0]))
+            else:
+                leaf = g.leaf(Leaf(name + k0, kind, family), shape)
+        if leaf.id not in self.rules:
+            own = Expr("T", (arg,), (arg.shape[1], arg.shape[0])) if flipped else arg
+            self.rules[leaf.id] = self._rule(family, fn, leaf, own)
+        return g.T(leaf) if flipped and shape != SCALAR else leaf
 
-    # -- the compiler: values and (lazily) directional derivatives
+    def log_derivative(self, dx: "Differentiator", arg: Expr) -> Der:
+        """d log(u) as the sum over u's multiplicative factors f of df / f (and dw for a factor exp(w)).
+
+        Equal to du / u wherever u is defined and not zero (the logarithmic derivative of a product), but it never
+        divides by exp(w): log(softmax) divides by the row sum only.
+        """
+        g = self.g
+        total: Der = None
+        for factor, power in _log_factors(arg):
+            if factor.op == "call" and factor.name == "exp":
+                d = dx.d(self.val(factor.args[0]))
+            else:
+                value = self.val(factor)
+                df = dx.d(value)
+                d = None if df is None else g.div(df, value)
+                if d is not None:
+                    g.origin.setdefault(d.id, _text(factor))
+            if d is None:
+                continue
+            d = d if power == 1 else g.mul(g.const(power), d)
+            if d.shape != arg.shape:  # a scalar factor of a matrix argument
+                d = g.mul(d, g.ones(arg.shape))
+            total = self.dadd(total, d)
+        return total
+
+    def masked_exp(self, e: Expr) -> Optional[Node]:
+        """exp(S) * M with a mask M free of wrt (causal attention): one exp-like atom F, dF = F * dS, row sums known.
+
+        An identity that holds for a generic F holds for F = exp(S) * M; what is lost is only the relation
+        to exp(S) written elsewhere without the mask.
+        """
+        left, right = e.args
+        if left.is_scalar or right.is_scalar or 1 in e.shape:
+            return None
+        for ex, mask in ((left, right), (right, left)):
+            if ex.op == "call" and ex.name == "exp" and not _mentions(mask, self.claim.wrt):
+                self.families.add("exp")
+                key = f"exp*mask:{self.key(ex.args[0])}*{self.key(mask)}"
+                return self.exp_matrix(key, ex.args[0], e.shape)
+        return None
+
+    def exp_matrix(self, key: str, arg: Expr, shape: tuple) -> Node:
+        """exp of a matrix argument, as T * P: T (a leaf, one entry per row) its row sums, P a generic matrix whose rows
+        sum to 1 (P = Q - (Q 1 - 1) 1^T / k with Q a leaf).
+
+        Every matrix with non-zero row sums is T * P for one T and such a P, so an identity that holds for every T
+        and Q holds for every E = exp(Z). The model then knows E @ ones exactly (it is T), so a division by a row
+        sum, as in a row-wise softmax, is a division by one entry T_a: the theory covers it. E keeps exp's rule
+        (dE = E * dZ) and T the rule of a row sum (dT = dE 1).
+        """
+        g = self.g
+        m, k = shape
+        t = g.leaf(Leaf(f"{key}#rows", "generic", "exp"), (m, 1))
+        q = g.leaf(Leaf(f"{key}#shape", "generic", "exp"), shape)
+        k_node = g.const(k) if isinstance(k, int) else g.dim(k)
+        p = g.sub(q, g.div(g.sub(g.matmul(q, g.ones((k, k))), g.ones(shape)), k_node))
+        e = g.mul(g.matmul(t, g.ones((1, k))), p)
+        if e.id not in self.rules:
+            self.rules[e.id] = self._rule("exp", None, e, arg)
+            g.row_sums[e.id] = t
+            self.rules[t.id] = lambda dx: None if dx.d(e) is None else g.matmul(dx.d(e), g.ones((k, 1)))
+        return e
+
+    def _rule(self, family: str, fn: Optional[tuple[str, int]], leaf: Node, arg: Expr) -> Rule:
+        """The derivative rule of an atom's leaf, given the derivative of its argument."""
+        g = self.g
+
+        def rule(dx: Differentiator) -> Der:
+            if family == "pow":  # arg is the power u ** v itself: dP = P (v du / u + log(u) dv)
+                base, exponent = arg.args if arg.op == "pow" else arg.args[0].args
+                v = self.val(exponent)
+                b = self.val(base)
+                db, dv = dx.d(b), dx.d(v)
+                inner: Der = None
+                if db is not None:
+                    inner = g.div(g.mul(v, db), b)
+                    g.origin.setdefault(inner.id, _text(base))
+                if dv is not None:
+                    inner = self.dadd(inner, g.mul(self.atom("log", base, base.shape), dv))
+                if inner is None:
+                    return None
+                return g.mul(leaf, g.T(inner) if arg.op == "T" else inner)
+            u = self.val(arg)
+            du = dx.d(u)
+            if du is None:
+                return None
+            if family == "exp":
+                return g.mul(leaf, du)
+            if family == "log":
+                return self.log_derivative(dx, arg)
+            if family == "sin":
+                return g.mul(self.atom("cos", arg, arg.shape), du)
+            if family == "cos":
+                return g.neg(g.mul(self.atom("sin", arg, arg.shape), du))
+            if family == "tanh":
+                return g.mul(g.sub(g.const(1), g.pow(leaf, 2)), du)
+            if family == "sigmoid":
+                return g.mul(g.mul(leaf, g.sub(g.const(1), leaf)), du)
+            if family == "softplus":
+                return g.mul(self.atom("sigmoid", arg, arg.shape), du)
+            if family == "sqrt":
+                d = g.div(du, g.mul(g.const(2), leaf))
+                g.origin.setdefault(d.id, _text(Expr("call", (arg,), arg.shape, name="sqrt")))
+                return d
+            if family in ("step", "sign"):
+                return None
+            if family == "det":
+                return g.mul(leaf, g.trace(g.matmul(self.inverse(arg), du)))
+            if family == "inv":
+                return g.neg(g.matmul(g.matmul(leaf, du), leaf))
+            if family == "fn" and fn is not None:  # an entrywise generic function or one of its derivatives: f^(k)(u)
+                fname, order = fn
+                return g.mul(self.elementwise_value(fname, order + 1, arg), du)
+            raise Outside(f"no derivative rule for {family}")  # pragma: no cover
+        return rule
+
+    # -- values
     def val(self, e: Expr) -> Node:
         hit = self._vmemo.get(e)
         if hit is None:
             hit = self._val(e)
             self._vmemo[e] = hit
         return hit
-
-    def der(self, e: Expr) -> Der:
-        if e in self._dmemo:
-            return self._dmemo[e]
-        out = self._der(e)
-        if out is not None and out.shape != self.val(e).shape:  # a scalar broadcast over a matrix
-            out = self.g.mul(out, self.g.ones(self.val(e).shape))
-        self._dmemo[e] = out
-        return out
 
     def _val(self, e: Expr) -> Node:
         g = self.g
@@ -384,9 +593,13 @@ class Compiler:
         if op == "dim":
             return g.dim(e.name)
         if op == "d":
-            return self.V
+            return self.direction
         if op == "neg":
             return g.neg(self.val(e.args[0]))
+        if op == "mul" and self.mode == "model":
+            masked = self.masked_exp(e)
+            if masked is not None:
+                return masked
         if op in ("add", "sub", "mul", "matmul"):
             a, b = self.val(e.args[0]), self.val(e.args[1])
             return {"add": g.add, "sub": g.sub, "mul": g.mul, "matmul": g.matmul}[op](a, b)
@@ -404,95 +617,23 @@ class Compiler:
             return self.apply(e)
         if op == "D":
             return self.jacobian(e)
-        raise Outside(f"the operation {op} is outside the all-sizes model")  # pragma: no cover
+        raise Outside(f"the operation {op} is outside the all-sizes model")
 
-    def _der(self, e: Expr) -> Der:
-        g = self.g
-        op = e.op
-        if op == "sym":
-            return self.V if e.name == self.claim.wrt else None
-        if op in ("const", "dim", "d"):
-            return None
-        if op in ("neg", "T"):
-            d = self.der(e.args[0])
-            return None if d is None else (g.neg(d) if op == "neg" else g.T(d))
-        if op == "add":
-            return self.dadd(self.der(e.args[0]), self.der(e.args[1]))
-        if op == "sub":
-            return self.dsub(self.der(e.args[0]), self.der(e.args[1]))
-        if op == "mul":
-            a, b = e.args
-            da, db = self.der(a), self.der(b)
-            return self.dadd(None if da is None else g.mul(da, self.val(b)), None if db is None else g.mul(self.val(a), db))
-        if op == "matmul":
-            a, b = e.args
-            da, db = self.der(a), self.der(b)
-            return self.dadd(None if da is None else g.matmul(da, self.val(b)), None if db is None else g.matmul(self.val(a), db))
-        if op == "div":
-            a, b = e.args
-            da, db = self.der(a), self.der(b)
-            if da is None and db is None:
-                return None
-            value = self.val(e)
-            num = self.dsub(da, None if db is None else g.mul(value, db))
-            return None if num is None else g.div(num, self.val(b))
-        if op == "pow":
-            return self.power_der(e)
-        if op == "call":
-            return self.call_der(e)
-        if op == "apply":
-            return self.apply_der(e)
-        if op == "D":
-            return self.jacobian_der(e)
-        raise Outside(f"the operation {op} is outside the all-sizes model")  # pragma: no cover
-
-    # -- powers
     def power(self, e: Expr) -> Node:
         base, exponent = e.args
         k = constant_value(exponent)
         if k is not None:
             if k >= 0:
                 return self.g.pow(self.val(base), k)
-            value = self.val(self._reciprocal(e))
-            return value
+            m = -k
+            return self.val(Expr("div", (ONE, base if m == 1 else Expr("pow", (base, _const(m)), base.shape)), e.shape))
         self.require_exactless("a power whose exponent is not an integer constant")
-        self.val(exponent)
         return self.atom("pow", e, e.shape)
-
-    def _reciprocal(self, e: Expr) -> Expr:
-        """u ** -m as 1 / u ** m."""
-        base, exponent = e.args
-        m = -constant_value(exponent)
-        return Expr("div", (ONE, base if m == 1 else Expr("pow", (base, _const(m)), base.shape)), e.shape)
-
-    def power_der(self, e: Expr) -> Der:
-        g = self.g
-        base, exponent = e.args
-        k = constant_value(exponent)
-        du = self.der(base)
-        if k is not None:
-            if k < 0:
-                return self.der(self._reciprocal(e))
-            if du is None or k == 0:
-                return None
-            return g.mul(g.mul(g.const(k), g.pow(self.val(base), k - 1)), du)
-        # P = u ** v: dP = P (v du / u + log(u) dv)
-        dv = self.der(exponent)
-        if du is None and dv is None:
-            return None
-        inner: Der = None
-        if du is not None:
-            inner = g.div(g.mul(self.val(exponent), du), self.val(base))
-            g.origin.setdefault(inner.id, _text(base))
-        if dv is not None:
-            inner = self.dadd(inner, g.mul(self.atom("log", base, base.shape), dv))
-        return g.mul(self.val(e), inner)
 
     def require_exactless(self, what: str) -> None:
         if self.mode == "exact":
             raise Outside(f"{what} has no exact value")
 
-    # -- the functions of the language
     def _expand(self, e: Expr) -> Optional[Expr]:
         """norm, softmax and logsumexp written with sqrt, exp, sum, log and a division."""
         name = e.name
@@ -539,10 +680,36 @@ class Compiler:
             self.require_exactless("relu and step")
             h = self.atom("step", arg, arg.shape, kind="idem")
             return h if name == "step" else g.mul(u, h)
+        if name in ("abs", "sign"):
+            self.require_exactless("abs and sign")
+            s = self.atom("sign", arg, arg.shape, kind="sign")
+            return s if name == "sign" else g.mul(u, s)
+        if name == "sqrt" and arg.is_scalar and self.mode == "model" and not _contains_sqrt(arg) and _has_symbol(arg):
+            return self.algebraic_sqrt(e, u)
         if name in ELEMENTWISE_ATOMS:
             self.require_exactless(name)
             return self.atom(name, arg, arg.shape)
         raise Outside(f"the function {name} is outside the all-sizes model")
+
+    def algebraic_sqrt(self, e: Expr, u: Node) -> Node:
+        """sqrt(u) of a scalar u as s with s^2 = u (evaluated at both square roots), not as a generic atom.
+
+        The model keeps s^2 = u; it cannot tell the two roots apart, so a difference found with it is never a
+        counterexample (family sqrt), and an identity is proved only if it holds for both roots.
+        """
+        g = self.g
+        self.families.add("sqrt")
+        node = g.sqrt(u)
+        if node.id not in self.rules:
+            def rule(dx: Differentiator) -> Der:
+                du = dx.d(u)
+                if du is None:
+                    return None
+                d = g.div(du, g.mul(g.const(2), node))
+                g.origin.setdefault(d.id, _text(e))
+                return d
+            self.rules[node.id] = rule
+        return node
 
     def inverse(self, arg: Expr) -> Node:
         g = self.g
@@ -550,75 +717,69 @@ class Compiler:
         g.origin.setdefault(y.id, _text(Expr("call", (arg,), arg.shape, name="inv")))
         return y
 
-    def call_der(self, e: Expr) -> Der:
-        g = self.g
-        name = e.name
-        if name in ("ones", "zeros", "eye"):
-            return None
-        expanded = self._expand(e)
-        if expanded is not None:
-            return self.der(expanded)
-        (arg,) = e.args
-        du = self.der(arg)
-        if du is None:
-            return None
-        a = self.val(e)
-        if name == "trace":
-            return g.trace(du)
-        if name == "sum":
-            return g.sum(du)
-        if name == "diag":
-            return g.diag(du)
-        if name == "det":
-            return g.mul(a, g.trace(g.matmul(self.inverse(arg), du)))
-        if name == "inv":
-            return g.neg(g.matmul(g.matmul(a, du), a))
-        if name == "relu":
-            return g.mul(du, self.atom("step", arg, arg.shape, kind="idem"))
-        if name == "step":
-            return None
-        if name == "exp":
-            return g.mul(a, du)
-        if name == "log":
-            d = g.div(du, self.val(arg))
-            g.origin.setdefault(d.id, _text(arg))
-            return d
-        if name == "sin":
-            return g.mul(self.atom("cos", arg, arg.shape), du)
-        if name == "cos":
-            return g.neg(g.mul(self.atom("sin", arg, arg.shape), du))
-        if name == "tanh":
-            return g.mul(g.sub(g.const(1), g.pow(a, 2)), du)
-        if name == "sigmoid":
-            return g.mul(g.mul(a, g.sub(g.const(1), a)), du)
-        if name == "softplus":
-            return g.mul(self.atom("sigmoid", arg, arg.shape), du)
-        if name == "sqrt":
-            d = g.div(du, g.mul(g.const(2), a))
-            g.origin.setdefault(d.id, _text(e))
-            return d
-        raise Outside(f"the function {name} is outside the all-sizes model")  # pragma: no cover
-
     # -- generic functions
     def fn_leaf(self, fname: str, component: str, args: tuple[Expr, ...], shape: tuple, kind: str = "generic") -> Node:
-        """The value (component "") or a derivative ("D1", "H12", ...) of f at args."""
+        """The value (component "") or a derivative ("D1", "H12", ...) of f at args, with its derivative rule."""
         self.families.add("fn")
+        g = self.g
         if self.mode == "exact":
-            return self.g.vleaf(Leaf(f"fn:{component}{fname}", kind, "fn"), tuple(self.val(a) for a in args), shape, component)
-        key = f"fn:{component}{fname}(" + ",".join(self.key(a) for a in args) + ")"
-        return self.g.leaf(Leaf(key, kind, "fn"), shape)
+            node = g.vleaf(Leaf(f"fn:{component}{fname}", kind, "fn"), tuple(self.val(a) for a in args), shape, component)
+        else:
+            key = f"fn:{component}{fname}(" + ",".join(self.key(a) for a in args) + ")"
+            node = g.leaf(Leaf(key, kind, "fn"), shape)
+        if node.id not in self.rules:
+            self.rules[node.id] = self._fn_rule(fname, component, args)
+        return node
+
+    def _fn_rule(self, fname: str, component: str, args: tuple[Expr, ...]) -> Rule:
+        sig: FunctionSig = self.scope.functions[fname]
+        g = self.g
+
+        def rule(dx: Differentiator) -> Der:
+            total: Der = None
+            for j, (a, want) in enumerate(zip(args, sig.args), start=1):
+                da = dx.d(self.val(a))
+                if da is None:
+                    continue
+                if component == "":  # d f(a) = sum_j D_j f(a) da_j
+                    if is_scalar(want):  # by a scalar argument: any value shape, J has the value's shape
+                        term = g.mul(da, self.fn_leaf(fname, f"D{j}", args, sig.to))
+                    elif is_scalar(sig.to) and not is_vector(want):  # a scalar of a matrix: tr(D_j f . da)
+                        term = g.trace(g.matmul(self.fn_leaf(fname, f"D{j}", args, (want[1], want[0])), da))
+                    elif _column_or_scalar(sig.to) and is_vector(want):
+                        term = g.matmul(self.fn_leaf(fname, f"D{j}", args, numerator_shape(sig.to, want)), da)
+                    else:
+                        raise Outside(f"the derivative of {fname}, a matrix-valued generic function of a vector or a "
+                                      "matrix, is a tensor outside the all-sizes model")
+                    total = self.dadd(total, term)
+                elif component.startswith("D"):  # d D_i f(a) = sum_j (H_ij da_j)^T, for a scalar-valued f
+                    i = int(component[1:])
+                    if not is_scalar(sig.to) or not _column_or_scalar(want) or not _column_or_scalar(sig.args[i - 1]):
+                        raise Outside(f"the derivative of D({fname}, ...) for a vector- or matrix-valued {fname} is a "
+                                      "third-order tensor outside the all-sizes model")
+                    lo, hi = min(i, j), max(i, j)
+                    shape_lo, shape_hi = sig.args[lo - 1], sig.args[hi - 1]
+                    h = self.fn_leaf(fname, f"H{lo}{hi}", args, (shape_lo[0], shape_hi[0]), kind="sym" if lo == hi else "generic")
+                    h_ij = h if i == lo else g.T(h)  # rows: argument i, columns: argument j
+                    total = self.dadd(total, g.T(g.matmul(h_ij, da)))
+                else:
+                    raise Outside(f"third derivatives of {fname} are outside the all-sizes model")
+            return total
+        return rule
 
     def elementwise_value(self, fname: str, order: int, arg: Expr) -> Node:
         """f^(order)(arg), entrywise, for f: R -> R."""
         comp = f"D{order}" if order else ""
         if self.mode == "exact":
             self.families.add("fn")
-            return self.g.vleaf(Leaf(f"fn:{comp}{fname}", "generic", "fn"), (self.val(arg),), arg.shape, f"elementwise:{order}")
-        return self.atom("fn", arg, arg.shape, prefix=f"fn:{comp}{fname}")
-
-    def elementwise_der(self, fname: str, order: int, arg: Expr) -> Der:
-        du = self.der(arg)
-        return None if du is None else self.g.mul(self.elementwise_value(fname, order + 1, arg), du)
+            node = self.g.vleaf(Leaf(f"fn:{comp}{fname}", "generic", "fn"), (self.val(arg),), arg.shape, f"elementwise:{order}")
+            if node.id not in self.rules:
+                def rule(dx: Differentiator, order: int = order) -> Der:
+                    du = dx.d(self.val(arg))
+                    return None if du is None else self.g.mul(self.elementwise_value(fname, order + 1, arg), du)
+                self.rules[node.id] = rule
+            return node
+        return self.atom("fn", arg, arg.shape, prefix=f"fn:{comp}{fname}", fn=(fname, order))
 
     def apply(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
@@ -626,48 +787,49 @@ class Compiler:
             return self.elementwise_value(e.name, 0, e.args[0])
         return self.fn_leaf(e.name, "", e.args, sig.to)
 
-    def apply_der(self, e: Expr) -> Der:
-        sig: FunctionSig = self.scope.functions[e.name]
-        if sig.elementwise and len(e.args) == 1:
-            return self.elementwise_der(e.name, 0, e.args[0])
-        total: Der = None
-        for i, (a, want) in enumerate(zip(e.args, sig.args), start=1):
-            da = self.der(a)
-            if da is None:
-                continue
-            if not _column_or_scalar(sig.to) or not _column_or_scalar(want):
-                raise Outside(f"the derivative of {e.name}, a generic function of a matrix or with a matrix value, "
-                              "is a tensor outside the all-sizes model")
-            jac = self.fn_leaf(e.name, f"D{i}", e.args, numerator_shape(sig.to, want))
-            total = self.dadd(total, self.g.matmul(jac, da))
-        return total
-
     def jacobian(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
         if sig.elementwise and len(e.args) == 1:
             return self.elementwise_value(e.name, 1, e.args[0])
+        # D of a matrix-valued function of a scalar, or of a scalar function of a matrix, is a generic tensor of
+        # the printed shape (its own derivative, if needed, is refused by the rule)
         return self.fn_leaf(e.name, f"D{e.value}", e.args, e.shape)
 
-    def jacobian_der(self, e: Expr) -> Der:
-        sig: FunctionSig = self.scope.functions[e.name]
-        if sig.elementwise and len(e.args) == 1:
-            return self.elementwise_der(e.name, 1, e.args[0])
-        g = self.g
-        i = e.value
-        total: Der = None
-        for j, a in enumerate(e.args, start=1):
-            da = self.der(a)
-            if da is None:
-                continue
-            if not is_scalar(sig.to):
-                raise Outside(f"the derivative of D({e.name}, ...) for a vector-valued {e.name} is a third-order tensor "
-                              "outside the all-sizes model")
-            lo, hi = min(i, j), max(i, j)
-            shape_lo, shape_hi = sig.args[lo - 1], sig.args[hi - 1]
-            h = self.fn_leaf(e.name, f"H{lo}{hi}", e.args, (shape_lo[0], shape_hi[0]), kind="sym" if lo == hi else "generic")
-            h_ij = h if i == lo else g.T(h)  # rows: argument i, columns: argument j
-            total = self.dadd(total, g.T(g.matmul(h_ij, da)))
-        return total
+
+def _log_factors(e: Expr, power: int = 1) -> list[tuple[Expr, int]]:
+    """e as a product of factors with integer powers: through *, /, unary minus and integer powers."""
+    if e.op == "mul":
+        return _log_factors(e.args[0], power) + _log_factors(e.args[1], power)
+    if e.op == "div":
+        return _log_factors(e.args[0], power) + _log_factors(e.args[1], -power)
+    if e.op == "neg":
+        return _log_factors(e.args[0], power)
+    if e.op == "pow" and constant_value(e.args[1]) is not None:
+        return _log_factors(e.args[0], power * constant_value(e.args[1]))
+    if e.op == "const":
+        return []
+    if e.op == "call" and e.name == "softmax":  # exp(z) / (row) sums of exp(z)
+        ex = Expr("call", e.args, e.shape, name="exp")
+        if is_vector(e.shape):
+            return [(ex, power), (Expr("call", (ex,), SCALAR, name="sum"), -power)]
+        k = e.shape[1]
+        return [(ex, power), (Expr("matmul", (ex, Expr("call", (), (k, k), name="ones")), e.shape), -power)]
+    return [(e, power)]
+
+
+def _has_symbol(e: Expr) -> bool:
+    return e.op in ("sym", "d", "apply", "D") or any(_has_symbol(a) for a in e.args)
+
+
+def _contains_sqrt(e: Expr) -> bool:
+    return (e.op == "call" and e.name in ("sqrt", "norm")) or any(_contains_sqrt(a) for a in e.args)
+
+
+def _mentions(e: Expr, name: str) -> bool:
+    """Whether e uses the symbol `name` (or d(name))."""
+    if e.op in ("sym", "d") and e.name == name:
+        return True
+    return any(_mentions(a, name) for a in e.args)
 
 
 def _column_or_scalar(shape: tuple) -> bool:
@@ -691,12 +853,26 @@ def apply_claim(g: Graph, expect_num: Node, V: Node, of_shape: tuple, wrt_shape:
 
 
 def compile_claim(claim: Claim, mode: str = "model") -> Program:
-    """The model of a claim: D_V of, and each layout's claim applied to V. Raises Outside."""
+    """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside."""
     comp = Compiler(claim, mode)
     g = comp.g
-    of = rewrite(claim.of)
-    of_value, derivative = comp.val(of), comp.der(of)
     wrt_shape = claim.scope.symbols[claim.wrt]
+    V = g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)
+    comp.direction = V
+    of = rewrite(claim.of)
+    of_value = comp.val(of)
+    wrt_value = comp.val(Expr("sym", (), wrt_shape, name=claim.wrt))
+    order = getattr(claim, "order", 1)
+    W: Optional[Node] = None
+    first = Differentiator(comp, {wrt_value.id: V}).d(of_value)
+    if order == 1:
+        derivative = first
+    else:
+        if claim.kind == "differential":  # the second differential: d^2/dt^2 of(X + t dX), twice along the same V
+            derivative = None if first is None else Differentiator(comp, {wrt_value.id: V}).d(first)
+        else:
+            W = g.leaf(Leaf("dir2:", "generic", "direction"), wrt_shape)
+            derivative = None if first is None else Differentiator(comp, {wrt_value.id: W}).d(first)
     if derivative is None:
         derivative = g.zeros(claim.of.shape)
     claimed: dict[str, Node] = {}
@@ -710,8 +886,17 @@ def compile_claim(claim: Claim, mode: str = "model") -> Program:
             value = comp.val(rewrite(expr))
             expect_values[layout] = value
             num = value if layout == "numerator" else g.T(value)
-            claimed[layout] = apply_claim(g, num, comp.V, claim.of.shape, wrt_shape)
+            if W is None:
+                claimed[layout] = apply_claim(g, num, V, claim.of.shape, wrt_shape)
+            elif is_scalar(wrt_shape):  # d2 of / dx2, along V and W
+                claimed[layout] = g.mul(W, g.mul(V, num))
+            else:  # the Hessian H (entry (i, k) = d/dx_k of the i-th gradient entry): W^T H V... as V^T H W
+                claimed[layout] = g.matmul(g.T(V), g.matmul(num, W))
     for layout, node in claimed.items():
         if node.shape != derivative.shape:
             raise ValueError(f"internal: {layout} claim has shape {node.shape}, derivative {derivative.shape}")
-    return Program(g, claim, mode, comp.V, derivative, claimed, expect_values, of_value, comp.families)
+
+    def differentiate(node: Node, seeds: dict[int, Node]) -> Der:
+        return Differentiator(comp, seeds).d(node)
+
+    return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, W, differentiate)

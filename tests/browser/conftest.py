@@ -8,6 +8,7 @@ logged.
 
 from __future__ import annotations
 
+import copy
 import functools
 import http.server
 import shutil
@@ -28,9 +29,17 @@ SCREENSHOTS = ROOT / "test-output" / "screenshots"
 
 
 def browser_export() -> dict[str, Any]:
-    """The hostile export plus a renamed id (a redirect) and a concordance page."""
+    """The hostile export plus retired ids (one of the same section, one moved from another
+    section, one of a section that is gone) and a concordance page."""
     export = hostile_export()
-    export["redirects"] = {"old-trace-axb": "trace-axb"}
+    export["redirects"] = {"old-trace-axb": "trace-axb", "old-hadamard": "trace-axb", "gone-id": "trace-axb"}
+    export["retired"] = [
+        {"id": "gone-id", "to": "trace-axb", "section": "old-section"},
+        {"id": "old-hadamard", "to": "trace-axb", "section": "elementwise"},
+        {"id": "old-trace-axb", "to": "trace-axb", "section": "traces"},
+    ]
+    export["rules"].append(_wide_rule(export))
+    export["counts"] = dict(export["counts"], verified=len(export["rules"]), total=len(export["rules"]))
     export["concordance"] = {
         "cookbook-2012": [
             {"ref": "101", "formula": "\\frac{\\partial \\tr(\\mathbf{A}\\mathbf{X}\\mathbf{B})}{\\partial \\mathbf{X}} = \\mathbf{A}^{\\top}\\mathbf{B}^{\\top}",
@@ -38,6 +47,21 @@ def browser_export() -> dict[str, Any]:
         ]
     }
     return export
+
+
+def _wide_rule(export: dict[str, Any]) -> dict[str, Any]:
+    """A rule built to be hard to show on a phone and on paper: a long id, a long condition,
+    a formula of many terms (it may break after each +) holding one piece wider than any
+    screen (it must shrink on paper and scroll on a phone)."""
+    rule = copy.deepcopy(next(r for r in export["rules"] if r["id"] == "trace-axb"))
+    term = "\\mathbf{B}^{\\top}\\mathbf{X}^{\\top}\\mathbf{C}\\mathbf{X}\\mathbf{B}"
+    wide = "\\left(" + "\\mathbf{A}\\mathbf{X}^{\\top}" * 28 + "\\right)"
+    formula = " + ".join([term] * 5 + [wide])
+    rule.update(id="trace-of-a-very-long-product-by-the-middle-factor", title="A very long product, by X",
+                conditions="X invertible, symmetric and positive definite with distinct eigenvalues",
+                aliases=[], related=[], tags=["trace"])
+    rule["latex"] = dict(rule["latex"], numerator=formula, denominator=formula + "^{\\top}", display=None)
+    return rule
 
 
 def _require_browser() -> None:

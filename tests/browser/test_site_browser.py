@@ -36,7 +36,7 @@ def _layout(page: Any) -> str:
 
 def test_every_rule_page_renders_math(page: Any, base_url: str, screenshots: Path) -> None:
     """Every rule page shows its formulas typeset, with no raw TeX, and its title."""
-    for rule in hostile_export()["rules"]:
+    for rule in browser_export()["rules"]:
         page.goto(base_url + f"rules/{rule['id']}/")
         _assert_no_raw_tex(page)
         assert page.locator(".mc-form .katex").count() >= 1
@@ -50,7 +50,7 @@ def test_every_rule_page_renders_math(page: Any, base_url: str, screenshots: Pat
 
 def test_every_section_anchor_lands_on_its_row(page: Any, base_url: str) -> None:
     """/<section>/#<id> (the published anchors) scrolls the rule's row into view, below the header."""
-    for rule in hostile_export()["rules"]:
+    for rule in browser_export()["rules"]:
         page.goto(base_url + f"{rule['section']}/#{rule['id']}")
         _wait_math(page)
         page.wait_for_timeout(150)
@@ -62,15 +62,34 @@ def test_every_section_anchor_lands_on_its_row(page: Any, base_url: str) -> None
         assert page.evaluate(f"document.querySelector('tr:target') === document.getElementById({rule['id']!r})")
 
 
-def test_redirected_id_reaches_the_new_rule(page: Any, base_url: str) -> None:
-    """rules/<old>/ redirects to rules/<new>/, and /<section>/#<old> lands on the new row."""
-    page.goto(base_url + "rules/old-trace-axb/")
-    page.wait_for_url(re.compile(r".*/rules/trace-axb/$"))
-    _wait_math(page)
+def test_redirected_id_reaches_the_new_rule(page: Any, base_url: str, screenshots: Path) -> None:
+    """Retired ids: rules/<old>/ redirects to rules/<new>/; /<old-section>/#<old> lands on the new row
+    (same section) or on a row of the old section that shows the rule and links to it (moved), also
+    when the old section is gone."""
+    for old in ("old-trace-axb", "old-hadamard", "gone-id"):
+        page.goto(base_url + f"rules/{old}/#x")
+        page.wait_for_url(re.compile(r".*/rules/trace-axb/#x$"))
+        _wait_math(page)
+        assert old in page.locator(".mc-meta").inner_text()  # "formerly ..."
     page.goto(base_url + "traces/#old-trace-axb")
     _wait_math(page)
+    page.wait_for_timeout(150)
     top = page.evaluate("document.getElementById('old-trace-axb').closest('tr').getBoundingClientRect().top")
     assert 40 <= top < 900
+    for section, old in (("elementwise", "old-hadamard"), ("old-section", "gone-id")):
+        page.goto(base_url + f"{section}/#{old}")
+        _wait_math(page)
+        page.wait_for_timeout(150)
+        row = page.locator(f"tr#{old}")
+        box = row.bounding_box()
+        assert box is not None and 40 <= box["y"] < 900, f"{section}/#{old}: row at {box}"
+        assert page.evaluate("document.querySelector('tr:target') && document.querySelector('tr:target').id") == old
+        assert row.locator(".mc-c-f:visible .katex").count() == 1  # the formula, typeset
+        assert "Now in Traces" in row.inner_text()
+        if section == "elementwise":
+            page.screenshot(path=str(screenshots / "section-moved-row.png"))
+        row.locator(".mc-c-title > a").first.click()
+        page.wait_for_url(re.compile(r".*/rules/trace-axb/$"))
 
 
 def test_layout_switch_is_global_and_remembered(page: Any, base_url: str, screenshots: Path) -> None:
@@ -189,16 +208,63 @@ def test_pages_render_without_errors(page: Any, base_url: str) -> None:
         _assert_no_raw_tex(page)
 
 
+SECTION_PAGES = ("traces/", "elementwise/", "old-section/", "all-rules/")
+
+#: At 390 px each table row is a block: the title, the formula and the shapes each take the
+#: row's whole width; an id or a condition is never broken inside a word; a formula wider
+#: than the screen scrolls inside its own box.
+_ROW_BLOCKS = r"""(() => {
+  const bad = [];
+  for (const tr of document.querySelectorAll('table.mc-rules tbody tr.mc-row')) {
+    const w = tr.getBoundingClientRect().width;
+    for (const cell of tr.querySelectorAll(':scope > th, :scope > td')) {
+      if (getComputedStyle(cell).display === 'none') continue;
+      const cw = cell.getBoundingClientRect().width;
+      if (cw < 0.9 * w) bad.push(`${tr.id}: ${cell.className} is ${cw} of ${w} px`);
+    }
+    for (const el of tr.querySelectorAll('.mc-id, .mc-sym')) {
+      if (el.getClientRects().length > 1 || el.getBoundingClientRect().height > 1.6 * parseFloat(getComputedStyle(el).lineHeight || 20)) {
+        bad.push(`${tr.id}: ${el.textContent} breaks over lines`);
+      }
+    }
+    for (const el of tr.querySelectorAll('.mc-cond')) {
+      const words = el.textContent.split(/\s+/).filter(Boolean);
+      const range = document.createRange();
+      for (const node of el.childNodes) if (node.nodeType === 3) {
+        let at = 0;
+        for (const word of node.textContent.split(/(\s+)/)) {
+          if (word.trim()) { range.setStart(node, at); range.setEnd(node, at + word.length);
+            if (range.getClientRects().length > 1) bad.push(`${tr.id}: the word ${word} is broken`); }
+          at += word.length;
+        }
+      }
+    }
+    for (const f of tr.querySelectorAll('td.mc-c-f div.arithmatex')) {
+      if (f.offsetParent === null) continue;
+      const st = getComputedStyle(f);
+      if (f.scrollWidth > f.clientWidth + 1 && !['auto', 'scroll'].includes(st.overflowX)) bad.push(`${tr.id}: a wide formula is cut`);
+    }
+  }
+  return bad;
+})()"""
+
+
 def test_no_horizontal_scroll_at_390px(page: Any, base_url: str, screenshots: Path) -> None:
-    """At 390 px wide no page scrolls sideways (a wide formula scrolls inside its own box)."""
+    """At 390 px wide no page scrolls sideways (a wide formula scrolls inside its own box), and each
+    table row reads as a block: title with its id, the formula the full width, shapes and conditions
+    under it, nothing broken inside a word."""
     page.set_viewport_size({"width": 390, "height": 844})
-    for path in PAGES + tuple(f"rules/{r['id']}/" for r in hostile_export()["rules"]):
+    for path in PAGES + SECTION_PAGES + tuple(f"rules/{r['id']}/" for r in browser_export()["rules"]):
         page.goto(base_url + path)
         _wait_math(page)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"/{path} is {width} px wide at 390 px"
+        if path in SECTION_PAGES:
+            assert page.evaluate(_ROW_BLOCKS) == [], path
     page.goto(base_url + "traces/")
     _wait_math(page)
+    wide = page.locator("tr#trace-of-a-very-long-product-by-the-middle-factor td.mc-lay-numerator div.arithmatex")
+    assert wide.evaluate("e => e.scrollWidth > e.clientWidth && getComputedStyle(e).overflowX === 'auto'")
     page.screenshot(path=str(screenshots / "section-traces-390.png"), full_page=True)
     page.goto(base_url + "rules/trace-axb/")
     _wait_math(page)
@@ -210,24 +276,50 @@ def _pdf_pages(pdf: Path) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", out, re.MULTILINE).group(1))
 
 
+#: On paper nothing is cut off: every display formula fits its box (it breaks after a
+#: top-level + or =, and a piece still too wide is shrunk).
+_FORMULAS_FIT = r"""Array.from(document.querySelectorAll('.md-content div.arithmatex')).filter(e => e.offsetParent !== null)
+  .map(e => { const box = e.getBoundingClientRect();
+              const right = Math.max(...Array.from(e.querySelectorAll('.katex-html > *')).map(b => b.getBoundingClientRect().right));
+              return [e.closest('[id]') ? e.closest('[id]').id : '?', Math.round(right - box.right)]; })
+  .filter(([, over]) => over > 1)"""
+
+
 def test_print(page: Any, base_url: str, tmp_path: Path) -> None:
     """Printed, a section page is its table (header, sidebars, buttons, search gone); a rule page is one page
-    with both layouts and the cite and verification boxes shut; no blank first page."""
+    with both layouts and the cite and verification boxes shut; no blank first page; no formula cut off."""
     page.goto(base_url + "traces/")
     _wait_math(page)
     page.emulate_media(media="print")
-    for selector in (".md-header", ".md-sidebar--primary", ".mc-layout-toggle", ".mc-search-open"):
+    for selector in (".md-header", ".md-sidebar--primary", ".mc-layout-toggle", ".mc-search-open", ".md-footer"):
         assert not page.locator(selector).first.is_visible(), selector
     assert page.locator("table.mc-rules").is_visible()
+    page.set_viewport_size({"width": 700, "height": 1000})  # about the width of A4 inside the margins
+    assert page.evaluate(_FORMULAS_FIT) == []
     page.pdf(path=str(tmp_path / "traces.pdf"), format="A4")
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(base_url + "rules/trace-of-a-very-long-product-by-the-middle-factor/")
+    _wait_math(page)
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 700, "height": 1000})
+    assert page.evaluate(_FORMULAS_FIT) == []
+    page.pdf(path=str(tmp_path / "wide.pdf"), format="A4")
+    page.emulate_media(media="screen")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(base_url + "rules/trace-hostile/")
     _wait_math(page)
+    page.emulate_media(media="print")
     assert page.locator(".mc-form.mc-lay-numerator .katex").is_visible()
     assert page.locator(".mc-form.mc-lay-denominator .katex").is_visible()
     assert not page.locator("details.mc-cite").is_visible() and not page.locator("details.mc-vdetails").is_visible()
     page.pdf(path=str(tmp_path / "rule.pdf"), format="A4")
     assert _pdf_pages(tmp_path / "rule.pdf") == 1
+    assert _pdf_pages(tmp_path / "wide.pdf") == 1
     assert _pdf_pages(tmp_path / "traces.pdf") == 1
-    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "traces.pdf"), "-"], capture_output=True,
-                          text=True, check=True).stdout
-    assert "Traces" in text and "Trace of a product" in text  # the first page is the table, not blank
+    for name, first in (("traces", "Trace of a product"), ("rule", "Verified"), ("wide", "A very long product")):
+        text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / f"{name}.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        text = " ".join(text.split())  # words of a cell may wrap
+        assert first in text, f"{name}: the first page does not show {first!r}"  # not a blank first page
+        assert "Search rules" not in text and "Numerator Denominator which one" not in text  # no chrome

@@ -57,7 +57,7 @@
     s = s.toLowerCase();
     s = s.replace(/\.t\b/g, "^t").replace(/'/g, "^t").replace(/\*\*/g, "^");
     s = s.replace(/\btrace\b/g, "tr").replace(/\bln\b/g, "log").replace(/\blam\b/g, "lambda");
-    s = s.replace(/\binv\s*\(\s*([a-z][a-z0-9]*)\s*\)/g, "$1^-1");
+    s = invAfter(s);
     s = s.replace(/\|\|([^|]*)\|\|/g, "norm($1)");
     s = s.replace(/\|([^|]+)\|/g, "det($1)");
     s = s.replace(/(norm\([^()]*\))\s*_\s*\{?\s*(2|f)\s*\}?/g, "$1");
@@ -65,6 +65,29 @@
     s = s.replace(/\^\s*\{?\s*t\s*\}?/g, "t");
     s = s.replace(/\^\s*[{(]?\s*(\d+)\s*[})]?/g, "$1");
     return s.replace(/[^a-z0-9]/g, "");
+  }
+
+  /** inv(...) written as (...)^-1, so inv(X), X^-1, inv(X.T @ X) and (X^T X)^-1 meet. */
+  function invAfter(s) {
+    var out = "";
+    var i = 0;
+    for (;;) {
+      var m = /\binv\s*\(/g;
+      m.lastIndex = i;
+      var hit = m.exec(s);
+      if (!hit) return out + s.slice(i);
+      var depth = 1;
+      var j = hit.index + hit[0].length;
+      while (j < s.length && depth > 0) {
+        if (s[j] === "(") depth++;
+        else if (s[j] === ")") depth--;
+        j++;
+      }
+      if (depth > 0) return out + s.slice(i);
+      var inner = s.slice(hit.index + hit[0].length, j - 1);
+      out += s.slice(i, hit.index) + (/^\s*[a-z][a-z0-9]*\s*$/.test(inner) ? inner.trim() : "(" + invAfter(inner) + ")") + "^-1";
+      i = j;
+    }
   }
 
   var STOP = {};
@@ -90,10 +113,16 @@
     return w;
   }
 
+  /** Joined terms (see tokenize) carry this mark, so that a word typed in full is not
+   * taken as the prefix of every join that starts with it ("attention" would otherwise
+   * also match attentioncausal, attentionmasked, ... and favour rules with many joins). */
+  var JOIN = "~";
+
   /** Terms of a text: its words, the parts of hyphenated words and their join
-   * (log-sum-exp: log, sum, exp, logsumexp), and each pair of adjacent words joined
-   * (layer norm: layernorm; log det: logdet). */
-  function tokenize(text) {
+   * (log-sum-exp: log, sum, exp, ~logsumexp), and each pair of adjacent words joined
+   * (layer norm: ~layernorm; log det: ~logdet). A query's single word is looked up both
+   * as a word and as a join (processTerm), so "layernorm" finds "layer norm". */
+  function tokenize(text, fieldName) {
     var words = fold(text).split(/[\s,;:!?()[\]{}"“”<>=+*\/@|^_$\\]+/);
     var out = [];
     var plain = [];
@@ -102,25 +131,44 @@
       if (!w) continue;
       var parts = w.split(/[^A-Za-z0-9\u00C0-\u024F]+/).filter(Boolean);
       for (var j = 0; j < parts.length; j++) out.push(parts[j]);
-      if (parts.length > 1 && parts.every(function (p) { return /^[A-Za-z]+$/.test(p); })) out.push(parts.join(""));
+      if (parts.length > 1 && parts.every(function (p) { return /^[A-Za-z]+$/.test(p); })) out.push(JOIN + parts.join(""));
       if (parts.length === 1) plain.push(parts[0]); else plain.push(null);
     }
     for (var k = 0; k + 1 < plain.length; k++) {
       var a = plain[k], b = plain[k + 1];
       if (a && b && /^[A-Za-z]{2,}$/.test(a) && /^[A-Za-z]{2,}$/.test(b) && !STOP[a.toLowerCase()] && !STOP[b.toLowerCase()]) {
-        out.push(a + b);
+        out.push(JOIN + a + b);
       }
     }
-    return out;
+    if (!fieldName) return out;
+    // in a document, a word counts once per field: a rule with five aliases that all say
+    // "attention" is not five times more about attention than one whose title says it
+    var seen = {};
+    return out.filter(function (w) {
+      var lw = w.toLowerCase();
+      if (seen[lw]) return false;
+      seen[lw] = true;
+      return true;
+    });
   }
 
-  function processTerm(term) {
-    var t = term.toLowerCase();
+  /** A term as indexed and looked up: lower case, stemmed, with its synonym. At index time
+   * (fieldName given) a word stays a word and a join a join; in a query, a word is looked
+   * up as both. */
+  function processTerm(term, fieldName) {
+    var joined = term.charAt(0) === JOIN;
+    var t = (joined ? term.slice(1) : term).toLowerCase();
     if (t.length < 2 || STOP[t]) return null;
     var s = stem(t);
     var syn = SYNONYM[t] || SYNONYM[s];
-    if (syn && syn !== s) return [s, stem(syn)];
-    return s;
+    var base = syn && stem(syn) !== s ? [s, stem(syn)] : [s];
+    if (joined) base = base.map(function (x) { return JOIN + x; });
+    else if (!fieldName) base = base.concat(base.map(function (x) { return JOIN + x; }));
+    return base.length === 1 ? base[0] : base;
+  }
+
+  function unjoin(term) {
+    return term.charAt(0) === JOIN ? term.slice(1) : term;
   }
 
   // ------------------------------------------------------------------ ranking
@@ -170,6 +218,11 @@
     return /[\^()'|\/*@.=²³ᵀ⁻‖∂∇⊙⊘]|\d/.test(t) || /^[A-Za-z]{1,4}$/.test(t.replace(/\s+/g, ""));
   }
 
+  /** A name as a phrase of plain words: "Chain rule" and "chain-rule" read "chain rule". */
+  function phrase(text) {
+    return fold(text).toLowerCase().replace(/[^a-z0-9]+/g, " ").trim();
+  }
+
   function createSearch(MiniSearch, data) {
     var docs = (data && data.docs) || [];
     var byKey = {};
@@ -182,13 +235,14 @@
       extractField: function (doc, field) { return field === "key" ? doc.key : fieldText(doc, field); },
       searchOptions: {
         boost: BOOST,
-        prefix: function (term) { return term.length >= 3; },
-        fuzzy: function (term) { return term.length >= 6 ? 0.15 : false; },
+        prefix: function (term) { return term.charAt(0) !== JOIN && term.length >= 3; },
+        fuzzy: function (term) { return term.charAt(0) !== JOIN && term.length >= 6 ? 0.15 : false; },
         weights: { fuzzy: 0.4, prefix: 0.6 }
       }
     });
     docs.forEach(function (doc, i) {
       doc.key = i;
+      doc.names = [doc.t].concat(doc.a || []).map(phrase).filter(Boolean);
       doc.keys = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
         var k = formulaKey(f);
@@ -208,22 +262,29 @@
       var nAsked = 0;
       tokenize(words).forEach(function (t) {
         var p = processTerm(t);
-        (Array.isArray(p) ? p.slice(0, 1) : p ? [p] : []).forEach(function (x) { if (!asked[x]) { asked[x] = true; nAsked++; } });
+        (Array.isArray(p) ? p.slice(0, 1) : p ? [p] : []).forEach(function (x) {
+          x = unjoin(x);
+          if (!asked[x]) { asked[x] = true; nAsked++; }
+        });
       });
       var hits = index.search(words);
       if (hits.length === 0) hits = index.search(words, { fuzzy: 0.3, prefix: true });
       // a rule that answers every word of the query beats one that answers some of them often
       hits.forEach(function (h) {
-        var got = h.queryTerms.filter(function (t) { return asked[t]; }).length;
+        var got = h.queryTerms.map(unjoin).filter(function (t, i, all) { return asked[t] && all.indexOf(t) === i; }).length;
         var coverage = nAsked ? Math.min(1, got / nAsked) : 1;
         h.score = h.score * (0.4 + coverage) * (0.4 + coverage);
       });
       var top = Math.max.apply(null, hits.map(function (h) { return h.score; }).concat([1e-9]));
       hits.forEach(function (h) { scores[h.id] = (h.score / top) * 10; });
-      var keys = [formulaKey(q), formulaKey(formulaPart(q))].filter(function (k, i, all) {
+      var inverseOf = q.match(/^\s*(?:the\s+)?(?:inverse|inv)\s+(?:of\s+)?(.*[^a-z\s].*)$/i);
+      var keys = [formulaKey(q), formulaKey(formulaPart(q)),
+                  inverseOf ? formulaKey("(" + formulaPart(inverseOf[1]) + ")^-1") : ""].filter(function (k, i, all) {
         return k.length >= 2 && all.indexOf(k) === i;
       });
       var wrt = wrtOf(q);
+      // the query is a rule's name (its title or an alias), word for word
+      var said = [phrase(q), phrase(words)].filter(function (p, i, all) { return p && all.indexOf(p) === i; });
       docs.forEach(function (doc) {
         var bonus = 0;
         if (doc.k === "r") {
@@ -237,6 +298,7 @@
               else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
             });
           });
+          if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
           if (wrt && doc.w) {
             if (doc.w === wrt) bonus += 3;
             else if (doc.w.toLowerCase() === wrt.toLowerCase()) bonus += 1;

@@ -67,6 +67,7 @@
       scriptAt: scriptAt
     };
     document.documentElement.setAttribute("data-mc-math", "done");
+    measureSoon();
   }
 
   function renderMath(root) {
@@ -160,6 +161,7 @@
 
   function setLayout(layout) {
     showLayout(layout);
+    measureFormulas(document);
     try {
       localStorage.setItem(LAYOUT_KEY, layout);
     } catch (err) {
@@ -176,6 +178,42 @@
   window.addEventListener("storage", function (event) {
     if (event.key === LAYOUT_KEY) showLayout(event.newValue === "denominator" ? "denominator" : "numerator");
   });
+
+  /* Printing: a display formula never runs off the paper. The print stylesheet lets a
+     formula break after a top-level relation or operator (between KaTeX's bases) and, for
+     a piece still wider than its box, shrinks it: it reads --mc-w, the width of the widest
+     unbreakable piece in ems of the formula's own font size, measured here on screen
+     (ems do not depend on the font size, so the print size follows from the box width
+     alone: see print.css). Hidden formulas (the other layout) are measured when shown. */
+  function measureFormulas(root) {
+    var displays = (root || document).querySelectorAll("div.arithmatex .katex-display > .katex");
+    for (var i = 0; i < displays.length; i++) {
+      var k = displays[i];
+      var html = k.querySelector(".katex-html");
+      if (!html || k.offsetParent === null) continue;
+      var em = parseFloat(getComputedStyle(k).fontSize);
+      if (!em) continue;
+      var widest = 0;
+      for (var c = html.firstElementChild; c; c = c.nextElementSibling) {
+        widest = Math.max(widest, c.getBoundingClientRect().width);
+      }
+      if (widest > 0) {
+        k.closest("div.arithmatex").style.setProperty("--mc-w", (widest / em).toFixed(3));
+      }
+    }
+  }
+
+  function measureSoon() {
+    var run = function () { measureFormulas(document); };
+    if (document.fonts && document.fonts.ready) {
+      document.fonts.ready.then(run, run);
+    } else {
+      run();
+    }
+  }
+
+  window.addEventListener("beforeprint", function () { measureFormulas(document); });
+  window.mcrefMeasureFormulas = measureFormulas;
 
   window.mcrefRenderMath = renderMath;
 

@@ -1,0 +1,91 @@
+"""The browser checker's Python: a pure bundle that runs without SymPy, NumPy or YAML, and the
+Pyodide files the site copies (generator/check_page.py, generator/browser_check.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from generator.check_page import CheckPageError, PYODIDE_FILES, python_bundle, python_files, site_files
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_bundle_holds_the_claim_path_and_repeats_its_bytes() -> None:
+    """The entry point and everything it imports are in the bundle; two builds give the same bytes."""
+    names = {p.relative_to(ROOT).as_posix() for p in python_files(ROOT)}
+    assert {"generator/browser_check.py", "generator/claim.py", "generator/hints.py", "generator/parse.py",
+            "generator/syntax_hints.py", "generator/pointeval.py", "generator/__init__.py"} <= names
+    assert not names & {"generator/verify.py", "generator/load.py", "generator/validate.py", "generator/runner.py"}
+    assert python_bundle(ROOT) == python_bundle(ROOT)
+    assert list(json.loads(python_bundle(ROOT))) == sorted(json.loads(python_bundle(ROOT)))
+
+
+BLOCKER = """
+import sys, importlib.abc
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split('.')[0] in {'sympy', 'numpy', 'yaml', 'jsonschema', 'jinja2', 'rich', 'multiprocessing'}:
+            raise ImportError('not in the browser: ' + name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+def test_the_bundle_checks_a_claim_without_sympy_numpy_or_yaml(tmp_path: Path) -> None:
+    """Unpacked alone, with SymPy, NumPy and YAML made unimportable, the bundle judges a claim and a slip."""
+    for name, source in json.loads(python_bundle(ROOT)).items():
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(source, encoding="utf-8")
+    script = BLOCKER + textwrap.dedent("""
+        import json
+        sys.path.insert(0, sys.argv[1])
+        from generator.browser_check import check
+        a = check({"of": "x' @ A @ x", "wrt": "x", "expect": "2 * A @ x", "symbols": "x: [n]; A: [n, n]"})
+        b = check({"of": "x^T @ A @ x", "wrt": "x", "expect": "2 * A @ x", "symbols": "x: [n]; A: [n, n]"})
+        print(json.dumps([a["status"], a["repairs"][0]["expect"], b["status"], b["problems"][0]["col"]]))
+    """)
+    done = subprocess.run([sys.executable, "-I", "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["refuted", "(A + A.T) @ x", "invalid", 2]
+
+
+def test_a_module_that_needs_numpy_cannot_enter_the_bundle(tmp_path: Path) -> None:
+    """If the claim path imported NumPy at module level, the site build stops and says which file."""
+    gen = tmp_path / "generator"
+    gen.mkdir()
+    (gen / "__init__.py").write_text("", encoding="utf-8")
+    (gen / "browser_check.py").write_text("from generator import helper\n", encoding="utf-8")
+    (gen / "helper.py").write_text("import numpy as np\n", encoding="utf-8")
+    with pytest.raises(CheckPageError, match=r"generator/helper.py imports numpy"):
+        python_files(tmp_path)
+
+
+def test_the_site_gets_the_pinned_pyodide_runtime() -> None:
+    """The runtime files come from node_modules/pyodide at the version package-lock.json pins."""
+    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
+    pinned = lock["packages"]["node_modules/pyodide"]["version"]
+    assert json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]["pyodide"] == pinned
+    if not (ROOT / "node_modules" / "pyodide" / "pyodide.mjs").is_file():
+        pytest.skip("npm ci has not installed pyodide")
+    files = dict(site_files(ROOT))
+    assert {f"assets/pyodide/{name}" for name in PYODIDE_FILES} <= set(files)
+    assert json.loads(Path(files["assets/pyodide/package.json"]).read_text(encoding="utf-8"))["version"] == pinned
+    assert isinstance(files["assets/check/mcref-py.json"], str)
+
+
+def test_the_page_reports_an_engine_failure_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in the checker reaches the page as one line, status error, never a traceback."""
+    import generator.browser_check as bc
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(bc, "judge", broken)
+    out = bc.check({"of": "x.T @ x", "wrt": "x", "expect": "2 * x", "symbols": "x: [n]"})
+    assert out == {"status": "error", "message": "the checker failed (ZeroDivisionError: division by zero)", "problems": []}
