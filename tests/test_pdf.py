@@ -170,7 +170,7 @@ def test_where_lines_print_under_the_formula() -> None:
     assert "\\mcwhere{\\mcwhereitem{\\mathbf{P}}{\\softmax\\left(\\mathbf{S}\\right)},\\hskip 0.6em plus 0.3em\\relax " \
            "\\mcwhereitem{\\mathrm{d}\\mathbf{P}}{\\mathbf{G} \\mathbf{V}^{\\top}}}" in cards
     table = render_sheet(export, sheet_of(export, ["trace-axb"], style="table", columns=1, details=True))
-    assert "{$\\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\mathrm{d}\\mathbf{P}" in table
+    assert "{$\\displaystyle \\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\displaystyle \\mathrm{d}\\mathbf{P}" in table
 
 
 def test_the_verification_mark_follows_the_scope() -> None:
