@@ -295,11 +295,15 @@ class Analysis:
         if op == "sum":
             return m[n.args[0].id]
         if op == "sqrt":
-            # s with s^2 = u = N / D. Reduced, s^j is N^(j // 2) s^(j % 2) / D^(j // 2): counting each s as half of N
-            # (and each factor of D at half its multiplicity), rounded up, over-counts every power; the last s is the
-            # basis element of A + B s, not a variable of B.
+            # s with s^2 = u = N / prod_f D_f^(m_f) (N the cleared numerator, D_f the global factors). Write
+            # s = w / prod_f D_f^ceil(m_f / 2) with w^2 = W := N * prod_{f: m_f odd} D_f, a polynomial. Everything is
+            # then a polynomial in the leaves and w over global factors; reduced by w^2 = W, w^j is W^(j // 2) w^(j % 2),
+            # and counting each w as half of W (rounded up) over-counts every power; the last w is the basis element of
+            # A + B w, not a variable of A or B. (Counting w as half of N alone, without the odd factors D_f, under-counts:
+            # tests/test_allsizes_bounds.py has the trap it let through.)
             r = m[n.args[0].id]
-            return Rat(r.num.half(), tuple((f, -(-mult // 2)) for f, mult in r.den), r.local)
+            odd = self.den_count({f: 1 for f, mult in r.den if mult % 2})
+            return Rat(r.num.plus(odd).half(), tuple((f, -(-mult // 2)) for f, mult in r.den), r.local)
         if op == "diag":
             r = m[n.args[0].id]
             extra = self.free((1, n.shape[1]))  # the column position is a new position of the same letter
@@ -579,10 +583,13 @@ class SizeAnalysis:
             return Frac(Poly(0, math.log2(self.dim(n.attr))))
         if op in ("eye", "ones", "zeros"):
             return Frac(Poly())
-        if op == "sqrt":  # half of u's degree and height per s (see Analysis)
+        if op == "sqrt":
+            # u = N / (G L), G the global factors, L the local denominator: s = w / (G^ceil(m/2) L) with
+            # w^2 = W := N * G_odd * L; half of W's degree and height per w (see Analysis)
             a = m[n.args[0].id]
-            return Frac(Poly(-(-a.num.d // 2), a.num.h / 2), tuple((f, -(-mult // 2)) for f, mult in a.gden),
-                        Poly(-(-a.lden.d // 2), a.lden.h / 2))
+            odd = self.gpoly({f: 1 for f, mult in a.gden if mult % 2})
+            w = a.num.times(odd).times(a.lden)
+            return Frac(Poly(-(-w.d // 2), w.h / 2), tuple((f, -(-mult // 2)) for f, mult in a.gden), a.lden)
         if op in ("neg", "T", "diag", "slice"):
             return m[n.args[0].id]
         if op == "stack":
