@@ -40,7 +40,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 
 # Families of leaves whose relations the model drops: a difference found with them in the
 # model may vanish for the real functions, so it is never reported as a counterexample.
-TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
+TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign", "opaque"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
 KINK_FAMILIES = frozenset({"sqrt", "log", "step", "sign"})  # no derivative where the argument is 0
@@ -361,7 +361,12 @@ class Differentiator:
     def d(self, n: Node) -> Der:
         if n.id in self.memo:
             return self.memo[n.id]
-        out = self._d(n)
+        try:
+            out = self._d(n)
+        except Outside:
+            if not self.c.opaque:
+                raise
+            out = self.c.opaque_leaf(f"d#{n.id}", n.shape)
         if out is not None and out.shape != n.shape:  # a scalar's derivative broadcast over a matrix
             out = self.g.mul(out, self.g.ones(n.shape))
         self.memo[n.id] = out
@@ -422,10 +427,13 @@ class Differentiator:
 
 
 class Compiler:
-    def __init__(self, claim: Claim, mode: str = "model") -> None:
+    def __init__(self, claim: Claim, mode: str = "model", opaque: bool = False) -> None:
         if mode not in ("model", "exact"):
             raise ValueError(mode)
         self.claim, self.mode = claim, mode
+        # opaque: a part the model cannot compile becomes a generic leaf of its shape (and its derivative another):
+        # never a proof, only the shape of the claim for a lenient count of the sizes to look at
+        self.opaque = opaque
         self.g = Graph()
         self.scope = claim.scope
         # Symbols whose transpose is themselves *as functions*: the assumed-symmetric constants. The symbol of wrt is
@@ -647,9 +655,22 @@ class Compiler:
     def val(self, e: Expr) -> Node:
         hit = self._vmemo.get(e)
         if hit is None:
-            hit = self._val(e)
+            try:
+                hit = self._val(e)
+            except Outside:
+                if not self.opaque:
+                    raise
+                hit = self.opaque_leaf(self.key(e), e.shape)
             self._vmemo[e] = hit
         return hit
+
+    def opaque_leaf(self, key: str, shape: tuple) -> Node:
+        """A stand-in for what the model cannot compile (opaque mode only): a leaf, whose derivative is another."""
+        self.families.add("opaque")
+        leaf = self.g.leaf(Leaf("opaque:" + key, "generic", "opaque"), shape)
+        if leaf.id not in self.rules:
+            self.rules[leaf.id] = lambda dx: self.opaque_leaf("d" + key, shape)
+        return leaf
 
     def _val(self, e: Expr) -> Node:
         g = self.g
@@ -941,9 +962,10 @@ def apply_claim(g: Graph, expect_num: Node, V: Node, of_shape: tuple, wrt_shape:
     return g.matmul(expect_num, V)
 
 
-def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False) -> Program:
-    """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside."""
-    comp = Compiler(claim, mode)
+def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False, opaque: bool = False) -> Program:
+    """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside
+    (with opaque, never: what cannot be compiled becomes an opaque leaf, and the program proves nothing)."""
+    comp = Compiler(claim, mode, opaque)
     g = comp.g
     wrt_shape = claim.scope.symbols[claim.wrt]
     V = g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)
