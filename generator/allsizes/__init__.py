@@ -279,6 +279,8 @@ _FAMILY_NAMES = {  # family -> (its name in a sentence, a relation the model doe
     "log": ("log", "log(a b) = log(a) + log(b)"),
     "sqrt": ("sqrt", "sqrt(u)^2 = u"),
     "step": ("the relu step", "its sign pattern"),
+    "sign": ("abs and sign", "the sign pattern of their argument"),
+    "opaque": ("what the model cannot compile", "anything about it"),
     "pow": ("the power", "u^a u^b = u^(a + b)"),
     "sin": ("sin and cos", "sin^2 + cos^2 = 1"),
     "cos": ("sin and cos", "sin^2 + cos^2 = 1"),
