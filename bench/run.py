@@ -8,7 +8,8 @@ Prints:
   - `mcref build` (check + site + both PDFs): cold with an empty cache, with nothing changed,
     with one rule changed (in a temporary copy of rules/; rules/ itself is never modified);
   - `mcref check` of the corpus cold and cached, per 100 rules, and the 10 slowest rules;
-  - how check time grows with 150, 500 and 2,000 synthetic, distinct rules.
+  - how check time grows with 150, 500 and 2,000 synthetic, distinct rules;
+  - the all-sizes stage alone (bench/allsizes_bench.py): coverage, time, slowest rules, largest grids.
 Goals: cold build < 30 s, no-change rebuild < 3 s, one-rule rebuild < 5 s, check cold < 15 s
 for the corpus, cached < 1 s, linear growth. Numbers, not assertions: the machine may be busy.
 """
@@ -57,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.sizes:
             (work / "growth").mkdir()
             bench_growth(work / "growth", args.sizes)
-    for flag, script, extra in ((True, "search_bench.py", []), (args.with_pdf, "pdf_bench.py", []), (args.with_site, "site_bench.py", []),
+    for flag, script, extra in ((True, "allsizes_bench.py", []), (True, "search_bench.py", []), (args.with_pdf, "pdf_bench.py", []),
+                                (args.with_site, "site_bench.py", []),
                                 (True, "claim_bench.py", [] if args.with_site else ["--no-browser"])):
         if flag:
             print(f"--- {script}", flush=True)

@@ -54,7 +54,11 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
     j = judge(sc, checker(), "browser")
     out = j.to_json()
     printer = Printer(sc.scope)
-    of_tex, wrt_tex = printer.latex(sc.written_of), symbol_latex(sc.wrt, sc.scope.symbols[sc.wrt])
+    of_tex = printer.latex(sc.written_of)
+    if sc.wrt_names:  # wrt x, y: by the stacked vector (x, y)
+        wrt_tex = "\\left(" + ", ".join(symbol_latex(n, sc.scope.symbols[n]) for n in sc.wrt_names) + "\\right)"
+    else:
+        wrt_tex = symbol_latex(sc.wrt, sc.scope.symbols[sc.wrt])
     used = {e.name for e in walk(sc.of) if e.op == "sym"}
     single = is_scalar(sc.scope.symbols[sc.wrt]) and used <= {sc.wrt}
     lhs = derivative_latex(of_tex, sc.written_of, wrt_tex, sc.kind, single, order=sc.order,
@@ -62,7 +66,7 @@ def _check(fields: dict[str, Any]) -> dict[str, Any]:
     out["claim"] = {
         "of": to_text(sc.written_of), "wrt": sc.wrt, "expect": to_text(sc.written_expect),
         "where": [{"name": n, "expr": to_text(e)} for n, e in sc.where_written],
-        "latex": {"of": printer.latex(sc.written_of), "wrt": symbol_latex(sc.wrt, sc.scope.symbols[sc.wrt]),
+        "latex": {"of": of_tex, "wrt": wrt_tex,
                   "expect": printer.latex(sc.written_expect), "kind": sc.kind, "order": sc.order, "lhs": lhs,
                   "symbols": {**{name: symbol_latex(name, shape) for name, shape in sc.scope.symbols.items()},
                               f"d({sc.wrt})": "\\mathrm{d}" + wrt_tex}},

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator import ENGINE_VERSION, __version__
+from generator import concordance as conc
 from generator.cite import reference_cite, rule_cite, standalone
 from generator.latex import MACROS, symbol_latex
 from generator.plaintext import text_with_math
@@ -70,11 +71,15 @@ def _kind(decl: list[Any]) -> str:
     return {0: "scalar", 1: "vector", 2: "matrix"}[len(decl)]
 
 
-def _sources(rule: Rule) -> list[dict[str, str]]:
+def _sources(rule: Rule, caveats: dict[str, str] | None = None) -> list[dict[str, str]]:
+    """A rule's sources as printed; a Cookbook number known only by its position says so."""
     out = []
     for item in rule.data.get("sources", []):
         ((kind, ref),) = item.items()
-        out.append({"kind": kind, "ref": str(ref), "text": SOURCE_NAMES[kind].format(ref)})
+        text = SOURCE_NAMES[kind].format(ref)
+        if kind == "cookbook" and (caveats or {}).get(str(ref)) not in (None, "", "confirmed"):
+            text += f" ({caveats[str(ref)]})"  # type: ignore[index]
+        out.append({"kind": kind, "ref": str(ref), "text": text})
     return out
 
 
@@ -83,7 +88,7 @@ def wrt_text(wrt: str | list[str]) -> str:
     return ", ".join(wrt) if isinstance(wrt, list) else wrt
 
 
-def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, Any]:
+def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "", caveats: dict[str, str] | None = None) -> dict[str, Any]:
     data = rule.data
     claim = rule.claim
     result_shape: dict[str, Any] = {}
@@ -118,7 +123,7 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
         "result_shape_text": {k: show_shape(tuple(v) if len(v) == 2 else ((v[0], 1) if v else (1, 1))) for k, v in result_shape.items()},
         "assume": {k: list(v) for k, v in claim.assume.items()},
         "conditions": data.get("conditions", "none"),
-        "sources": _sources(rule),
+        "sources": _sources(rule, caveats),
         "tags": list(data.get("tags", [])),
         "aliases": list(data.get("aliases", [])),
         "notes": data.get("notes", ""),
@@ -130,16 +135,23 @@ def rule_entry(rule: Rule, verdict: Verdict, site_url: str = "") -> dict[str, An
 
 def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list[dict[str, Any]], *,
                  site_url: str, build_date: str, redirects: dict[str, str] | None = None,
-                 redirect_sections: dict[str, str] | None = None) -> dict[str, Any]:
+                 redirect_sections: dict[str, str] | None = None,
+                 concordance: dict[str, list[conc.Entry]] | None = None,
+                 concordance_errata: dict[str, dict[int, dict[str, Any]]] | None = None) -> dict[str, Any]:
     """The export document; rules grouped by section, in each section's teaching order."""
     order = {s["slug"]: i for i, s in enumerate(sections)}
     place = {rule_id: j for s in sections for j, rule_id in enumerate(s.get("rules", []))}
     # A rule not yet placed (only outside a published build) goes after the placed ones.
     ordered = sorted(rules, key=lambda r: (order.get(r.data["section"], len(order)), place.get(r.id, len(place)), r.id))
-    entries = [rule_entry(r, verdicts[r.id], site_url) for r in ordered]
+    caveats = conc.number_caveats((concordance or {}).get(conc.COOKBOOK.key, []))
+    entries = [rule_entry(r, verdicts[r.id], site_url, caveats) for r in ordered]
     for entry in entries:
         entry["latex"]["standalone"] = standalone(entry["latex"], MACROS)
         entry["cite"] = rule_cite(entry, version=__version__, build_date=build_date, url=entry["url"])
+    concordance_out, concordance_sources = conc.build_concordance(concordance or {}, concordance_errata or {})
+    refs = conc.rule_refs(concordance or {})
+    for entry in entries:
+        entry["concordance"] = refs.get(entry["id"], [])
     counts = {status: sum(1 for e in entries if e["verification"]["status"] == status) for status in ("verified", "refuted", "undecided")}
     counts["total"] = len(entries)
     counts["all_sizes"] = sum(1 for e in entries if e["verification"]["status"] == "verified" and e["verification"]["scope"] == "all-sizes")
@@ -167,4 +179,6 @@ def build_export(rules: list[Rule], verdicts: dict[str, Verdict], sections: list
         # (so /<section>/#<old-id> keeps landing somewhere).
         "retired": [{"id": old, "to": new, "section": (redirect_sections or {}).get(old)}
                     for old, new in sorted((redirects or {}).items()) if new in known],
+        "concordance": concordance_out,
+        "concordance_sources": concordance_sources,
     }

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from generator.claims import Claim
 from generator.parse import (
     FUNCTIONS, Dim, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, parse_expression,
+    stacked_parts, substitute,
     shape_from_decl, show_shape, walk,
 )
 from generator.problems import Problem
@@ -199,6 +200,8 @@ class StudentClaim:
     short_expect: Expr | None = None
     where_written: tuple[tuple[str, Expr], ...] = ()  # the where names as written (later names kept)
     order: int = 1  # 2: the second derivative (a Hessian by a vector) or the second differential
+    parts: tuple[tuple[str, Expr], ...] = ()  # wrt x, y: each listed symbol as a part of the stacked "(x, y)"
+    wrt_names: tuple[str, ...] = ()  # the symbols of a wrt list, as typed
 
     def claim(self, layout: str, expect: Expr | None = None, assume: dict[str, tuple[str, ...]] | None = None,
               label: str | None = None) -> Claim:
@@ -208,9 +211,12 @@ class StudentClaim:
         """
         written = self.written_expect if expect is None else expect
         full = inline(written, dict(self.where)) if self.where else written
+        if self.parts:
+            full = substitute(full, dict(self.parts))
         return Claim(label or self.label, self.kind, layout, self.scope, self.of, self.wrt, full,
                      self.assume if assume is None else assume, self.sizes,
-                     where=self.where, short_expect=written if self.where else None, order=self.order)
+                     where=self.where, short_expect=written if self.where or self.parts else None, order=self.order,
+                     parts=self.parts)
 
     @property
     def written_expect(self) -> Expr:
@@ -295,15 +301,28 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
                 problem(("assume", name), "MC026", f"assume.{name} {prop} must apply to a square matrix (found shape {list(decl)})")
             if prop == "probability" and len(decl) != 1:
                 problem(("assume", name), "MC026", f"assume.{name} probability must apply to a vector (found shape {list(decl)})")
-    wrt = str(fields["wrt"]).strip()
-    if wrt not in symbols:
-        close = [s for s in symbols if s.lower() == wrt.lower()]
-        hint = f"; did you mean {close[0]}?" if close else ""
-        if wrt in dims:
-            hint = f"; {wrt} is a dimension letter (a size), not a symbol"
-        problem(("wrt",), "MC022", f"wrt must be a declared symbol (found {wrt}){hint}")
+    raw_wrt = fields["wrt"]
+    names = [str(n).strip() for n in raw_wrt] if isinstance(raw_wrt, list) else \
+        [n.strip() for n in str(raw_wrt).strip().strip("[]()").split(",") if n.strip()]
+    for name in names:
+        if name not in symbols:
+            close = [s for s in symbols if s.lower() == name.lower()]
+            hint = f"; did you mean {close[0]}?" if close else ""
+            if name in dims:
+                hint = f"; {name} is a dimension letter (a size), not a symbol"
+            problem(("wrt",), "MC022", f"wrt must be a declared symbol (found {name}){hint}")
+    if not names:
+        problem(("wrt",), "MC010", "wrt must be present (found it missing)")
+    if len(names) > 1:
+        for name in names:
+            if name in symbols and len(symbols[name]) > 1:
+                problem(("wrt",), "MC025", f"wrt must list scalars and vectors to be stacked (found {name}, a matrix)")
+            if assume_in.get(name):
+                problem(("assume", name), "MC026", f"assume.{name} must not be given for a symbol of a wrt list (found "
+                        f"{', '.join(assume_in[name])}); the stacked variable takes no assumptions")
     if problems:
         return None, problems
+    wrt = names[0]
 
     sym_shapes = {name: shape_from_decl(decl) for name, decl in symbols.items()}
     sigs = {name: FunctionSig(tuple(shape_from_decl(a) for a in f["args"]), shape_from_decl(f["to"])) for name, f in functions.items()}
@@ -337,8 +356,16 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
     full = dict(bindings)
     of, expect = inline(short_of, full), inline(short_expect, full)
     differential = any(e.op == "d" for e in walk(expect))
+    parts: dict[str, Expr] = {}
+    if len(names) > 1:
+        if differential:
+            problem(("wrt",), "MC025", f"wrt must be one symbol for a differential (found {', '.join(names)})")
+            return None, problems
+        wrt, stacked_shape, parts = stacked_parts(names, sym_shapes)
+        of_scope = Scope({**sym_shapes, wrt: stacked_shape}, sigs, tuple(dims), None, dict(shapes))
+        of, expect = substitute(of, parts), substitute(expect, parts)
     kind = "differential" if differential else "derivative"
-    wrt_shape = sym_shapes[wrt]
+    wrt_shape = of_scope.symbols[wrt]
     if differential:
         if expect.shape != of.shape:
             problem(("expect",), "MC024", f"expect must be {show_shape(of.shape)}, the shape of the differential of of "
@@ -391,10 +418,11 @@ def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") ->
             layouts = fitting
     assume = {name: tuple(props) for name, props in assume_in.items()}
     sizes = default_sizes(dims)
-    text = {"of": str(fields["of"]).strip(), "wrt": wrt, "expect": str(fields["expect"]).strip()}
+    text = {"of": str(fields["of"]).strip(), "wrt": ", ".join(names), "expect": str(fields["expect"]).strip()}
     return StudentClaim(label, kind, expect_scope if differential else of_scope, of, wrt, expect, assume, layout, layouts,
                         sizes, text, tuple(style_notes(short_expect, sym_shapes)), tuple(bindings),
-                        short_of if bindings else None, short_expect if bindings else None, tuple(written), order), []
+                        short_of if bindings or parts else None, short_expect if bindings or parts else None, tuple(written), order,
+                        tuple(parts.items()), tuple(names) if parts else ()), []
 
 
 def symbols_example(fields: dict[str, Any]) -> str:

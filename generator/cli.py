@@ -194,7 +194,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(failure_message(report), file=sys.stderr)
         return 2
     export = build_export(report.rules, report.verdicts, report.sections, site_url=address, build_date=build_date(),
-                          redirects=report.redirects, redirect_sections=report.redirect_sections)
+                          redirects=report.redirects, redirect_sections=report.redirect_sections,
+                          concordance=report.concordance, concordance_errata=report.concordance_errata)
     text = json.dumps(export, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

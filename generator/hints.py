@@ -297,7 +297,8 @@ def _counterexample(sc: StudentClaim, layout: str, first: Sequence[dict[str, int
         what = "the Hessian"
     else:
         what = f"the {second}derivative ({values.layout} layout)"
-    return Counterexample(values.sizes, values.layout, where[0] + 1, where[1] + 1, values.point, values.truth,
+    point = {k: v for k, v in values.point.items() if not (sc.parts and k == sc.wrt)}  # x and y, not "(x, y)"
+    return Counterexample(values.sizes, values.layout, where[0] + 1, where[1] + 1, point, values.truth,
                           values.claimed, values.exact, not generic, what)
 
 
@@ -547,7 +548,7 @@ def _repair(sc: StudentClaim, c: _Candidate, general: Expr | None, surface: str)
     if kind == "sign":
         return Repair("sign", f"the sign is wrong: {text} holds", text, c.layout)
     if kind == "factor":
-        q, _ = _factor(sc.written_expect, c.expect)
+        q = _factor(sc.written_expect, c.expect)
         words = {Fraction(2): "a factor 2 is missing", Fraction(1, 2): "there is a factor 2 too many",
                  Fraction(-2): "a factor 2 is missing and the sign is wrong",
                  Fraction(-1, 2): "there is a factor 2 too many and the sign is wrong"}.get(q, "a constant factor is wrong")
@@ -555,16 +556,13 @@ def _repair(sc: StudentClaim, c: _Candidate, general: Expr | None, surface: str)
     return Repair("swap", f"two factors are in the wrong order: {text} holds", text, c.layout)
 
 
-def _factor(before: Expr, after: Expr) -> tuple[Fraction, None]:
+def _factor(before: Expr, after: Expr) -> Fraction:
+    """The numeric factor that turns `before` into `after` (2, 1/2, -1, ...)."""
     from generator.exprtext import split_constant
 
     qa, _ = split_constant(before)
     qb, _ = split_constant(after)
-    return (qb / qa if qa else Fraction(0)), None
-
-
-def layouts_words(layouts: Sequence[str]) -> str:
-    return " and ".join(layouts) if layouts else "no layout"
+    return qb / qa if qa else Fraction(0)
 
 
 __all__ = ["Checker", "Counterexample", "Decision", "Judgement", "Repair", "judge", "LAYOUTS"]

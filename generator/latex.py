@@ -121,13 +121,14 @@ class Printer:
             positive = _without_leading_minus(e)
             if positive is not None:  # ((-A) B) C prints as -A B C, the way people write it
                 return "-" + self._wrap(positive, PROD), NEG
-            return f"{self._product_side(left)} {self._product_side(right)}", PROD
+            sep = " \\, " if _is_differential(left, -1) or _is_differential(right, 0) else " "  # X^{-1} dX X^{-1}, never dXX^{-1}
+            return f"{self._product_side(left)}{sep}{self._product_side(right)}", PROD
         if op == "T":
             inner = e.args[0]
             if inner.op == "call" and inner.name == "inv":
                 return f"{self._wrap(inner.args[0], ATOM)}^{{-\\top}}", POW
             text = self._wrap(inner, ATOM)
-            if text.startswith("\\frac"):  # (df/dw)^T, never df/dw^T, which reads as a derivative by w^T
+            if text.startswith("\\frac") or inner.op == "d":  # (df/dw)^T, never df/dw^T; (dX)^T, as d(X^T) = (dX)^T says
                 text = f"\\left({text}\\right)"
             return f"{text}^{{\\top}}", POW
         if op == "call":
@@ -158,7 +159,9 @@ class Printer:
             scalar, other = (left, right) if left.is_scalar else (right, left)
             s_text = self._wrap(scalar, PROD)
             o_text = self._hadamard_side(other) if _is_hadamard(other) else self._wrap(other, PROD)
-            sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " "
+            if scalar.op == "d":  # a differential dx follows its coefficient: du/dx dx, never dx du/dx
+                return f"{o_text} \\, {s_text}"
+            sep = " \\cdot " if other.op == "const" or (other.op == "neg") else " \\, " if _is_differential(other, 0) else " "
             return f"{s_text}{sep}{o_text}"
         # the Hadamard product is associative: a chain prints without inner brackets
         sides = [self._print(side)[0] if _is_hadamard_product(side) else self._hadamard_side(side) for side in (left, right)]
@@ -244,6 +247,17 @@ class Printer:
         return f"\\frac{{\\partial {fn}}}{{\\partial {by}}}"
 
 
+def _is_differential(e: Expr, end: int) -> bool:
+    """Does e print with a differential dX (or dX^T) at its end (-1) or its start (0), where it meets a neighbour?"""
+    if e.op == "d":
+        return True
+    if e.op == "T":
+        return _is_differential(e.args[0], end)
+    if e.op == "matmul":
+        return _is_differential(e.args[end], end)
+    return False
+
+
 def _without_leading_minus(e: Expr) -> Expr | None:
     """For a product whose leftmost factor is negated, the product without that minus."""
     if e.op == "neg":
@@ -288,15 +302,15 @@ def derivative_latex(of_tex: str, of: Expr, wrt_tex: str, kind: str, single_vari
     if order == 2:
         d = "\\mathrm{d}" if single_variable else "\\partial"
         by = f"{d} {wrt_tex}^{{2}}" if wrt_is_scalar else f"{d} {wrt_tex} \\, {d} {wrt_tex}^{{\\top}}"
-        simple = of.op in ("sym", "call", "apply") and len(of_tex) <= 48
+        simple = of.op in ("sym", "ref", "call", "apply") and len(of_tex) <= 48
         if simple:
             return f"\\frac{{{d}^{{2}} {of_tex}}}{{{by}}}"
         return f"\\frac{{{d}^{{2}}}}{{{by}}}\\left({of_tex}\\right)"
     if single_variable:
-        if len(of_tex) <= 48 and of.op in ("sym", "call", "apply", "pow"):
+        if len(of_tex) <= 48 and of.op in ("sym", "ref", "call", "apply", "pow"):
             return f"\\frac{{\\mathrm{{d}} {of_tex}}}{{\\mathrm{{d}} {wrt_tex}}}"
         return f"\\frac{{\\mathrm{{d}}}}{{\\mathrm{{d}} {wrt_tex}}}\\left({of_tex}\\right)"
-    simple = of.op in ("sym", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
+    simple = of.op in ("sym", "ref", "call", "apply", "T", "D", "matmul") or (of.op == "pow" and of.args[0].op in ("sym", "call"))
     if simple and len(of_tex) <= 48 and not of_tex.startswith("-"):  # never \partial -A B
         return f"\\frac{{\\partial {of_tex}}}{{\\partial {wrt_tex}}}"
     return f"\\frac{{\\partial}}{{\\partial {wrt_tex}}}\\left({of_tex}\\right)"

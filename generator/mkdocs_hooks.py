@@ -9,11 +9,12 @@ What they do, event by event:
   `mcref:sections` nav entry, and take the build date from the export when
   SOURCE_DATE_EPOCH is not set (sitemap.xml.gz then has the same bytes every build).
   A rule that is invalid, refuted or undecided stops the build with the engine's message.
+  The errata page reads errata/paper.yaml and, when present, errata/cookbook.yaml.
 - on_files: add the generated pages (a page per rule, a table per section, ...), the
   redirect pages, the search documents, rules.json, the pinned KaTeX files and the search
   library MiniSearch (from node_modules, installed by `npm ci`) as virtual files; nothing
   is written into the docs folder.
-- on_page_markdown: put the list of sections into the home page.
+- on_page_markdown: put the list of sections and the verification counts into the home page.
 - on_page_content: give generated pages a table of contents (their headings are raw HTML).
 - on_env: typeset every formula of every page with the pinned KaTeX, in one node process
   (generator/katex_prerender.cjs); a formula KaTeX cannot typeset stops the build.
@@ -50,7 +51,14 @@ _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:  # mkdocs loads this file by path, not as a package module
     sys.path.insert(0, str(_ROOT))
 
-from generator.site import SiteError, concordance_pages, render_pages, render_section_list, tex_to_text
+from generator.site import (
+    SiteError,
+    concordance_pages,
+    render_pages,
+    render_section_list,
+    render_verification_summary,
+    tex_to_text,
+)
 
 log = logging.getLogger("mkdocs.hooks.mcref")
 
@@ -58,6 +66,8 @@ log = logging.getLogger("mkdocs.hooks.mcref")
 NAV_MARKER = "mcref:sections"
 #: The home page's placeholder for the list of sections.
 SECTIONS_MARKER = "<!-- mcref:sections -->"
+#: The home page's placeholder for what the checks proved (counts of the export).
+VERIFICATION_MARKER = "<!-- mcref:verification -->"
 #: Files of the npm package katex copied into the site, relative to its dist/ folder.
 KATEX_FILES = ("katex.min.js", "katex.min.css", "contrib/auto-render.min.js")
 KATEX_DEST = "assets/katex"
@@ -101,13 +111,17 @@ def _load_export(root: Path) -> dict[str, Any]:
         raise PluginError(f"mcref: the rules do not build:\n{exc}")
 
 
-def _load_errata(root: Path) -> list[dict[str, Any]] | None:
-    env = os.environ.get("MCREF_ERRATA")
-    path = Path(env) if env else root / "errata" / "paper.yaml"
+def _load_errata(root: Path, source: str = "paper") -> list[dict[str, Any]] | None:
+    """The errata of one source: errata/<source>.yaml ($MCREF_ERRATA names the paper's file,
+    $MCREF_ERRATA_COOKBOOK the Cookbook's). A missing paper file gives an empty list (the page
+    still exists and says none are listed); a missing file of another source gives None."""
+    var = "MCREF_ERRATA" if source == "paper" else f"MCREF_ERRATA_{source.upper()}"
+    env = os.environ.get(var)
+    path = Path(env) if env else root / "errata" / f"{source}.yaml"
     if not path.is_file():
         if env:
-            raise PluginError(f"mcref: MCREF_ERRATA names {path}, which is not a file")
-        return []  # the page still exists (the home page links it) and says none are listed
+            raise PluginError(f"mcref: {var} names {path}, which is not a file")
+        return [] if source == "paper" else None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -179,10 +193,11 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     root = Path(config.config_file_path).resolve().parent
     export = _load_export(root)
     errata = _load_errata(root)
+    cookbook_errata = _load_errata(root, "cookbook")
     theory_path = root / str(config.docs_dir or "site") / THEORY_PAGE
     theory = theory_path.read_text(encoding="utf-8") if theory_path.is_file() else None
     try:
-        pages = render_pages(export, errata, theory)
+        pages = render_pages(export, errata, theory, cookbook_errata=cookbook_errata)
     except SiteError as exc:
         raise PluginError(f"mcref: {exc}")
     _state.update(root=root, export=export, errata=errata, pages=pages)
@@ -257,10 +272,21 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if SECTIONS_MARKER in markdown:
         depth = page.url.count("/")
         markdown = markdown.replace(SECTIONS_MARKER, render_section_list(_state["export"], depth=depth))
+    if VERIFICATION_MARKER in markdown:
+        markdown = markdown.replace(VERIFICATION_MARKER, render_verification_summary(_state["export"]))
     return markdown
 
 
-_HEADING = re.compile(r'<h([12]) id="([^"]+)"[^>]*>(.*?)(?:<a class="headerlink"[^>]*>[^<]*</a>)?</h\1>', re.DOTALL)
+_HEADING = re.compile(r'<h([123]) id="([^"]+)"[^>]*>(.*?)(?:<a class="headerlink"[^>]*>[^<]*</a>)?</h\1>', re.DOTALL)
+_INLINE_TEX = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.DOTALL)
+
+
+def _toc_name(name: str) -> str:
+    """A heading as table-of-contents text: its math read as plain text, no tags (a link inside
+    a heading must not nest in the table of contents' link). The name is escaped HTML."""
+    name = _INLINE_TEX.sub(lambda m: _html.escape(tex_to_text(_html.unescape(m.group(1)), _state.get("export", {}).get("macros")),
+                                                  quote=False), name)
+    return re.sub(r"<[^>]+>", "", name)
 
 
 def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
@@ -268,13 +294,11 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
         return html
     tokens: list[dict[str, Any]] = []
     for level, anchor, name in _HEADING.findall(html):
-        # the name is already escaped HTML; drop tags (a link inside a heading) so the table
-        # of contents does not nest links
-        token = {"level": int(level), "id": anchor, "name": re.sub(r"<[^>]+>", "", name), "children": []}
-        if level == "2" and tokens and tokens[-1]["level"] == 1:
-            tokens[-1]["children"].append(token)
-        else:
-            tokens.append(token)
+        token = {"level": int(level), "id": anchor, "name": _toc_name(name), "children": []}
+        parent = tokens
+        while parent and parent[-1]["level"] < token["level"]:  # under the last heading of a higher level
+            parent = parent[-1]["children"]
+        parent.append(token)
     page.toc = get_toc(tokens)  # type: ignore[arg-type]
     return html
 
@@ -368,7 +392,7 @@ def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     for folder in (root / "rules", root / "errata"):
         if folder.is_dir():
             server.watch(str(folder))
-    for env in ("MCREF_EXPORT", "MCREF_ERRATA"):
+    for env in ("MCREF_EXPORT", "MCREF_ERRATA", "MCREF_ERRATA_COOKBOOK"):
         if os.environ.get(env):
             server.watch(os.environ[env])
     return server

@@ -187,7 +187,7 @@ def _parse_normalized(text: str, scope: Scope) -> Expr:
     strange = syntax_hints.non_ascii(text)
     if strange is not None:
         raise ExprError("MC020", strange[1], *_line_col(text, strange[0]))
-    caret = syntax_hints.caret(text) if "^" in text else None
+    caret = syntax_hints.caret(text) if "^" in text and "|" not in text else None  # |x|^2: the norm first
     if caret is not None:
         at, kind, left, right = caret
         try:
@@ -196,7 +196,8 @@ def _parse_normalized(text: str, scope: Scope) -> Expr:
             left_shape = None
         scalar = left_shape is not None and is_scalar(left_shape)
         square = left_shape is not None and not scalar and left_shape[0] == left_shape[1]
-        raise ExprError("MC021", syntax_hints.caret_message(left, right, kind, scalar, square), *_line_col(text, at))
+        raise ExprError("MC021", syntax_hints.caret_message(left, right, kind, scalar, square, left_shape is not None),
+                        *_line_col(text, at))
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
     try:
@@ -293,7 +294,7 @@ class _Builder:
             return self.name(node)
         if isinstance(node, ast.Attribute):
             if node.attr != "T":
-                hint = syntax_hints.method_message(self.src(node.value), node.attr, [], False)
+                hint = syntax_hints.method_fix_message(node, self.src)
                 if hint:
                     raise self.fail("MC021", hint, node)
                 raise self.fail("MC021", f"attribute access must be .T only (found .{node.attr})", node)
@@ -316,6 +317,9 @@ class _Builder:
             return Expr("ref", shape=self.scope.bindings[ident], name=ident)
         if ident in self.scope.dims:
             return Expr("dim", shape=SCALAR, name=ident)
+        if ident == "d" and "d" not in self.scope.functions:
+            raise self.fail("MC023", "d must be called as d(X), the differential of wrt, in expect (found d alone); "
+                            "to state a derivative, put what is differentiated in of and your derivative in expect", node)
         if ident in self.scope.functions or ident in FUNCTIONS:
             raise self.fail("MC023", f"function {ident} must be called with arguments (found it used as a value)", node)
         where = " or earlier under where" if self.scope.bindings else ""
@@ -354,7 +358,7 @@ class _Builder:
     def call(self, node: ast.Call, depth: int) -> Expr:
         if not isinstance(node.func, ast.Name):
             if isinstance(node.func, ast.Attribute):
-                hint = syntax_hints.method_message(self.src(node.func.value), node.func.attr, [self.src(a) for a in node.args], True)
+                hint = syntax_hints.method_fix_message(node, self.src)
                 if hint:
                     raise self.fail("MC021", hint, node)
             raise self.fail("MC021", "only named functions may be called (found a call of an expression)", node)

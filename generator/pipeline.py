@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from generator import concordance as conc
 from generator.cache import VerdictCache, default_cache_dir
 from generator.catalogue import build_export, combined
 from generator.load import REDIRECTS_FILE, SECTIONS_FILE, Document, find_rule_files, read_yaml
@@ -41,6 +42,9 @@ class Report:
     redirects: dict[str, str] = field(default_factory=dict)
     redirect_sections: dict[str, str] = field(default_factory=dict)
     cached: int = 0
+    # Concordances of outside references (source key -> entries) and their errata (source key -> number -> erratum).
+    concordance: dict[str, list[conc.Entry]] = field(default_factory=dict)
+    concordance_errata: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
 
     def count(self, status: str) -> int:
         return sum(1 for v in self.verdicts.values() if v.status == status)
@@ -169,8 +173,41 @@ def load_and_parse(paths: list[Path], publish: bool) -> Report:
         report.problems += problems
         if rule is not None:
             report.rules.append(rule)
+    for folder in folders:
+        report.problems += read_concordances(folder, report, known_ids)
     report.problems.sort()
     return report
+
+
+def read_concordances(folder: Path, report: Report, known_ids: set[str]) -> list[Problem]:
+    """The concordance files of a rules folder (and their errata beside it, in ../errata/), validated."""
+    problems: list[Problem] = []
+    for source in conc.SOURCES:
+        path = folder / source.file
+        if not path.is_file() or source.key in report.concordance:
+            continue
+        doc, read_problems = read_yaml(path)
+        problems += read_problems
+        if doc is None or read_problems:
+            continue
+        entries, found = conc.read_concordance(doc, source)
+        problems += found
+        problems += conc.check_rule_ids(doc, entries, known_ids, report.redirects)
+        problems += conc.check_citations(source, doc, entries, report.rules)
+        errata: dict[int, dict[str, Any]] = {}
+        errata_path = folder.resolve().parent / "errata" / source.errata_file if source.errata_file else None
+        shown = f"errata/{source.errata_file}"
+        if errata_path is not None and errata_path.is_file():
+            errata_doc, read_problems = read_yaml(errata_path)
+            problems += read_problems
+            if errata_doc is not None and not read_problems:
+                shown = errata_doc.shown
+                errata, found = conc.read_errata(errata_doc, source)
+                problems += found
+        problems += conc.check_errata_links(doc, entries, errata, shown, known_ids)
+        report.concordance[source.key] = entries
+        report.concordance_errata[source.key] = errata
+    return problems
 
 
 def verify(report: Report, *, jobs: int | None = None, use_cache: bool = True, timeout: float = DEFAULT_TIMEOUT,
@@ -306,4 +343,5 @@ def export_rules(rules_dir: Path = DEFAULT_RULES, *, jobs: int | None = None, us
     if report.exit_code != 0:
         raise BuildFailed(failure_message(report), report.exit_code)
     return build_export(report.rules, report.verdicts, report.sections, site_url=address, build_date=build_date(),
-                        redirects=report.redirects, redirect_sections=report.redirect_sections)
+                        redirects=report.redirects, redirect_sections=report.redirect_sections,
+                        concordance=report.concordance, concordance_errata=report.concordance_errata)

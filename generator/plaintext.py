@@ -7,6 +7,7 @@ text fits. `\\frac{\\partial \\tr(\\mathbf{A})}{\\partial \\mathbf{X}}` reads `�
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 
 _TEX_SYMBOLS = {
@@ -97,11 +98,11 @@ _TEX_STYLE = {
     "textrm",
     "mathbb",
     "vec",
-    "hat",
-    "bar",
-    "tilde",
 }
+# Accents print as combining marks after their letter: \hat{\mathbf{x}} reads x̂.
+_TEX_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 _SUPERSCRIPTS = str.maketrans("0123456789-+()nTi", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺⁽⁾ⁿᵀⁱ")
+_SUBSCRIPTS = str.maketrans("0123456789+-()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ")
 
 
 def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
@@ -152,7 +153,9 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             return ""
         if name == "mathbb":
             arg = group()
-            return {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "1": "𝟙", "E": "𝔼"}.get(arg, arg)
+            return {"R": "ℝ", "N": "ℕ", "Z": "ℤ", "1": "𝟙", "E": "𝔼", "I": "𝕀"}.get(arg, arg)
+        if name in _TEX_ACCENTS:
+            return group() + _TEX_ACCENTS[name]
         if name in _TEX_STYLE:
             return group()
         if name in ("frac", "dfrac", "tfrac"):
@@ -180,8 +183,10 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
                     out.append(arg.translate(_SUPERSCRIPTS))
                 else:
                     out.append("^" + (arg if len(arg) == 1 else f"({arg})"))
+            elif re.fullmatch(r"[0-9+\-()aehijklmnoprstuvx]+", arg):
+                out.append(arg.translate(_SUBSCRIPTS))  # x_1, 1_m: x₁, 1ₘ
             else:
-                out.append("_" + arg)
+                out.append("_" + (arg if len(arg) == 1 else f"({arg})"))  # 1_(m × m), not 1_m × m
         elif ch == "}":
             pos += 1
         elif ch == "&":
@@ -191,10 +196,16 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             out.append(" ")
             pos += 1
         else:
-            out.append(group())
+            word = re.match(r"\\([A-Za-z]+)", tex[pos:])
+            piece = group()
+            # A function name or fraction after a letter or digit: 2x cos(x), du/dx dy/du.
+            if word and word.group(1) not in _TEX_STYLE and piece[:1].isascii() and piece[:1].isalnum() \
+                    and out and out[-1][-1:].isascii() and out[-1][-1:].isalnum():
+                out.append(" ")
+            out.append(piece)
     text = "".join(out)
     text = re.sub(r"\s+", " ", text).strip()
-    return text.replace("∂ ", "∂")
+    return unicodedata.normalize("NFC", text.replace("∂ ", "∂"))  # ŵ composed where Unicode has it
 
 
 _INLINE_MATH = re.compile(r"(?<!\\)\$([^$]+?)(?<!\\)\$")

@@ -20,6 +20,7 @@ CODES: dict[str, str] = {
     "MC016": "a related rule id does not exist",
     "MC017": "a rule is not placed in its section's teaching order (rules/_sections.yaml)",
     "MC018": "a redirect of rules/_redirects.yaml is wrong",
+    "MC019": "a concordance does not map an equation, or a cited equation is not mapped to the rule",
     "MC020": "an expression is not valid syntax",
     "MC021": "forbidden syntax in an expression",
     "MC022": "an undeclared name",

@@ -253,7 +253,8 @@ class RationalEvaluator:
                     derivs[k] = left
                 else:
                     derivs[k] = _broadcast(Rat.__add__ if sign > 0 else Rat.__sub__, left, right)
-            shape = args[0].shape if isinstance(args[0], Opaque) else args[1].shape
+            shapes = [a.shape if isinstance(a, Opaque) else (len(a), len(a[0])) for a in args]
+            shape = shapes[1] if shapes[0] == (1, 1) else shapes[0]  # a scalar beside a matrix broadcasts, in either order
             return Opaque(shape, derivs)
         if op == "neg":
             return Opaque(args[0].shape, {k: _map(d, lambda v: -v) for k, d in args[0].derivs.items()})

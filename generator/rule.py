@@ -14,6 +14,7 @@ from typing import Any
 from generator.latex import Printer, derivative_latex, symbol_latex
 from generator.load import Document, expression_position
 from generator.parse import (
+    transposed,
     FUNCTIONS, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, is_vector, parse_expression,
     shape_from_decl, show_shape, stacked_parts, substitute, walk,
 )
@@ -161,7 +162,7 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
             want = derivative_shape(of.shape, wrt_shape, layout)
         except ValueError as err:
             line, col = doc.at(*base, "of")
-            problems.append(Problem(doc.shown, line, col, "MC025", f"{_name(base, 'of')} must be a scalar, a vector by a vector, or a matrix by a scalar: {err} (use kind: differential)"))
+            problems.append(Problem(doc.shown, line, col, "MC025", _derivative_shape_message(_name(base, "of"), of, wrt, wrt_shape, err)))
             return None, None
     if not _same_shape(expect.shape, want):
         line, col = doc.at(*base, "expect")
@@ -247,6 +248,18 @@ def _explain_order(problems: list[Problem], name: str, later: list[str]) -> None
     if last.code == "MC022" and used and used.group(1) in later:
         message = last.message[: used.start()] + f"name {used.group(1)} must be defined above {name} (where names are read in order; found it below)"
         problems[-1] = Problem(last.path, last.line, last.col, last.code, message)
+
+
+def _derivative_shape_message(field: str, of: Expr, wrt: str, wrt_shape: Shape, err: ValueError) -> str:
+    """MC025 for an `of` whose derivative is not a matrix; a row by a vector gets its column form suggested."""
+    if of.shape[0] == 1 and of.shape[1] != 1 and (is_vector(wrt_shape) or is_scalar(wrt_shape)):
+        from generator.allsizes.text import to_text
+
+        column = to_text(transposed(of))
+        return (f"{field} must be a scalar or a column vector to be differentiated by the vector {wrt} (found a row, "
+                f"{show_shape(of.shape)}); write the column {column} instead (its Jacobian by {wrt} is "
+                f"{of.shape[1]}x{wrt_shape[0]} in numerator layout)")
+    return f"{field} must be a scalar, a vector by a vector, or a matrix by a scalar: {err} (use kind: differential)"
 
 
 def _same_shape(a: Shape, b: Shape) -> bool:

@@ -45,6 +45,7 @@ __all__ = [
     "VERIFIED_STATEMENT",
     "render_pages",
     "render_section_list",
+    "render_verification_summary",
     "rule_path",
     "rule_url",
     "search_documents",
@@ -204,7 +205,7 @@ def _space(shape: Sequence[object]) -> str:
 
 def _sizes_text(sizes: Sequence[Mapping[str, object]]) -> str:
     parts = [", ".join(f"{k} = {v}" for k, v in size.items()) for size in sizes]
-    return "; ".join(p if p else "no dimensions" for p in parts)
+    return "; ".join(p if p else "scalars (no sizes)" for p in parts)
 
 
 def _site_base(export: Mapping[str, Any]) -> str | None:
@@ -370,7 +371,8 @@ def _check(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None
         if redirects and redirects.get(old) not in (None, new):
             problems.append(f"retired {old} -> {new}: redirects maps it to {redirects.get(old)!r}")
         if section is not None and (not _SLUG.match(str(section)) or str(section) in RESERVED_SLUGS):
-            problems.append(f"retired {old}: its old section {section!r} is not a section slug (lower-case letters, digits and -, not a page name)")
+            problems.append(f"retired {old}: its old section {section!r} is not a section slug "
+                            "(lower-case letters, digits and -, not a page name)")
     counts = export.get("counts") or {}
     if counts.get("verified") != len(rules) or counts.get("total") != len(rules):
         problems.append(
@@ -418,39 +420,117 @@ class _Ctx:
         return _segments(str(text), where, self.problems)
 
 
+#: The primes of the exact arithmetic, as a reader knows them.
+_PRIMES = {2305843009213693951: "2^61 - 1", 4611686018427387847: "2^62 - 57"}
+
+
+def _sizes_span(grid: Sequence[Mapping[str, object]]) -> str:
+    """The size tuples of an all-sizes grid: all of them when few, else how many and the ends."""
+    if not grid:
+        return "one point (no dimension letters)"
+    if len(grid) <= 6:
+        return _sizes_text(grid)
+    return f"{len(grid)} size tuples, from {_sizes_text(grid[:1])} to {_sizes_text(grid[-1:])}"
+
+
+def _per_letter(values: object) -> str:
+    if isinstance(values, Mapping):
+        return ", ".join(f"{k} {v}" for k, v in values.items()) or "none"
+    return str(values)
+
+
+def _all_sizes_rows(detail: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What an all-sizes proof rests on, in words (seam 4's `all_sizes`)."""
+    rows: list[tuple[str, str]] = []
+    grid = detail.get("grid")
+    if isinstance(grid, list) and all(isinstance(g, Mapping) for g in grid):
+        rows.append(("Sizes that settle every size", _sizes_span(grid)))
+    elif grid not in (None, ""):
+        rows.append(("Sizes that settle every size", json.dumps(grid, ensure_ascii=False)))
+    bounds = detail.get("bounds")
+    if isinstance(bounds, Mapping) and {"B", "L", "U", "D"} <= set(bounds):
+        degrees = bounds["L"]
+        if isinstance(bounds["L"], Mapping) and isinstance(bounds["U"], Mapping):
+            degrees = {k: bounds["L"].get(k, 0) + bounds["U"].get(k, 0) for k in bounds["L"]}
+        rows.append(("Bounds of the proof", f"index values per letter (B): {_per_letter(bounds['B'])}; degree in each size "
+                                            f"(L + U): {_per_letter(degrees)}; total degree D = {bounds['D']}"))
+    elif bounds not in (None, "", {}):
+        rows.append(("Bounds of the proof", json.dumps(bounds, ensure_ascii=False)))
+    primes = detail.get("primes") or ([detail["prime"]] if detail.get("prime") not in (None, "") else [])
+    if primes:
+        rows.append(("Exact arithmetic", "modulo " + " and ".join(_PRIMES.get(p, str(p)) if isinstance(p, int) else str(p)
+                                                                for p in primes)))
+    if detail.get("seeds") not in (None, ""):
+        rows.append(("Random points per size", str(detail["seeds"])))
+    if detail.get("error_bound") not in (None, ""):
+        rows.append(("Chance a false rule passes", f"less than {detail['error_bound']}"))
+    return rows
+
+
+def _split_statement(statement: str) -> tuple[str, str]:
+    """The statement cut after its head, for the badge: "Proved for every size" + " (exact, ...)",
+    "Verified at (m, n) = (2, 3) and (3, 2):" + " the all-sizes ...". The cut is after the first ": "
+    outside brackets, else the first " (" outside brackets. Together they are the statement verbatim."""
+    depth, paren = 0, -1
+    for i, ch in enumerate(statement):
+        if ch == "(":
+            if depth == 0 and paren < 0 and i > 0 and statement[i - 1] == " ":
+                paren = i - 1
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif ch == ":" and depth == 0 and statement[i + 1 : i + 2] == " " and i > 0:
+            return statement[: i + 1], statement[i + 1 :]
+    if paren > 0:
+        return statement[:paren], statement[paren:]
+    return statement, ""
+
+
 def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
     v = rule.get("verification") or {}
     scope = str(v.get("scope") or "listed-sizes")
     all_sizes = scope == "all-sizes"
-    statement = str(v.get("statement") or v.get("detail") or VERIFIED_STATEMENT)
+    if v.get("statement"):
+        statement = str(v["statement"])
+        badge, rest = _split_statement(statement)
+    else:  # an export of an engine without seam 4: the old detail text, as listed sizes
+        statement = str(v.get("detail") or VERIFIED_STATEMENT)
+        badge, rest = "Verified at the listed sizes", " " + statement
+    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
+    grid = (detail or {}).get("grid")
+    scalars_only = all_sizes and isinstance(grid, list) and all(isinstance(g, Mapping) and not g for g in grid)
     rows: list[tuple[str, str]] = []
-    rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
+    if scalars_only:  # nothing has a size: "proved" is the whole story
+        rows.append(("Scope", "proved (every symbol is a scalar: there are no sizes)"))
+    else:
+        rows.append(("Scope", "every size (proved)" if all_sizes else "the sizes listed below"))
+    if not all_sizes and v.get("reason"):
+        rows.append(("Why not every size", str(v["reason"])))
+    if all_sizes and detail:
+        rows.extend(row for row in _all_sizes_rows(detail)
+                    if not (scalars_only and row[0] in ("Sizes that settle every size", "Bounds of the proof")))
     if v.get("sizes") is not None:
-        rows.append(("Sizes checked exactly", _sizes_text(v.get("sizes") or [])))
+        label = "Witness sizes (SymPy, finite differences)" if all_sizes else "Sizes checked exactly"
+        rows.append((label, _sizes_text(v.get("sizes") or [])))
     if v.get("layouts"):
         rows.append(("Layouts checked", ", ".join(str(x) for x in v["layouts"])))
     if v.get("numeric_points") not in (None, ""):
         rows.append(("Numeric points", str(v["numeric_points"])))
     if v.get("max_rel_error") not in (None, ""):
         rows.append(("Largest relative error", str(v["max_rel_error"])))
-    detail = v.get("all_sizes") if isinstance(v.get("all_sizes"), Mapping) else None
-    if detail:
-        for key, label in (("grid", "Grid"), ("bounds", "Degree bounds"), ("prime", "Prime"), ("seeds", "Seeds"),
-                           ("error_bound", "Error bound")):
-            if detail.get(key) not in (None, ""):
-                value = detail[key]
-                rows.append((label, json.dumps(value, ensure_ascii=False) if isinstance(value, (dict, list)) else str(value)))
-    if not all_sizes and v.get("reason"):
-        rows.append(("Why not every size", str(v["reason"])))
     engine = f"mcref {v.get('engine', '')}"
     if v.get("sympy"):
         engine += f", SymPy {v['sympy']}"
     rows.append(("Engine", engine))
     return {
         "all_sizes": all_sizes,
-        "badge": "Proved for every size" if all_sizes else "Verified at the listed sizes",
+        "badge": badge,
+        "rest": rest,
         "statement": statement,
-        "detail": str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement") else "",
+        # the engine's own paragraph, unless the rows below say it all (a proof: its grid, bounds,
+        # prime and witnesses each have a row; the paragraph would list every size tuple again)
+        "detail": (str(v.get("detail") or "") if v.get("statement") and v.get("detail") != v.get("statement")
+                   and not (all_sizes and detail) else ""),
         "rows": rows,
     }
 
@@ -535,15 +615,31 @@ def _symbols(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, str]]:
     return out
 
 
+#: How a condition written in words says what an `assume` property says (so it is not repeated).
+_ASSUME_WORDS = {
+    "positive": ("> 0", "positive", "> 0"),
+    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0"),
+    "invertible": ("invertible", "nonsingular", "non-singular"),
+    "spd": ("positive definite", "spd"),
+    "symmetric": ("symmetric", "spd"),
+    "probability": ("probability", "sum to 1", "sums to 1"),
+}
+
+
 def _conditions(rule: Mapping[str, Any]) -> list[str]:
+    """The rule's conditions in words, then each `assume` property the words do not already say
+    ("a > 0" says "a positive"; "X invertible" says "X invertible")."""
     parts = []
     conditions = rule.get("conditions")
     if conditions not in (None, "", "none"):
         parts.append(str(conditions))
+    said = " ".join(parts)
     for sym, props in (rule.get("assume") or {}).items():
-        text = f"{sym} {', '.join(str(p) for p in props)}"
-        if not any(text in part for part in parts):
-            parts.append(text)
+        missing = [str(p) for p in props
+                   if not (re.search(rf"(?<![A-Za-z_]){re.escape(str(sym))}(?![A-Za-z_])", said)
+                           and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
+        if missing:
+            parts.append(f"{sym} {', '.join(missing)}")
     return parts
 
 
@@ -575,6 +671,8 @@ def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
         "id": rid,
         "path": str(rule.get("path") or rule_path(rid)),
         "url": rule_url(ctx.export, rule),
+        # the public address when the site has one; else the page says its own (mcref.js)
+        "public_url": rule_url(ctx.export, rule) if (rule.get("url") or _site_base(ctx.export)) else "",
         "title": ctx.segs(rule["title"], f"{where}: title"),
         "title_text": title_text(rule, ctx.macros),
         "section_slug": str(rule["section"]),
@@ -663,75 +761,105 @@ def _index_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mappi
 def _verification_page(ctx: _Ctx, sections: Sequence[Mapping[str, Any]], grouped: Mapping[str, Sequence[Mapping[str, Any]]],
                        theory: str | None) -> str:
     export = ctx.export
-    rows = []
+    groups = []
+    listed_rows = []
     for section in sections:
+        rows = []
         for rule in grouped.get(str(section["slug"]), []):
             view = _verification_view(rule)
             v = rule.get("verification") or {}
-            rows.append({"id": str(rule["id"]), "path": str(rule.get("path") or rule_path(str(rule["id"]))),
-                         "title": title_text(rule, ctx.macros), "section": str(section["title"]),
-                         "all_sizes": view["all_sizes"], "statement": view["statement"],
-                         "sizes": _sizes_text(v.get("sizes") or []), "error": str(v.get("max_rel_error", ""))})
+            row = {"id": str(rule["id"]), "path": str(rule.get("path") or rule_path(str(rule["id"]))),
+                   "title": title_text(rule, ctx.macros), "section": str(section["title"]),
+                   "all_sizes": view["all_sizes"], "statement": view["statement"], "reason": str(v.get("reason") or ""),
+                   "sizes": _sizes_text(v.get("sizes") or [])}
+            rows.append(row)
+            if not row["all_sizes"]:
+                listed_rows.append(row)
+        if rows:
+            groups.append({"slug": str(section["slug"]), "title": str(section["title"]), "rows": rows})
+    total = sum(len(g["rows"]) for g in groups)
     counts = dict(export.get("counts") or {})
     all_sizes = counts.get("all_sizes")
     if all_sizes is None:
-        all_sizes = sum(1 for r in rows if r["all_sizes"])
+        all_sizes = total - len(listed_rows)
     return _render(
         "verification.md.j2",
         export={"version": str(export.get("version", "")), "build_date": str(export.get("build_date", "")),
                 "engine": str(export.get("engine", "")), "sympy": str(export.get("sympy", ""))},
         counts=[(k, counts.get(k, 0)) for k in ("verified", "refuted", "undecided", "total")],
         all_sizes=all_sizes,
-        listed=len(rows) - all_sizes,
-        rows=rows,
+        listed=total - all_sizes,
+        total=total,
+        groups=groups,
+        listed_rows=listed_rows,
         theory=theory or "",
-        statement=VERIFIED_STATEMENT,
         depth=1,
     )
 
 
-def _errata_page(ctx: _Ctx, errata: Sequence[Mapping[str, Any]]) -> str:
-    entries = []
-    for entry in errata:
-        number = str(entry.get("number", ""))
-        where = f"erratum {number}"
+#: The sources an errata list may belong to: (label of the source's form, heading, anchor prefix).
+ERRATA_SOURCES = {
+    "paper": ("The paper", "Parr and Howard, The Matrix Calculus You Need For Deep Learning", "erratum"),
+    "cookbook": ("The Cookbook", "The Matrix Cookbook (2012 edition)", "cookbook-erratum"),
+}
 
-        def field(name: str, entry: Mapping[str, Any] = entry, where: str = where) -> list[tuple[str, str]]:
-            value = entry.get(name)
-            if value in (None, ""):
-                return []
-            return ctx.segs(value, f"{where}, field {name}")
 
-        rule = ctx.by_id.get(str(entry.get("rule"))) if entry.get("rule") else None
-        entries.append(
-            {
-                "anchor": f"erratum-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}",
-                "number": number,
-                "title": str(entry.get("title", "")),
-                "where": field("where"),
-                "paper": field("paper"),
-                "problem": field("problem"),
-                "correction": field("correction"),
-                "note": field("note"),
-                "rule": _rule_view(ctx, rule) if rule is not None else None,
-            }
-        )
-    return _render("errata.md.j2", entries=entries, depth=1)
+def _erratum_view(ctx: _Ctx, entry: Mapping[str, Any], source: str) -> dict[str, Any]:
+    number = str(entry.get("number", ""))
+    where = f"erratum {number}" if source == "paper" else f"{source} erratum {number}"
+
+    def field(name: str) -> list[tuple[str, str]]:
+        value = entry.get(name)
+        if value in (None, ""):
+            return []
+        return ctx.segs(value, f"{where}, field {name}")
+
+    rule = ctx.by_id.get(str(entry.get("rule"))) if entry.get("rule") else None
+    prefix = ERRATA_SOURCES.get(source, ("", "", f"{source}-erratum"))[2]
+    return {
+        "anchor": f"{prefix}-{re.sub(r'[^a-z0-9-]+', '-', number.lower()).strip('-') or 'x'}",
+        "number": number,
+        "title": ctx.segs(entry.get("title", ""), f"{where}, field title"),
+        "where": field("where"),
+        "source_form": field(source),
+        "source_label": ERRATA_SOURCES.get(source, (source.capitalize(),))[0],
+        "problem": field("problem"),
+        "correction": field("correction"),
+        "note": field("note"),
+        "rule": _rule_view(ctx, rule) if rule is not None else None,
+    }
+
+
+def _errata_page(ctx: _Ctx, errata: Sequence[Mapping[str, Any]],
+                 cookbook_errata: Sequence[Mapping[str, Any]] | None = None) -> str:
+    groups = [{"source": "paper", "heading": ERRATA_SOURCES["paper"][1],
+               "entries": [_erratum_view(ctx, e, "paper") for e in errata]}]
+    if cookbook_errata:
+        groups.append({"source": "cookbook", "heading": ERRATA_SOURCES["cookbook"][1],
+                       "entries": [_erratum_view(ctx, e, "cookbook") for e in cookbook_errata]})
+    return _render("errata.md.j2", groups=groups, depth=1)
 
 
 def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any]]) -> str:
     rows = []
     counts: dict[str, int] = {}
+    numbers: dict[str, int] = {}
     redirects = ctx.export.get("redirects") or {}
+    info = (ctx.export.get("concordance_sources") or {}).get(source) or {}
     for entry in entries:
         status = str(entry.get("status", ""))
         counts[status] = counts.get(status, 0) + 1
+        number = str(entry.get("number") or "")
+        if number:
+            numbers[number] = numbers.get(number, 0) + 1
+        where = f"concordance {source}, {entry.get('ref')}"
         links = []
         for rid in entry.get("rules") or []:
             target = ctx.by_id.get(str(redirects.get(rid, rid)))
             if target is not None:
                 links.append({"id": str(target["id"]), "path": str(target.get("path") or rule_path(str(target["id"]))),
-                              "title": title_text(target, ctx.macros)})
+                              "title": ctx.segs(target["title"], f"rule {target['id']}: title")})
+        erratum = entry.get("erratum") if isinstance(entry.get("erratum"), Mapping) else None
         rows.append(
             {
                 "ref": str(entry.get("ref", "")),
@@ -739,18 +867,25 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
                 "formula": str(entry.get("formula") or ""),
                 "status": status,
                 "status_text": CONCORDANCE_STATUS.get(status, status),
-                "number": str(entry.get("number") or ""),
+                "number": number,
                 "confirmed_by": str(entry.get("confirmed_by") or ""),
-                "note": ctx.segs(entry.get("note") or "", f"concordance {source}, {entry.get('ref')}: note"),
+                "note": ctx.segs(entry.get("note") or "", f"{where}: note"),
                 "rules": links,
+                "erratum": ({"number": str(erratum.get("number", "")),
+                             "anchor": f"cookbook-erratum-{erratum.get('number')}" if source.startswith("cookbook")
+                             else f"erratum-{erratum.get('number')}"} if erratum else None),
             }
         )
     return _render(
         "concordance.md.j2",
         source=source,
-        title=CONCORDANCE_TITLES.get(source, f"Concordance: {source}"),
+        title=CONCORDANCE_TITLES.get(source, str(info.get("title") or f"Concordance: {source}")),
+        citation=str(info.get("citation") or ""),
         rows=rows,
-        counts=[(CONCORDANCE_STATUS.get(k, k), v) for k, v in sorted(counts.items())],
+        counts=[(CONCORDANCE_STATUS.get(k, k), counts[k]) for k in ("verified", "verified-corrected", "not-applicable") if counts.get(k)]
+        + [(CONCORDANCE_STATUS.get(k, k), v) for k, v in sorted(counts.items())
+           if k not in ("verified", "verified-corrected", "not-applicable")],
+        numbers=numbers,
         depth=2,
     )
 
@@ -758,7 +893,7 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
 def _redirect_page(ctx: _Ctx, old: str, new: str) -> str:
     target = ctx.by_id[new]
     return _render("redirect.html.j2", old=old, new=new, title=title_text(target, ctx.macros),
-                   url=rule_url(ctx.export, target))
+                   url=rule_url(ctx.export, target) if (target.get("url") or _site_base(ctx.export)) else f"../{new}/")
 
 
 def concordance_pages(export: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -778,18 +913,30 @@ def render_section_list(export: Mapping[str, Any], depth: int = 0) -> str:
     return _render("section_list.html.j2", sections=[i for i in items if i["count"]], root="../" * depth)
 
 
+def render_verification_summary(export: Mapping[str, Any]) -> str:
+    """The home page's paragraph on verification (Markdown): how many rules are proved for
+    every size, from the export (an export without seam 4 says "listed sizes" for all)."""
+    rules = export.get("rules") or []
+    proved = sum(1 for r in rules if (r.get("verification") or {}).get("scope") == "all-sizes")
+    counts = export.get("counts") or {}
+    all_sizes = int(counts.get("all_sizes", proved) or 0)
+    return _render("verification_summary.md.j2", all_sizes=all_sizes, total=len(rules), listed=len(rules) - all_sizes,
+                   root="").strip() + "\n"
+
+
 def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] | None = None,
-                 theory: str | None = None) -> dict[str, str]:
+                 theory: str | None = None, cookbook_errata: Sequence[Mapping[str, Any]] | None = None) -> dict[str, str]:
     """Render every generated file: a page per rule, a table per section with rules, the
     index of all rules, the verification report (with `theory`, the Markdown of
-    site/verification-theory.md, when given), the errata page (when `errata` is given),
+    site/verification-theory.md, when given), the errata page (when `errata`, the paper's, or
+    `cookbook_errata` is given),
     a concordance page per source of the export, a redirect page per renamed id and the
     search documents.
 
     Raises SiteError, listing every problem, when the export holds a rule that is not
     verified, refers to an unknown section or rule, or would print raw LaTeX.
     """
-    _check(export, errata)
+    _check(export, list(errata or []) + [dict(e, number=f"cookbook {e.get('number')}") for e in cookbook_errata or []])
     ctx = _Ctx(export)
     sections = _sections(export)
     grouped = _grouped(export)
@@ -810,8 +957,8 @@ def render_pages(export: Mapping[str, Any], errata: Sequence[Mapping[str, Any]] 
             pages[f"{slug}.md"] = _section_page(ctx, section, [])
     pages["all-rules.md"] = _index_page(ctx, sections, grouped)
     pages["verification.md"] = _verification_page(ctx, sections, grouped, theory)
-    if errata is not None:
-        pages["errata.md"] = _errata_page(ctx, errata)
+    if errata is not None or cookbook_errata:
+        pages["errata.md"] = _errata_page(ctx, errata or [], cookbook_errata)
     for _title, path in concordance_pages(export):
         source = path[len("concordance/") : -len(".md")]
         pages[path] = _concordance_page(ctx, source, export["concordance"][source])

@@ -13,8 +13,10 @@ students write from NumPy, MATLAB or paper notation gets a precise hint instead:
 
 from __future__ import annotations
 
+import ast
 import difflib
 import keyword
+from typing import Any
 from fractions import Fraction
 
 # ------------------------------------------------------------------ rewriting
@@ -38,6 +40,10 @@ def normalize(text: str, primes: bool = True) -> tuple[str, list[int]]:
         if ch in TRANSPOSE_MARKS and (ch != "'" or primes and (prev != "" and (prev.isalnum() or prev in "_)]'\u1d40\u22a4"))):
             out += [".", "T"]
             origin += [i, i]
+            following = text[i + 1 : i + 2]
+            if following.isalnum() or following in "_(":  # x'Ax: the transpose ends here, a new operand starts
+                out.append(" ")
+                origin.append(i)
         elif ch in MINUS_SIGNS:
             out.append("-")
             origin.append(i)
@@ -212,6 +218,8 @@ def diagnose_syntax(text: str, functions: frozenset[str] = frozenset()) -> tuple
             return at, "expression must write inv(A) @ b for a left division (found \\)"
         if tok == ";":
             return at, "expression must be one expression (found ;)"
+        if tok == ":":
+            return at, "expression must not hold a colon (found :); shapes go under symbols, and where names are separated by ;"
         if tok in ("'", '"'):
             return at, f"expression must not hold quotes; a transpose is x.T or x' right after a name or a bracket (found {tok})"
         if tok == "//":
@@ -221,9 +229,19 @@ def diagnose_syntax(text: str, functions: frozenset[str] = frozenset()) -> tuple
             return at, f"expression must write {tok} * {name} for a number times {name} (found {tok}{name})"
         if k > 0 and _starts_operand(toks[k]) and _ends_operand(toks[k - 1]) and not (tok == "(" and toks[k - 1][0] == NAME):
             prev = toks[k - 1]
-            if prev[0] == NAME and prev[1] in functions and kind != NUMBER and tok != "(":
-                arg = _operand_after(toks, k, text)
-                return at, f"expression must put a function's argument in brackets: {prev[1]}({arg}) (found {prev[1]} {arg})"
+            if prev[0] == NAME and (prev[1] in functions or prev[1] in FUNCTION_FIXES) and kind != NUMBER and tok != "(":
+                names = [prev[1]]
+                j = k
+                while j < len(toks) and toks[j][0] == NAME and (toks[j][1] in functions or toks[j][1] in FUNCTION_FIXES) \
+                        and j + 1 < len(toks) and _starts_operand(toks[j + 1]) and toks[j + 1][1] != "(":
+                    names.append(toks[j][1])
+                    j += 1
+                arg = _operand_after(toks, j, text) if j < len(toks) else ""
+                fixed = arg
+                for name in reversed(names):
+                    fixed = _fill(FUNCTION_FIXES[name], [fixed]) if name in FUNCTION_FIXES else f"{name}({fixed})"
+                found = " ".join(names + [arg])
+                return at, f"expression must put a function's argument in brackets: {fixed} (found {found})"
             left = _operand_before(toks, k - 1, text)
             right = _operand_after(toks, k, text)
             return at, (f"expression must join {left} and {right} with an operator: @ for a matrix product, "
@@ -262,13 +280,19 @@ def caret(text: str) -> tuple[int, str, str, str] | None:
         if tok != "^":
             continue
         left = _operand_before(toks, k - 1, text) if k > 0 else ""
-        following = toks[k + 1 : k + 5]
+        following = toks[k + 1 :]
         rest = [t[1] for t in following]
         used = 0
         if rest[:1] == ["{"] or rest[:1] == ["("]:
-            closing = "}" if rest[0] == "{" else ")"
-            inner = rest[1 : rest.index(closing)] if closing in rest else rest[1:]
-            used = len(inner) + (2 if closing in rest else 1)
+            depth, end = 0, len(rest)
+            for i, t in enumerate(rest):
+                depth += t in ("(", "{")
+                depth -= t in (")", "}")
+                if depth == 0:
+                    end = i
+                    break
+            inner = rest[1:end]
+            used = min(end + 1, len(rest))
         else:
             inner = rest[:2] if rest[:1] == ["-"] else rest[:1]
             used = len(inner)
@@ -282,7 +306,8 @@ def caret(text: str) -> tuple[int, str, str, str] | None:
         return at, kind, left, right or "?"
     return None
 
-def caret_message(left: str, right: str, kind: str, left_is_scalar: bool, left_is_square: bool = False) -> str:
+def caret_message(left: str, right: str, kind: str, left_is_scalar: bool, left_is_square: bool = False,
+                  left_known: bool = False) -> str:
     """The message for left ^ right: a transpose, an inverse or a power, from what follows ^."""
     found = f"(found {left}^{right}; ^ is not a power in Python)"
     base = _wrap(left)
@@ -291,11 +316,16 @@ def caret_message(left: str, right: str, kind: str, left_is_scalar: bool, left_i
     if kind == "inverse":
         if left_is_scalar:
             return f"expression must write a reciprocal as 1 / {base} or {base} ** -1 {found}"
+        if left_known and not left_is_square:
+            return f"expression must write 1 / {base} for the element-wise reciprocal: only a square matrix has an inverse {found}"
         return f"expression must write an inverse as inv({left}) {found}"
-    power = right.strip("{}()")
+    power = right[1:-1] if right[:1] in "({" and right[-1:] in ")}" else right
+    if left == "e":
+        return f"expression must write exp({power}) for e to a power {found}"
     if left_is_square and power == "2":
         return f"expression must write a power as {base} ** 2 (element-wise) or {base} @ {base} (matrix square) {found}"
-    return f"expression must write a power as {base} ** {power} {found}"
+    shown = power if _is_atom(power) or (power.startswith("-") and _is_atom(power[1:])) else f"({power})"
+    return f"expression must write a power as {base} ** {shown} {found}"
 
 
 def _is_atom(text: str) -> bool:
@@ -420,19 +450,70 @@ def function_message(name: str, args: list[str], known: list[str]) -> str:
     return f"function {name} must be one of the rule language's functions or declared under functions (found {name}){suggestion}"
 
 
-def method_message(obj: str, attr: str, args: list[str], called: bool) -> str | None:
-    """x.transpose(), A.inverse(), A.I, x.t() ... -> the rule language's spelling; None if unknown."""
-    found = f"{obj}.{attr}({', '.join(args)})" if called else f"{obj}.{attr}"
-    if obj in MODULE_PREFIXES or obj.split(".")[0] in MODULE_PREFIXES:
-        fix = _module_function_fix(attr, args)
-        if fix:
-            return f"expression must call functions without a module prefix: write {fix} (found {found})"
-        return None
-    if attr == "T" and called:
-        return f"expression must write a transpose as {obj}.T, without brackets (found {found})"
-    if attr in METHOD_FIXES:
-        return f"expression must write {_fill(METHOD_FIXES[attr], [obj, *args])} (found {found})"
+def pythonic(node: Any, src: Any) -> str:
+    """Rule-language text of a NumPy / PyTorch spelling, converted all the way down.
+
+    x.T.dot(A).dot(x) -> x.T @ A @ x, np.sum(np.exp(x)) -> sum(exp(x)); what it does not
+    know stays as written (src(node) gives a node's source text).
+    """
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        attr = node.func.attr
+        args = [pythonic(a, src) for a in node.args]
+        owner = _dotted(node.func.value)
+        if owner is not None and owner.split(".")[0] in MODULE_PREFIXES:
+            return _module_function_fix(attr, args) or src(node)
+        obj = pythonic(node.func.value, src)
+        if attr == "T":
+            return f"{_wrap(obj)}.T"
+        if attr in METHOD_FIXES:
+            return _fill(METHOD_FIXES[attr], [obj, *args])
+        return src(node)
+    if isinstance(node, ast.Attribute):
+        obj = pythonic(node.value, src)
+        if node.attr == "T":
+            return f"{_wrap(obj)}.T"
+        if node.attr in METHOD_FIXES:
+            return _fill(METHOD_FIXES[node.attr], [obj])
+        return src(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        return f"{node.func.id}({', '.join(pythonic(a, src) for a in node.args)})"
+    if isinstance(node, ast.BinOp):
+        symbol = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.MatMult: "@", ast.Pow: "**"}.get(type(node.op))
+        if symbol is not None:
+            left, right = pythonic(node.left, src), pythonic(node.right, src)
+            if (left, right) != (src(node.left), src(node.right)):
+                return f"{_wrap_sum(left)} {symbol} {_wrap_sum(right)}"
+    return src(node)
+
+
+def _dotted(node: Any) -> str | None:
+    """np.linalg -> 'np.linalg' for a chain of names, else None."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        inner = _dotted(node.value)
+        return None if inner is None else f"{inner}.{node.attr}"
     return None
+
+
+def method_fix_message(node: Any, src: Any) -> str | None:
+    """The message for a method call or attribute the rule language spells otherwise; None if unknown."""
+    fixed = pythonic(node, src)
+    found = src(node)
+    owner = _dotted(node.func.value) if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+    if owner is not None and owner.split(".")[0] in MODULE_PREFIXES:
+        if fixed != found:
+            return f"expression must call functions without a module prefix: write {fixed} (found {found})"
+        from generator.parse import FUNCTIONS
+
+        known = [f for f in FUNCTIONS if f not in ("D", "d")]
+        return function_message(node.func.attr, [src(a) for a in node.args], known).replace(
+            f"(found {node.func.attr})", f"(found {found})")
+    if fixed == found:
+        return None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "T":
+        return f"expression must write a transpose as {fixed}, without brackets (found {found})"
+    return f"expression must write {fixed} (found {found})"
 
 
 def _module_function_fix(attr: str, args: list[str]) -> str | None:

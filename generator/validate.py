@@ -22,7 +22,9 @@ from generator.problems import Problem
 SCHEMA_PATH = Path(__file__).parent / "schema" / "rule.schema.json"
 PUBLISH_FIELDS = ("conditions", "sources", "tags", "aliases")
 SQUARE_ONLY = ("symmetric", "spd", "invertible", "diagonal")
-# Names that would print like a function of the language: sigma is how sigmoid prints.
+# Function names a symbol may take: D is only ever called as D(f, x), so a symbol D (a diagonal matrix) is
+# unambiguous. sigma prints like the sigmoid: it is refused only in a rule that uses sigmoid.
+SYMBOL_NAMES_OK = frozenset({"D"})
 RESERVED_NAMES = frozenset({"sigma"})
 
 # Hand-written LaTeX (display forms, math in notes, errata) may use these commands only:
@@ -169,13 +171,20 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
     if data.get("kind", "derivative") == "derivative" and "layout" not in data:
         yield Problem(doc.shown, 1, 1, "MC010", "layout must be present for a derivative: numerator or denominator (found it missing)")
     symbols = data.get("symbols") if isinstance(data.get("symbols"), dict) else {}
-    dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
     functions = data.get("functions") if isinstance(data.get("functions"), dict) else {}
-    for sig in functions.values():  # a dimension may appear only in a function's signature
-        shapes = (list(sig.get("args", [])) + [sig.get("to", [])]) if isinstance(sig, dict) else []
-        dims |= {d for shape in shapes if isinstance(shape, list) for d in shape if isinstance(d, str)}
+    dims = {d for shape in symbols.values() if isinstance(shape, list) for d in shape if isinstance(d, str)}
+    for sig in functions.values():  # a letter used only in a function's shape is a dimension too (it may be sized)
+        if isinstance(sig, dict):
+            for shape in [*(sig.get("args") or []), sig.get("to")]:
+                if isinstance(shape, list):
+                    dims |= {d for d in shape if isinstance(d, str)}
+    uses_sigmoid = any("sigmoid" in text for text in _expression_texts(data))
     for name in symbols:
-        if name in FUNCTIONS or name in RESERVED_NAMES or (isinstance(data.get("functions"), dict) and name in data["functions"]):
+        if name == "sigma" and uses_sigmoid:
+            line, col = doc.key_at("symbols", name)
+            yield Problem(doc.shown, line, col, "MC012", "symbols.sigma must not be used beside sigmoid, which prints as the same "
+                          "letter (found both); rename the symbol, e.g. s or std")
+        elif name in FUNCTIONS and name not in SYMBOL_NAMES_OK or name in functions:
             line, col = doc.key_at("symbols", name)
             yield Problem(doc.shown, line, col, "MC012", f"symbols.{name} must not have the name of a function (found {name})")
         if name in dims:
@@ -195,6 +204,9 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
                 yield Problem(doc.shown, line, col, "MC026", f"assume.{name} {prop} must apply to a square matrix (found shape {shape})")
             if prop == "probability" and len(shape) != 1:
                 yield Problem(doc.shown, line, col, "MC026", f"assume.{name} probability must apply to a vector (found shape {shape})")
+        if "diagonal" in props and "nonzero" in props:
+            yield Problem(doc.shown, line, col, "MC026", f"assume.{name} must not be both diagonal and nonzero: a diagonal matrix "
+                          "has zero entries off the diagonal (found both); keep diagonal, and say positive if its diagonal is")
     sizes = data.get("sizes")
     if isinstance(sizes, list):
         for i, assignment in enumerate(sizes):
@@ -235,6 +247,19 @@ def _semantic_problems(doc: Document, sections: set[str]) -> Iterable[Problem]:
         for math in re.findall(r"\$([^$]*)\$", example["text"]):
             yield from latex_problems(doc, ("example", "text"), math)
     yield from _style_problems(doc)
+
+
+def _expression_texts(data: dict[str, Any]) -> list[str]:
+    """The rule-language texts of a rule (of, expect, where values, the example's): for name checks."""
+    texts = []
+    for fields in (data, data.get("example") if isinstance(data.get("example"), dict) else {}):
+        for key in ("of", "expect"):
+            if isinstance(fields.get(key), str):
+                texts.append(fields[key])
+        where = fields.get("where")
+        if isinstance(where, dict):
+            texts += [v for v in where.values() if isinstance(v, str)]
+    return texts
 
 
 def latex_problems(doc: Document, path: tuple[Any, ...], text: str) -> Iterable[Problem]:

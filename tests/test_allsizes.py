@@ -205,9 +205,10 @@ def test_a_division_by_an_exact_zero_is_never_proved(of: str, expect: str, side:
      " / sqrt(sum((x - sum(x) / n)**2) / n + e)", {"layout": "numerator"}),
     ({"u": ["d"], "v": ["d"], "U": ["k", "d"]}, "-log(sigmoid(u.T @ v)) - sum(log(sigmoid(-U @ v)))", "v",
      "(sigmoid(u.T @ v) - 1) * u + U.T @ sigmoid(U @ v)", {}),
+    ({"r": ["n"]}, "sum(log((exp(r) + exp(-r)) / 2))", "r", "tanh(r)", {}),
 ], ids=["trace-axb", "det", "det-product", "log-det-square", "det-rank-one", "det-scaled", "inv-differential",
         "softmax-jacobian", "softmax-shift", "relu-loss", "chain-rule", "abs", "normalize", "layer-norm",
-        "negative-sampling"])
+        "negative-sampling", "log-cosh"])
 def test_true_claims_are_proved(symbols, of, wrt, expect, kw) -> None:
     """Rules from every part of the language are proved for every size, with a grid and an error bound below 1e-15."""
     decision = decide(claim_from(symbols, of, wrt, expect, **kw))
@@ -357,3 +358,79 @@ def test_the_primes_are_primes_of_the_right_form() -> None:
     assert len(set(PRIMES)) == len(PRIMES) >= 8
     assert all(is_prime(p) and p % 4 == 3 and p > 2**60 for p in PRIMES)
     assert not is_prime(2**62 - 1)  # the test can fail
+
+
+@pytest.mark.parametrize(("of", "expect"), [("sum(sqrt(X**2))", "X / sqrt(X**2)"), ("sum(relu(X))", "step(X)"),
+                                            ("sum(abs(X))", "sign(X)")], ids=["sqrt-square", "relu", "abs"])
+def test_a_kink_at_every_allowed_point_is_undefined_not_proved(of: str, expect: str) -> None:
+    """At a diagonal X every off-diagonal entry sits on the kink of |.| or relu: no derivative exists, nothing is proved."""
+    decision = decide(claim_from({"X": ["n", "n"]}, of, "X", expect, assume={"X": ("diagonal",)}))
+    assert decision.status == "undefined"
+    assert decision.reason.startswith("of has no derivative at any point the assumptions allow: entry (1, 2)")
+    assert decide(claim_from({"X": ["n", "n"]}, of, "X", expect)).status == "proved"  # without the assumption: fine
+
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw", "status"), [
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "w", "x", {}, "proved"),
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "b", "1", {}, "proved"),
+    ({"x": ["n"], "w": ["n"], "b": []}, "vstack(w, b).T @ vstack(x, 1)", "w", "x + 1", {}, "refuted"),
+    ({"x": ["n"]}, "sum(vstack(x, x) * vstack(x, x))", "x", "4 * x", {}, "proved"),
+    ({"x": ["n"]}, "sum(vstack(x, ones(n)))", "x", "(n - 1) * ones(n)", {}, "refuted"),
+    ({"A": ["m", "n"], "B": ["m", "p"], "x": ["n"], "y": ["p"]}, "sum(hstack(A, B) @ vstack(x, y))", "x", "A.T @ ones(m)", {},
+     "proved"),
+], ids=["bias-trick-w", "bias-trick-b", "bias-trick-wrong", "stacked-twice", "stacked-size-trap", "block-product"])
+def test_stacked_blocks(symbols, of, wrt, expect, kw, status) -> None:
+    """vstack and hstack, with dimensions such as n+1 and 2n: the blocks are counted per letter."""
+    assert decide(claim_from(symbols, of, wrt, expect, **kw)).status == status
+
+
+def test_a_second_derivative_of_a_function_of_scalars() -> None:
+    """(f o g)'' = f''(g) g'^2 + f'(g) g'' (D(D(f), x) is f''); dropping the second term is never proved."""
+    functions = {"f": {"args": [[]], "to": []}, "g": {"args": [[]], "to": []}}
+    right = _order2(claim_from({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2 + D(f, g(x)) * D(D(g), x)",
+                               layout="numerator", functions=functions))
+    assert decide(right).status == "proved"
+    wrong = _order2(claim_from({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2", layout="numerator", functions=functions))
+    assert decide(wrong).status == "refuted"
+
+
+def test_a_trap_through_the_row_softmax_model_is_never_proved() -> None:
+    """6 e_3 of each softmax row is 0 for rows of length k <= 2: claimed constant, it is not proved, and the witnesses
+    refute it at the size the model flags (k >= 3)."""
+    from generator.verify import check_claim
+
+    row = "(P @ ones(k))"
+    e3 = f"sum({row}**3 - 3 * {row} * ((P * P) @ ones(k)) + 2 * ((P * P * P) @ ones(k)))".replace("P", "softmax(Z)")
+    claim = claim_from({"Z": ["m", "k"]}, e3, "Z", "zeros(m, k)")
+    decision = decide(claim)
+    assert decision.status != "proved"
+    assert decision.counterexample is None or decision.counterexample["sizes"].get("k", 3) >= 3
+    assert check_claim(claim).status == "refuted"
+
+
+_SCALAR_FN = {"f": {"args": [[]], "to": []}, "g": {"args": [[]], "to": []}}
+_MATRIX_OF_TWO = {"U": {"args": [[], []], "to": ["n", "n"]}}
+_MIXED = ("inv(U(x, y)) @ (D1(U, x, y) @ inv(U(x, y)) @ D2(U, x, y) - {} + D2(U, x, y) @ inv(U(x, y)) @ D1(U, x, y))"
+          " @ inv(U(x, y))")
+
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw", "status"), [
+    ({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2 + D(f, g(x)) * D(D(g), x)", {"functions": _SCALAR_FN}, "proved"),
+    ({"x": []}, "f(g(x))", "x", "D(D(f), g(x)) * D(g, x)**2", {"functions": _SCALAR_FN}, "refuted"),
+    ({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(D(g), A @ x)) @ A", {"functions": _SCALAR_FN}, "proved"),
+    ({"x": ["n"], "A": ["m", "n"]}, "sum(g(A @ x))", "x", "A.T @ diag(D(g, A @ x)) @ A", {"functions": _SCALAR_FN}, "refuted"),
+], ids=["chain-rule-2", "chain-rule-2-missing-term", "glm-hessian", "glm-first-derivative"])
+def test_second_derivatives_of_generic_functions(symbols, of, wrt, expect, kw, status) -> None:
+    """D(D(f), a) is f'': second-order chain rules with generic functions are proved, a missing term is refuted."""
+    kw = {"layout": "numerator" if not symbols.get("x") else "denominator", **kw}
+    assert decide(_order2(claim_from(symbols, of, wrt, expect, **kw))).status == status
+
+
+def test_mixed_second_derivative_of_a_matrix_function_of_two_scalars() -> None:
+    """d/dy of dU^-1/dx with D2(D1(U), x, y) is proved for every size; with the second derivative dropped it is refuted."""
+    right = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", _MIXED.format("D2(D1(U), x, y)"),
+                       layout="numerator", functions=_MATRIX_OF_TWO)
+    assert decide(right).status == "proved"
+    wrong = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", _MIXED.format("zeros(n, n)"),
+                       layout="numerator", functions=_MATRIX_OF_TWO)
+    assert decide(wrong).status == "refuted"

@@ -89,3 +89,34 @@ def test_the_page_reports_an_engine_failure_without_a_traceback(monkeypatch: pyt
     monkeypatch.setattr(bc, "judge", broken)
     out = bc.check({"of": "x.T @ x", "wrt": "x", "expect": "2 * x", "symbols": "x: [n]"})
     assert out == {"status": "error", "message": "the checker failed (ZeroDivisionError: division by zero)", "problems": []}
+
+
+HOSTILE = [
+    {"of": "(" * 300 + "x" + ")" * 300, "wrt": "x", "expect": "x", "symbols": "x: [n]"},
+    {"of": "x" + " + x" * 700, "wrt": "x", "expect": "x", "symbols": "x: [n]"},
+    {"of": "x ** 1000000", "wrt": "x", "expect": "x", "symbols": "x: [n]"},
+    {"of": "__import__('os').system('true')", "wrt": "x", "expect": "x", "symbols": "x: [n]"},
+    {"of": "x", "wrt": "x", "expect": "x", "symbols": "x: [64, 64]"},
+    {"of": "det(X)", "wrt": "X", "expect": "det(X) * inv(X).T", "symbols": "X: [64, 64]"},
+    {"of": "", "wrt": "", "expect": "", "symbols": ""},
+    {"of": "x\u0000", "wrt": "x", "expect": "x", "symbols": "x: [n]"},
+    {"of": "x", "wrt": "x", "expect": "x", "symbols": "x: [n]; " * 50},
+    {"of": "x.T @ x", "wrt": "x", "expect": "2 * x", "symbols": "x: [n]", "where": "a: b: c"},
+    {"of": "x.T @ x", "wrt": "x", "expect": "2 * x", "symbols": "x: [n]", "order": "3"},
+]
+
+
+@pytest.mark.parametrize("fields", HOSTILE, ids=[f"hostile-{i}" for i in range(len(HOSTILE))])
+def test_hostile_input_gets_an_answer_not_an_exception(fields: dict) -> None:
+    """Whatever a page visitor types, check() answers with a status and messages, quickly, and never raises."""
+    import time
+
+    from generator.browser_check import check
+
+    start = time.perf_counter()
+    out = check(fields)
+    assert out["status"] in ("verified", "refuted", "undecided", "invalid", "error")
+    assert time.perf_counter() - start < 20
+    assert json.dumps(out)  # plain data the page can read
+    if out["status"] == "invalid":
+        assert all(p["col"] >= 1 and p["message"] for p in out["problems"])

@@ -98,6 +98,24 @@ def test_accepted_spellings_parse_like_the_plain_ones(written: str, meant: str) 
     ("x.T @ A @", "MC020", 9, "expression must not end with an operator (found @ at the end)"),
     ("x[0]", "MC021", 1, "expression must use whole vectors and matrices: entries cannot be indexed (found a subscript, x[0])"),
     ("0.5 * x", "MC021", 1, "constants must be integers; write rationals as 1/2 (found 0.5)"),
+    # paper and MATLAB notation without operators or brackets
+    ("x'Ax", "MC020", 3, "expression must join x.T and Ax with an operator: @ for a matrix product, * for element-wise "
+                         "or by a scalar (found x.T Ax)"),
+    ("log det X", "MC020", 5, "expression must put a function's argument in brackets: log(det(X)) (found log det X)"),
+    ("tr X", "MC020", 4, "expression must put a function's argument in brackets: trace(X) (found tr X)"),
+    ("(x.T @ x)^(1/2)", "MC021", 10, "expression must write a power as (x.T @ x) ** (1/2) (found (x.T @ x)^(1/2); "
+                                     "^ is not a power in Python)"),
+    ("1 / (1 + e^(-s))", "MC021", 11, "expression must write exp(-s) for e to a power (found e^(-s); ^ is not a power in Python)"),
+    ("x^{-1}", "MC021", 2, "expression must write 1 / x for the element-wise reciprocal: only a square matrix has an inverse "
+                           "(found x^{-1}; ^ is not a power in Python)"),
+    ("||x||^2", "MC020", 1, "expression must write norm(x) for a norm (found ||x||)"),
+    ("x.T.dot(A).dot(x)", "MC021", 1, "expression must write x.T @ A @ x (found x.T.dot(A).dot(x))"),
+    ("np.sum(np.exp(x))", "MC021", 1, "expression must call functions without a module prefix: write sum(exp(x)) "
+                                      "(found np.sum(np.exp(x)))"),
+    ("np.tarce(A)", "MC021", 1, "function tarce must be one of the rule language's functions or declared under functions "
+                                "(found np.tarce(A)); did you mean trace?"),
+    ("d / dx", "MC023", 1, "d must be called as d(X), the differential of wrt, in expect (found d alone); to state a "
+                           "derivative, put what is differentiated in of and your derivative in expect"),
     # names
     ("I @ x", "MC022", 1, "name I must be declared under symbols (found it undeclared); write eye(n) for the n x n identity"),
     ("a @ x", "MC022", 1, "name a must be declared under symbols (found it undeclared); did you mean A? Names are case-sensitive"),

@@ -24,7 +24,8 @@ BAD_FILES = sorted(BAD.glob("mc*.yaml"))
 # Codes whose fixture cannot be a file in the repository: the test writes it.
 GENERATED = {"MC001": "non-UTF-8 bytes, a missing path, an oversized file", "MC004": "an empty file (also mc004-not-a-mapping.yaml)",
              # folder-level files (_sections.yaml, _redirects.yaml): tests/test_where_order.py writes its folders
-             "MC017": "a rule not placed, placed twice, an unknown id", "MC018": "a redirect to nowhere, of a live id, not a mapping"}
+             "MC017": "a rule not placed, placed twice, an unknown id", "MC018": "a redirect to nowhere, of a live id, not a mapping",
+             "MC019": "a concordance file beside the rules: tests/test_concordance.py writes each case"}
 VERDICT_LINE = re.compile(r"^(verified|refuted|undecided) ")
 VALID_RULE = """
 title: Trace of a product A X B, by the middle factor

@@ -104,7 +104,7 @@ def test_jacobian_at_a_named_intermediate_prints_as_a_fraction() -> None:
 def test_differential_prints_upright_d() -> None:
     """d(X) prints as \\mathrm{d}\\mathbf{X}."""
     scope = Scope(SCOPE.symbols, SCOPE.functions, SCOPE.dims, differential_of="X")
-    assert Printer(scope).latex(parse_expression("d(X) @ X", scope)) == r"\mathrm{d}\mathbf{X} \mathbf{X}"
+    assert Printer(scope).latex(parse_expression("d(X) @ X", scope)) == r"\mathrm{d}\mathbf{X} \, \mathbf{X}"
 
 
 def test_name_latex() -> None:
@@ -148,6 +148,20 @@ def test_transposed_derivative_is_parenthesised_and_where_points_print_by_name()
     assert printer.latex(parse_expression("D(g, v)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{v}}"
     of = parse_expression("-x @ x.T", SCOPE)
     assert derivative_latex(tex("-x @ x.T"), of, r"\mathbf{x}", "derivative").startswith(r"\frac{\partial}{\partial \mathbf{x}}\left(-")
+
+
+def test_differentials_are_set_apart_in_products() -> None:
+    """dX next to a matrix gets a thin space (X^{-1} dX X^{-1}, never dXX^{-1}); (dX)^T is parenthesised."""
+    scope = Scope(symbols={"X": ("n", "n")}, dims=("n",), differential_of="X")
+    printer = Printer(scope)
+    assert printer.latex(parse_expression("inv(X) @ d(X) @ inv(X)", scope)) == \
+        r"\mathbf{X}^{-1} \, \mathrm{d}\mathbf{X} \, \mathbf{X}^{-1}"
+    assert printer.latex(parse_expression("d(X).T @ X", scope)) == r"\left(\mathrm{d}\mathbf{X}\right)^{\top} \, \mathbf{X}"
+    assert printer.latex(parse_expression("X @ X", scope)) == r"\mathbf{X} \mathbf{X}"
+    scalar = Scope(symbols={"x": (1, 1), "a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="x")
+    assert Printer(scalar).latex(parse_expression("X * d(x)", scalar)) == r"\mathbf{X} \, \mathrm{d}x"
+    matrix = Scope(symbols={"a": (1, 1), "X": ("n", "n")}, dims=("n",), differential_of="X")
+    assert Printer(matrix).latex(parse_expression("a * d(X)", matrix)) == r"a \, \mathrm{d}\mathbf{X}"
 
 
 def test_second_order_left_hand_side() -> None:
@@ -215,3 +229,17 @@ def test_a_jacobian_at_a_where_name_is_named_by_it() -> None:
     """D(f, u) at a `where:` name u prints df/du, like at a symbol, not a numbered partial."""
     scope = Scope(SCOPE.symbols, {"h": FunctionSig((("n", 1),), (1, 1))}, SCOPE.dims, bindings={"u": ("n", 1)})
     assert Printer(scope).latex(parse_expression("D(h, u)", scope)) == r"\frac{\partial h}{\partial \mathbf{u}}"
+
+
+@pytest.mark.parametrize("tex_in, text", [
+    (r"\hat{\mathbf{w}} \cdot \hat{\mathbf{x}}", "ŵ · x̂"),                 # accents stay on their letter
+    (r"2x\cos(x^2)", "2x cos(x²)"),                                            # a function name after a letter
+    (r"\frac{du}{dx}\frac{dy}{du}", "du/dx dy/du"),                            # two fractions side by side
+    (r"\mathbf{W}\mathbf{x}", "Wx"),                                           # a product of symbols stays tight
+    (r"\mathbb{I}[z > 0]", "𝕀[z > 0]"),                                        # the indicator
+])
+def test_plain_text_of_title_math(tex_in: str, text: str) -> None:
+    """Titles read as plain text (search, bookmarks) keep accents and separate juxtaposed words."""
+    from generator.plaintext import tex_to_text
+
+    assert tex_to_text(tex_in, MACROS) == text

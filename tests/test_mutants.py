@@ -287,7 +287,7 @@ def test_swap_and_transpose_mutants_on_square_matrices() -> None:
                        sizes=((("n", 3),),), label="square-trace")
     found = mutants(claim, max_kinds=len(KINDS))
     assert {"swap-matmul", "drop-T", "add-T"} <= set(found)
-    claims = {k: as_claim(claim, m, f"square-trace {k}") for k, m in found.items()}
+    claims = {k: dataclasses.replace(claim, expect=m, label=f"square-trace {k}") for k, m in found.items()}
     assert surviving_mutants(claims) == {}
 
 def _always_verified(claim: Claim) -> Verdict:

@@ -19,6 +19,7 @@ from generator.site import (
     SiteError,
     render_pages,
     render_section_list,
+    render_verification_summary,
     rule_url,
     search_documents,
     tex_to_text,
@@ -207,24 +208,68 @@ def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> No
     assert "not a proof for every size" in VERIFIED_STATEMENT
 
 
+@pytest.mark.parametrize("statement, badge", [
+    ("Proved for every size (exact, randomized: error < 1e-15)", "Proved for every size"),
+    ("Proved (exact, randomized: error < 1e-36)", "Proved"),
+    ("Verified at n = 2 and 3: the all-sizes model keeps only exp", "Verified at n = 2 and 3:"),
+    ("Verified at (m, n) = (2, 3), (3, 2) and (5, 2): the model keeps (only) sqrt", "Verified at (m, n) = (2, 3), (3, 2) and (5, 2):"),
+    ("Verified", "Verified"),
+])
+def test_badge_is_the_head_of_the_statement(statement: str, badge: str) -> None:
+    """The badge holds the statement's head; head and rest are the statement verbatim."""
+    from generator.site import _split_statement
+    head, rest = _split_statement(statement)
+    assert head == badge and head + rest == statement
+
+
 def test_all_sizes_badge_prints_the_statement() -> None:
-    """A verdict of scope all-sizes prints "Proved for every size" and the export's statement verbatim, with its bounds."""
+    """A verdict of scope all-sizes prints the export's statement verbatim (its head in the badge) and, in
+    words, what the proof rests on; a listed-sizes verdict says why it is not every size."""
     export = sample_export()
     v = export["rules"][1]["verification"]
     v.update(scope="all-sizes", statement="Proved for every size (exact, randomized: error < 1e-15)",
-             all_sizes={"grid": [2, 3], "bounds": {"n": 4}, "prime": 2147483647, "seeds": [1, 2], "error_bound": "1e-15"}, reason="")
+             all_sizes={"grid": [{"m": 2, "n": 2, "p": 2}, {"m": 2, "n": 2, "p": 3}, {"m": 2, "n": 3, "p": 2}],
+                        "bounds": {"B": {"m": 1, "n": 2, "p": 1}, "L": {"m": 0, "n": 0, "p": 0}, "U": {"m": 0, "n": 1, "p": 0},
+                                   "D": 1, "local": False},
+                        "prime": 2305843009213693951, "primes": [2305843009213693951], "seeds": 2, "error_bound": 1e-15},
+             reason="")
     export["rules"][0]["verification"].update(scope="listed-sizes", statement="Verified at n = 2 and 3: outside the theory",
                                               reason="an element-wise product is outside the all-sizes theory")
     pages = render_pages(export)
     page = pages["rules/trace-axb.md"]
-    assert '<span class="mc-badge">✓ Proved for every size</span> Proved for every size (exact, randomized: error &lt; 1e-15)' in page
-    assert "<dt>Prime</dt><dd>2147483647</dd>" in page
+    assert '<span class="mc-badge">✓ Proved for every size</span> (exact, randomized: error &lt; 1e-15)</p>' in page
+    assert "<dt>Sizes that settle every size</dt><dd>m = 2, n = 2, p = 2; m = 2, n = 2, p = 3; m = 2, n = 3, p = 2</dd>" in page
+    assert ("<dt>Bounds of the proof</dt><dd>index values per letter (B): m 1, n 2, p 1; degree in each size (L + U): "
+            "m 0, n 1, p 0; total degree D = 1</dd>") in page
+    assert "<dt>Exact arithmetic</dt><dd>modulo 2^61 - 1</dd>" in page
+    assert "<dt>Chance a false rule passes</dt><dd>less than 1e-15</dd>" in page
+    assert "<dt>Witness sizes (SymPy, finite differences)</dt>" in page
     other = pages["rules/elementwise-hadamard-x.md"]
-    assert "✓ Verified at the listed sizes</span> Verified at n = 2 and 3: outside the theory" in other
+    assert '<span class="mc-badge">✓ Verified at n = 2 and 3:</span> outside the theory</p>' in other
+    assert "every size" not in other.split("mc-statement")[1].split("</p>")[0]
     assert "<dt>Why not every size</dt><dd>an element-wise product is outside the all-sizes theory</dd>" in other
     report = pages["verification.md"]
     assert "<tr><th>proved for every size</th><td>1</td></tr>" in report
     assert "<tr><th>verified at listed sizes</th><td>1</td></tr>" in report
+    assert "Proved for every size (exact, randomized: error &lt; 1e-15)" in report  # the statement, verbatim
+    assert "<strong>1 of 2</strong> published rules are <em>proved for every size</em>; the other 1 is" in report
+    listed = report.split('<h2 id="listed-sizes">')[1].split("</table>")[0]  # the rules not proved, with why
+    assert "elementwise-hadamard-x" in listed and "an element-wise product is outside the all-sizes theory" in listed
+    assert "trace-axb" not in listed
+    assert '<tr id="report-elementwise-hadamard-x" class="mc-scope-listed">' in report
+    old_engine = render_pages(sample_export())["verification.md"]  # no scope anywhere: nothing claims every size
+    assert "are <em>verified at the sizes listed</em> on their pages" in old_engine and 'id="listed-sizes"' not in old_engine
+    home = render_verification_summary(dict(export, counts=dict(export["counts"], all_sizes=1)))
+    assert "1 of the 2 rules are\n*proved for every size*" in home and "The other 1 is verified at the sizes" in home
+    assert "not a proof for every size" in render_verification_summary(sample_export())
+    scalar = dict(v, all_sizes=dict(v["all_sizes"], grid=[{}], bounds={"B": {}, "L": {}, "U": {}, "D": 0, "local": False}),
+                  statement="Proved (exact, randomized: error < 1e-36)")
+    export["rules"][1]["verification"] = scalar
+    page = render_pages(export)["rules/trace-axb.md"]
+    assert "<dd>proved (every symbol is a scalar: there are no sizes)</dd>" in page and "Sizes that settle" not in page
+    export["rules"][1]["verification"] = v
+    v["all_sizes"]["grid"] = [{"n": k} for k in range(2, 12)]
+    assert "10 size tuples, from n = 2 to n = 11" in render_pages(export)["rules/trace-axb.md"]
 
 
 def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> None:
@@ -245,11 +290,22 @@ def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> No
 
 
 def test_site_url_absent_keeps_working() -> None:
-    """Without a site_url the permanent address is the path from the site root."""
-    export = sample_export()
-    export["site_url"] = None
-    assert rule_url(export, export["rules"][1]) == "/rules/trace-axb/"
-    assert "/rules/trace-axb/" in render_pages(export)["rules/trace-axb.md"]
+    """Without a site_url (or with an empty one) no page claims an address: the rule page marks its
+    link for mcref.js to show the address it is served from, redirects stay relative."""
+    for empty in (None, ""):
+        export = sample_export()
+        export["site_url"] = empty
+        export["redirects"] = {"old-trace": "trace-axb"}
+        for rule in export["rules"]:
+            rule["url"] = None
+        pages = render_pages(export)
+        assert '<a class="mc-permalink" href="./" data-mc-here title="The permanent address of this rule">rules/trace-axb/</a>' \
+            in pages["rules/trace-axb.md"]
+        assert "mcref.example.org" not in pages["rules/trace-axb.md"]
+        assert '<link rel="canonical" href="../trace-axb/">' in pages["rules/old-trace/index.html"]
+    export["site_url"] = "https://course.example/mcref/"
+    page = render_pages(export)["rules/trace-axb.md"]
+    assert ">https://course.example/mcref/rules/trace-axb/</a>" in page and "data-mc-here" not in page
 
 
 def test_where_lines_print_under_the_formula() -> None:
@@ -281,6 +337,21 @@ def test_redirects_get_a_page_and_an_anchor() -> None:
         render_pages(export)
     assert "redirect trace-hostile -> trace-axb: 'trace-hostile' is still a rule id; a redirect names an id that is gone" in info.value.problems
     assert "redirect gone -> nowhere: 'nowhere' is not a rule of the export" in info.value.problems
+
+
+@pytest.mark.parametrize("conditions, assume, shown", [
+    ("a > 0", {"a": ["positive"]}, ["a > 0"]),
+    ("x ≠ 0", {"x": ["nonzero"]}, ["x ≠ 0"]),
+    ("Sigma symmetric positive definite", {"Sigma": ["spd"]}, ["Sigma symmetric positive definite"]),
+    ("X invertible", {"X": ["invertible"], "A": ["symmetric"]}, ["X invertible", "A symmetric"]),
+    ("x nonzero", {"x": ["positive"]}, ["x nonzero", "x positive"]),
+    ("ax > 0", {"x": ["positive"]}, ["ax > 0", "x positive"]),  # another symbol's condition
+    (None, {"X": ["spd"]}, ["X spd"]),
+])
+def test_conditions_do_not_repeat_the_assumptions(conditions, assume, shown) -> None:
+    """An `assume` property is shown unless the conditions already say it in words."""
+    from generator.site import _conditions
+    assert _conditions({"conditions": conditions, "assume": assume}) == shown
 
 
 def test_retired_ids_keep_their_old_section_anchor() -> None:
@@ -322,22 +393,48 @@ def test_retired_ids_keep_their_old_section_anchor() -> None:
 
 
 def test_concordance_page_per_source() -> None:
-    """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages."""
+    """Each source of `concordance` (seam 7) gets a table page linking its entries to rule pages, with
+    the source's citation, the status under the number, position-only numbers starred, and a corrected
+    entry linked to its erratum."""
     export = sample_export()
     export["concordance"] = {"cookbook-2012": [
         {"ref": "101", "formula": "\\frac{\\partial}{\\partial X} \\tr(AXB) = A^T B^T", "status": "verified",
-         "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "text", "note": ""},
+         "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "Lean: eq_101", "note": ""},
         {"ref": "1", "formula": "", "status": "not-applicable", "rules": [], "number": "position-only",
          "confirmed_by": "", "note": "A definition, not a derivative: $A^{-1}$."},
+        {"ref": "92", "formula": "X", "status": "verified-corrected", "rules": ["trace-axb"], "number": "position-only",
+         "confirmed_by": "position", "note": "Printed transposed.", "erratum": {"number": 1, "title": "t"}},
     ]}
+    export["concordance_sources"] = {"cookbook-2012": {"title": "The Matrix Cookbook", "citation": "Petersen and Pedersen, 2012",
+                                                       "counts": {}}}
     pages = render_pages(export)
     page = pages["concordance/cookbook-2012.md"]
-    assert '<tr id="eq-101">' in page and 'href="../../rules/trace-axb/"' in page
-    assert "2 entries: 1 not applicable, 1 verified." in page
+    assert '<tr id="eq-101" class="mc-cc-verified">' in page and 'href="../../rules/trace-axb/"' in page
+    assert "Every entry of Petersen and Pedersen, 2012, beside" in page
+    assert "3 entries: 1 verified, 1 verified, corrected, 1 not applicable." in page
+    assert '<span class="mc-cc-num" title="Lean: eq_101">101</span>' in page
+    assert '1<span class="mc-numnote">*</span>' in page and "known from its position" in page
+    assert '<a class="mc-cc-erratum" href="../../errata/#cookbook-erratum-1">Erratum 1</a>' in page
     assert '<span class="arithmatex">\\(A^{-1}\\)</span>' in page
     export["concordance"]["cookbook-2012"][0]["rules"] = ["no-such-rule"]
     with pytest.raises(SiteError, match="concordance cookbook-2012, 101: rule 'no-such-rule' is not in the export"):
         render_pages(export)
+
+
+def test_cookbook_errata_join_the_errata_page() -> None:
+    """errata/cookbook.yaml (the hook passes it) adds a section to the errata page with its own anchors;
+    the paper's anchors stay."""
+    cookbook = [{"number": 1, "title": "A transposed term in $\\mathbf{a}^\\top \\mathbf{X}$", "where": "eq. 92",
+                 "cookbook": "$\\mathbf{X}^\\top$", "problem": "wrong", "correction": "right", "rule": "trace-axb", "note": ""}]
+    page = render_pages(sample_export(), errata_sample(), cookbook_errata=cookbook)["errata.md"]
+    assert '<h1 id="errata">Errata</h1>' in page
+    assert 'id="erratum-6"' in page and 'id="cookbook-erratum-1"' in page
+    assert '<p class="mc-label">The Cookbook</p>' in page and "In the Cookbook: eq. 92" in page
+    paper_only = render_pages(sample_export(), errata_sample())["errata.md"]
+    assert '<h1 id="errata">Errata of the paper</h1>' in paper_only and "cookbook" not in paper_only.lower()
+    cookbook[0]["rule"] = "nowhere"
+    with pytest.raises(SiteError, match="erratum cookbook 1: rule 'nowhere' is not a verified rule"):
+        render_pages(sample_export(), errata_sample(), cookbook_errata=cookbook)
 
 
 def test_report_counts_and_includes_the_theory(pages: dict[str, str]) -> None:
@@ -424,7 +521,9 @@ def test_search_documents_are_readable() -> None:
         ("\\diag(\\mathbf{w})", "diag(w)"),
         ("\\mathbf{X}^{-1}", "X⁻¹"),
         ("\\mathbf{A} \\in \\mathbb{R}^{m \\times n}", "A ∈ ℝ^(m × n)"),
-        ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖_2²"),
+        ("\\lVert \\mathbf{x} \\rVert_2^2", "‖ x ‖₂²"),
+        ("\\mathbf{1}_{m \\times m}", "1_(m × m)"),  # a subscript of several symbols, bracketed
+        ("x_{ij} + W_{h}", "xᵢⱼ + Wₕ"),
         ("\\mathbf{w} \\oslash \\mathbf{x}", "w ⊘ x"),
         ("\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}", "[ a , b ; c , d ]"),
     ],

@@ -63,6 +63,15 @@ def test_rule_rows_and_pages_in_html(site: Path) -> None:
     assert 'href="../rules/trace-axb/"' not in page.split('<div class="md-content"')[0]
 
 
+def test_home_page_says_what_the_checks_proved(site: Path) -> None:
+    """The home page's verification paragraph comes from the export (no all-sizes verdicts in the
+    sample: it must not claim a proof for every size)."""
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "mcref:verification" not in home
+    assert "That is strong evidence, not a proof for every size." in home
+    assert "are\n<em>proved for every size</em>" not in home
+
+
 def test_math_is_typeset_at_build_time(site: Path) -> None:
     """Every formula of every page arrives typeset by KaTeX; no raw arithmatex element is left."""
     for html_file in site.rglob("*.html"):
@@ -150,7 +159,8 @@ def test_build_date_comes_from_the_export(tmp_path: Path) -> None:
 
     export = sample_export()
     export["build_date"] = "2020-01-02"
-    result = build_site(export, tmp_path)
+    # (a sitemap lists pages only when the site has an address)
+    result = build_site(export, tmp_path, env={"MCREF_SITE_URL": "https://mcref.example.org/"})
     assert result.returncode == 0, result.stderr
     sitemap = (tmp_path / "site" / "sitemap.xml").read_text(encoding="utf-8")
     assert set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)) == {"2020-01-02"}

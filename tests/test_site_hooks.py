@@ -52,6 +52,19 @@ def test_errata_must_be_a_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         _hooks()._load_errata(ROOT)
 
 
+def test_cookbook_errata_are_optional(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """errata/cookbook.yaml is read when present (None when absent); a named file that is missing stops the build."""
+    root = tmp_path
+    (root / "errata").mkdir()
+    assert _hooks()._load_errata(root, "cookbook") is None
+    assert _hooks()._load_errata(root) == []  # the paper's page exists even when empty
+    (root / "errata" / "cookbook.yaml").write_text("- {number: 1, title: t}\n", encoding="utf-8")
+    assert _hooks()._load_errata(root, "cookbook") == [{"number": 1, "title": "t"}]
+    monkeypatch.setenv("MCREF_ERRATA_COOKBOOK", str(root / "nope.yaml"))
+    with pytest.raises(PluginError, match="MCREF_ERRATA_COOKBOOK names"):
+        _hooks()._load_errata(root, "cookbook")
+
+
 def test_nav_marker_expands_to_sections() -> None:
     """`mcref:sections` in the nav becomes the section pages and the index of all rules."""
     nav = [{"Home": "index.md"}, {"Rules": "mcref:sections"}, {"Guide": [{"Errata": "errata.md"}]}]

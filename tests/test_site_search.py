@@ -36,6 +36,16 @@ def test_formula_spellings_meet(spellings: list[str]) -> None:
     assert keys[0]
 
 
+def test_formula_keys_keep_what_changes_the_rule() -> None:
+    """A sum, a difference, a quotient and a product of the same letters are different keys; a
+    hyphen inside a word is not a minus; the word determinant reads det."""
+    keys = run_node({"docs": []}, [], ["u(x) + v(x)", "u(x) - v(x)", "u(x) / v(x)", "u(x) v(x)",
+                                      "log-sum-exp", "logsumexp", "determinant X^3", "det(X^3)"])["keys"]
+    assert len(set(keys[:4])) == 4, keys[:4]
+    assert keys[4] == keys[5]
+    assert keys[6] == keys[7] == "detx3"
+
+
 def test_operator_queries_answer_without_error() -> None:
     """Queries of operator characters never fail; a formula spelling finds its rule."""
     docs = search_documents(hostile_export())

@@ -138,3 +138,14 @@ def test_export_keeps_wrt_a_string_and_lists_the_parts() -> None:
     single, _ = parse_file(GOOD / "fn-exp-sin-cos.yaml")
     entry = rule_entry(single, check_claim(single.claim))
     assert (entry["wrt"], entry["wrt_parts"]) == ("x", ["x"])
+
+
+@pytest.mark.parametrize("name", ["wrt-list-gradient", "wrt-list-jacobian", "stack-bias-trick"])
+def test_the_all_sizes_check_proves_stacked_variables_and_blocks(name: str) -> None:
+    """wrt lists (slices of one stacked variable) and vstack/hstack blocks are inside the all-sizes theory: proved."""
+    from generator.allsizes import decide
+
+    rule, _ = parse_file(GOOD / f"{name}.yaml")
+    decision = decide(rule.claim)
+    assert decision.status == "proved", decision.reason
+    assert decision.grid and decision.error_bound < 1e-15

@@ -22,16 +22,17 @@ RECT = {"A": ["m", "n"], "X": ["n", "p"], "B": ["p", "m"]}
 ENTRY = re.compile(r"entry \((\d+), (\d+)\)")
 
 
-def test_trace_axb_is_verified_at_two_size_assignments() -> None:
-    """The issue's example is verified, at two assignments in which every dimension differs, in both layouts."""
+def test_trace_axb_is_proved_for_every_size_with_both_witnesses() -> None:
+    """The issue's example is proved for every size; SymPy witnesses one assignment in which every dimension differs,
+    finite differences two, in both layouts."""
     verdict = check_claim(claim_from(RECT, "trace(A @ X @ B)", "X", "A.T @ B.T"))
     assert verdict.status == "verified", verdict.detail
-    assert len(verdict.sizes) == 2
-    for sizes in verdict.sizes:
-        assert len(set(sizes.values())) == len(sizes)
-    assert verdict.sizes[0] != verdict.sizes[1]
+    assert verdict.scope == "all-sizes" and verdict.all_sizes["grid"] == [{"m": 2, "n": 2, "p": 2}]
+    assert len(verdict.sizes) == 1 and len(set(verdict.sizes[0].values())) == 3
+    assert "SymPy agrees exactly at m=2, n=3, p=4" in verdict.detail
+    assert "finite differences agree at 3 random points per size at m=2, n=3, p=4 and m=3, n=5, p=2" in verdict.detail
     assert set(verdict.layouts) == {"numerator", "denominator"}
-    assert verdict.max_rel_error < 1e-6
+    assert 0 < verdict.max_rel_error < 1e-6
 
 
 def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_sizes() -> None:
@@ -44,7 +45,7 @@ def test_swapped_product_on_square_matrices_is_refuted_with_entry_value_and_size
     assert "denominator layout" in verdict.detail
     # the value: either both numbers of the finite-difference comparison, or the symbolic difference
     assert re.search(r"finite differences give -?\d[\d.e+-]* but the claim gives -?\d[\d.e+-]*|"
-                     r"derivative minus claim is .*A_.*B_.*, not 0", verdict.detail), verdict.detail
+                     r"derivative minus claim is .*A\[.*B\[.*, not 0", verdict.detail), verdict.detail
 
 
 def test_quadratic_form_needs_the_symmetric_assumption() -> None:
@@ -394,7 +395,8 @@ def test_wrong_worked_example_refutes_the_rule(tmp_path) -> None:
 
 
 def test_explicit_sizes_are_used(tmp_path) -> None:
-    """A rule's `sizes` field decides the assignments it is checked at."""
+    """A rule's `sizes` field decides the witnesses' assignments (SymPy at the first for a proved rule, finite
+    differences at each); the all-sizes grid comes from the bound, not from `sizes`."""
     path = write_rule(tmp_path, "sized", """
 title: Sum by x
 section: reductions
@@ -406,7 +408,10 @@ expect: ones(n)
 sizes: [{n: 4}, {n: 5}]
 """)
     report = check([path], jobs=1, use_cache=False)
-    assert report.verdicts["sized"].sizes == ({"n": 4}, {"n": 5})
+    verdict = report.verdicts["sized"]
+    assert verdict.sizes == ({"n": 4},)
+    assert "finite differences agree at 3 random points per size at n=4 and n=5" in verdict.detail
+    assert verdict.all_sizes["grid"] == [{"n": 2}, {"n": 3}]  # ones(n) may leave its index free: U = 1
 
 
 def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -442,3 +447,25 @@ def test_a_verdict_never_rests_on_a_dimension_of_1() -> None:
     claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "sum(A @ x)", "x", "A.T @ ones(m)", sizes=((("m", 1), ("n", 2)),))
     sizes = verify.witness_sizes(claim)
     assert sizes[0] == {"m": 1, "n": 2} and sizes[-1] == {"m": 3, "n": 2}
+
+
+def test_a_cached_verdict_gives_the_same_json_as_a_fresh_one() -> None:
+    """to_json of a verdict and of its round trip through sorted JSON (the cache) are equal, key order included."""
+    import json
+
+    verdict = check_claim(claim_from({"A": ["n", "m"], "x": ["m"], "y": ["n"]}, "y.T @ A @ x", "A", "y @ x.T"))
+    fresh = verdict.to_json()
+    cached = Verdict.from_json(json.loads(json.dumps(fresh, sort_keys=True))).to_json()
+    assert json.dumps(fresh) == json.dumps(cached)
+    assert list(fresh["all_sizes"]) == sorted(fresh["all_sizes"])
+
+
+def test_a_rule_without_sizes_is_proved_by_exact_symbolic_equality(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With no dimension letter there is one size; when SymPy shows exact equality there, the rule is proved."""
+    import generator.allsizes as allsizes
+
+    monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("nonzero", "a relation the model lacks",
+                                                                                 counterexample={"sizes": {}, "exact": False}))
+    verdict = check_claim(claim_from({"x": []}, "sin(x)**2 + cos(x)**2", "x", "0", layout="numerator"))
+    assert verdict.status == "verified" and verdict.scope == "all-sizes"
+    assert verdict.statement == "Proved (exact symbolic equality; the rule has no sizes to vary)"

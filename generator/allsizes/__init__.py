@@ -50,7 +50,7 @@ from fractions import Fraction
 from typing import Any, Optional
 
 from generator.claims import Claim
-from generator.parse import Expr, derivative_shape, is_scalar, is_vector, show_shape
+from generator.parse import Expr, derivative_shape, dim_value, is_scalar, is_vector, show_shape
 from generator.allsizes.bounds import Bounds, OutsideBounds, index_bounds, size_bounds
 from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSquare, Rationals, ZeroDenominator
 from generator.allsizes.ir import Node, walk
@@ -98,8 +98,7 @@ def _step_leaves(program: Program, sizes: dict[str, int]) -> list[tuple[Node, li
     out = []
     for n in walk(program.roots()):
         if n.op == "leaf" and n.attr.kind in PATTERN_KINDS:
-            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
-            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            r, c = dim_value(n.shape[0], sizes), dim_value(n.shape[1], sizes)
             cells = [(i, j) for i in range(r) for j in range(c) if n.attr.kind in ("idem", "sign") or i <= j]
             out.append((n, cells))
     return out
@@ -160,8 +159,7 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
     for mask in range(1 << len(cells)):
         values: dict[int, list[list[int]]] = {}
         for bit, (n, (i, j)) in enumerate(cells):
-            r = n.shape[0] if isinstance(n.shape[0], int) else sizes[n.shape[0]]
-            c = n.shape[1] if isinstance(n.shape[1], int) else sizes[n.shape[1]]
+            r, c = dim_value(n.shape[0], sizes), dim_value(n.shape[1], sizes)
             m = values.setdefault(n.id, [[0] * c for _ in range(r)])
             bit_value = (mask >> bit) & 1
             m[i][j] = 2 * bit_value - 1 if n.attr.kind in ("sign", "signsym") else bit_value
@@ -295,7 +293,7 @@ def _max_sizes(grid: list[dict[str, int]]) -> dict[str, int]:
 
 def _largest_entries(program: Program, sizes: dict[str, int]) -> int:
     def dim(d: Any) -> int:
-        return d if isinstance(d, int) else sizes[d]
+        return dim_value(d, sizes)
     return max((dim(n.shape[0]) * dim(n.shape[1]) for n in walk(program.roots())), default=1)
 
 
@@ -307,12 +305,25 @@ def decide(claim: Claim, *, seed: int = 0, prime: int = P61, seeds: int = 2) -> 
     return decision
 
 
+EXP_FORM_FAMILIES = frozenset({"tanh", "sigmoid", "softplus"})
+
+
 def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> Decision:
     wrong_shape = _shape_problem(claim)
     if wrong_shape:
         return Decision("refuted", wrong_shape)
+    first = _decide_model(claim, seed, prime, seeds, start, exp_forms=False)
+    if first.status in ("nonzero", "listed", "outside") and EXP_FORM_FAMILIES & set(first.families):
+        # a second attempt with tanh, sigmoid and softplus written with exp: it knows how they relate to exp
+        second = _decide_model(claim, seed, prime, seeds, start, exp_forms=True)
+        if second.status in ("proved", "refuted"):
+            return second
+    return first
+
+
+def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float, exp_forms: bool) -> Decision:
     try:
-        program = compile_claim(claim, "model")
+        program = compile_claim(claim, "model", exp_forms=exp_forms)
     except Outside as err:
         return Decision("outside", str(err))
     except ZeroDivisionError as err:
@@ -326,6 +337,9 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
     grid = bounds.grid()
+    kink = _kink_everywhere(program, grid[0] if grid else {}, seed)
+    if kink:
+        return Decision("undefined", kink, grid=grid, bounds=bounds.to_json(), families=families)
     top = _max_sizes(grid) or {}
     if len(grid) > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
         return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
@@ -341,7 +355,9 @@ def _decide(claim: Claim, seed: int, prime: int, seeds: int, start: float) -> De
     primes = primes[:needed]
     # a point is used only if every square root exists there (about half of the values are squares): that
     # conditioning at most doubles the chance of a miss per square root
-    error_bound = max((2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
+    # with relu or abs patterns a false claim may slip through the generic evaluation or, after it, the patterns: twice
+    patterned = any(n.op == "leaf" and n.attr.kind in PATTERN_KINDS for n in walk(program.roots()))
+    error_bound = max(((2 if patterned else 1) * 2 ** len(_sqrt_nodes(program)) * max(sb.d, 1) / p) ** seeds for p in primes)
     checked: list[dict[str, int]] = []
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
@@ -384,6 +400,31 @@ def _shape_problem(claim: Claim) -> str:
         what = f"the derivative in {claim.layout} layout"
     if claim.expect.shape != want:
         return f"{what} is {show_shape(want)} but the claim is {show_shape(claim.expect.shape)}"
+    return ""
+
+
+_FUNCTION_OF = {"sqrt": "sqrt", "log": "log", "step": "relu (or step)", "sign": "abs (or sign)"}
+
+
+def _kink_everywhere(program: Program, sizes: dict[str, int], seed: int) -> str:
+    """A reason if the assumptions put an argument of sqrt, log, relu or abs at 0 at every point (no derivative there)."""
+    used = {n.id for n in walk([program.derivative])}
+    for family, arg, leaf, text in program.domain:
+        if leaf.id not in used:
+            continue
+        zero_everywhere: Optional[set[tuple[int, int]]] = None
+        for point in range(2):
+            try:
+                value = Evaluator(ModP(P61), sizes, seed, 100 + point).value(arg)
+            except (ZeroDenominator, NotSquare):
+                return ""
+            zeros = {(i, j) for i, row in enumerate(value) for j, x in enumerate(row) if x == 0}
+            zero_everywhere = zeros if zero_everywhere is None else zero_everywhere & zeros
+        if zero_everywhere:
+            i, j = min(zero_everywhere)
+            where = f"entry ({i + 1}, {j + 1}) of {text}" if leaf.shape != (1, 1) else text
+            return (f"of has no derivative at any point the assumptions allow: {where} is 0 there, where "
+                    f"{_FUNCTION_OF[family]} has no derivative (at {_show_sizes(sizes)})")
     return ""
 
 

@@ -48,6 +48,19 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from generator.allsizes.ir import Dim, Node, Shape, walk
+from generator.parse import dim_value
+
+
+def letters_of(d: Dim) -> list[str]:
+    """The dimension letters in a dimension: [] for an integer, ["n"] for n, ["m", "n"] for m+n+2 (2n gives ["n"])."""
+    if isinstance(d, int):
+        return []
+    out = []
+    for term in str(d).split("+"):
+        name = term.lstrip("0123456789")
+        if name and name not in out:
+            out.append(name)
+    return out
 
 
 class OutsideBounds(Exception):
@@ -162,12 +175,22 @@ class Analysis:
         return tuple(0 for _ in self.letters)
 
     def positions(self, shape: Shape) -> tuple[int, ...]:
-        """Per letter: how many of the shape's positions have that letter."""
+        """Per letter: how many of the shape's positions have that letter.
+
+        A stacked dimension such as n+1 or m+n ranges over blocks: its index is a variable of one of
+        its letters (or a fixed value), so it counts once for each letter in it (an over-count)."""
         out = [0] * len(self.letters)
         for d in shape:
-            if isinstance(d, str):
-                out[self.index[d]] += 1
+            for letter in letters_of(d):
+                out[self.index[letter]] += 1
         return tuple(out)
+
+    def merge_dim(self, r: "Rat", d: Dim) -> "Rat":
+        """Two positions of dimension d become one variable, in every term."""
+        num = r.num
+        for letter in letters_of(d):
+            num = num.merge(self.index[letter])
+        return Rat(num, r.den, r.local)
 
     def free(self, shape: Shape, unsupported: bool = False) -> Count:
         """The count of a shape's free positions: each a variable; `unsupported` when nothing pins them."""
@@ -225,13 +248,12 @@ class Analysis:
             return Rat(self.free(n.shape, unsupported=True))
         if op == "eye":
             d = n.shape[0]
-            if not isinstance(d, str):
+            letters = letters_of(d)
+            if not letters:
                 return Rat(self.zero)
-            c = self.free(n.shape, unsupported=True)  # two positions, one variable, unpinned
-            i = self.index[d]
-            u = list(self.zeros())
-            u[i] = 1
-            return Rat(Count(c.k, c.l, tuple(u), 1, c.tk))
+            c = self.free(n.shape, unsupported=True)  # two positions, one variable (per letter), unpinned
+            u = tuple(1 if t in letters else 0 for t in self.letters)
+            return Rat(Count(c.k, c.l, u, sum(u), c.tk))
         if op in ("neg", "T"):
             return m[n.args[0].id]
         if op in ("add", "sub"):
@@ -255,17 +277,21 @@ class Analysis:
             return out
         if op == "matmul":
             a, b = n.args
-            r = self.rat_product(m[a.id], m[b.id])
-            inner = a.shape[1]
-            if isinstance(inner, str):
-                r = Rat(r.num.merge(self.index[inner]), r.den, r.local)
-            return r
+            return self.merge_dim(self.rat_product(m[a.id], m[b.id]), a.shape[1])
         if op == "trace":
-            r = m[n.args[0].id]
-            d = n.args[0].shape[0]
-            if isinstance(d, str):
-                r = Rat(r.num.merge(self.index[d]), r.den, r.local)
-            return r
+            return self.merge_dim(m[n.args[0].id], n.args[0].shape[0])
+        if op == "slice":  # rows of a column: its entries are entries of the column (positions counted as the column's)
+            return m[n.args[0].id]
+        if op == "stack":  # each entry is an entry of one block; a block's positions are padded to the stacked ones
+            total: Rat | None = None
+            full = self.positions(n.shape)
+            for block in n.args:
+                r = m[block.id]
+                pad = tuple(f - b for f, b in zip(full, self.positions(block.shape)))
+                r = Rat(r.num.plus(Count(pad, self.zeros(), self.zeros(), 0, sum(pad))), r.den, r.local)
+                total = r if total is None else self.rat_sum(total, r)
+            assert total is not None
+            return total
         if op == "sum":
             return m[n.args[0].id]
         if op == "sqrt":
@@ -345,6 +371,11 @@ class Analysis:
             return "const"
         if op in ("neg", "pow"):
             return self.site(n.args[0])
+        if op == "slice":
+            inner = self.site(n.args[0])
+            if n.is_scalar:  # one entry of a column, at a fixed index: a coefficient
+                return "const" if inner in ("const",) or isinstance(inner, frozenset) else "nonlocal"
+            return inner
         if op == "T":
             s = self.site(n.args[0])
             return s if not isinstance(s, frozenset) else frozenset(1 - i for i in s)
@@ -494,7 +525,7 @@ class SizeAnalysis:
         self.memo_node: dict[int, Node] = {}
 
     def dim(self, d: Dim) -> int:
-        return d if isinstance(d, int) else self.sizes[d]
+        return dim_value(d, self.sizes)
 
     def gpoly(self, gden: dict[int, int]) -> Poly:
         out = Poly()
@@ -552,8 +583,13 @@ class SizeAnalysis:
             a = m[n.args[0].id]
             return Frac(Poly(-(-a.num.d // 2), a.num.h / 2), tuple((f, -(-mult // 2)) for f, mult in a.gden),
                         Poly(-(-a.lden.d // 2), a.lden.h / 2))
-        if op in ("neg", "T", "diag"):
+        if op in ("neg", "T", "diag", "slice"):
             return m[n.args[0].id]
+        if op == "stack":
+            total = m[n.args[0].id]
+            for block in n.args[1:]:
+                total = self.add(total, m[block.id])
+            return total
         if op in ("add", "sub"):
             return self.add(m[n.args[0].id], m[n.args[1].id])
         if op == "mul":

@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any, Callable, Optional
 
 from generator.allsizes.ir import Dim, Node, walk
+from generator.parse import dim_value
 
 P61 = (1 << 61) - 1  # a Mersenne prime; p = 3 mod 4
 P62 = (1 << 62) - 57  # a second prime of the same size (for the height bound and the second-prime test)
@@ -111,7 +112,7 @@ class Evaluator:
         self.size_text = ",".join(f"{k}={v}" for k, v in sorted(sizes.items()))
 
     def dim(self, d: Dim) -> int:
-        return d if isinstance(d, int) else self.sizes[d]
+        return dim_value(d, self.sizes)  # a letter, an integer or a sum such as n+1
 
     def shape(self, n: Node) -> tuple[int, int]:
         return self.dim(n.shape[0]), self.dim(n.shape[1])
@@ -170,7 +171,7 @@ class Evaluator:
         if op == "const":
             return [[F.frac(n.attr)]]
         if op == "dim":
-            return [[F.norm(self.sizes[n.attr])]]
+            return [[F.norm(self.dim(n.attr))]]
         r, c = self.shape(n)
         if op == "eye":
             return [[F.norm(1 if i == j else 0) for j in range(c)] for i in range(r)]
@@ -209,6 +210,14 @@ class Evaluator:
             v = m[n.args[0].id]
             k = len(v)
             return [[v[i][0] if i == j else F.norm(0) for j in range(k)] for i in range(k)]
+        if op == "slice":
+            start = self.dim(n.attr)
+            return [list(row) for row in m[n.args[0].id][start:start + r]]
+        if op == "stack":
+            blocks = [m[a.id] for a in n.args]
+            if n.attr == "v":
+                return [list(row) for b in blocks for row in b]
+            return [[x for b in blocks for x in b[i]] for i in range(r)]
         if op == "sqrt":
             root = F.sqrt(m[n.args[0].id][0][0])
             return [[F.norm(-root) if self.roots.get(n.id, 1) < 0 else root]]

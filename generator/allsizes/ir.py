@@ -38,6 +38,8 @@ OPS = frozenset({
     "sqrt",    # a square root of a 1x1 value, s with s^2 = u (the root is chosen by the evaluator: both are checked)
     "detx", "invx",  # the true det and inverse (exact mode only, never in an all-sizes proof)
     "vleaf",   # a generic function's value or derivative keyed by its argument's value (exact mode only)
+    "slice",   # rows offset .. offset + rows - 1 of a column (attr: the offset, a dimension)
+    "stack",   # blocks stacked top to bottom ("v") or left to right ("h") (attr: the axis)
 })
 
 
@@ -283,6 +285,12 @@ class Graph:
         if not a.is_scalar:
             raise ValueError("sqrt of a matrix")
         return self._make("sqrt", (a,), SCALAR)
+
+    def slice(self, a: Node, offset: Dim, shape: Shape) -> Node:
+        return self._make("slice", (a,), shape, offset)
+
+    def stack(self, axis: str, blocks: tuple[Node, ...], shape: Shape) -> Node:
+        return self._make("stack", blocks, shape, axis)
 
     def detx(self, a: Node) -> Node:
         return self._make("detx", (a,), SCALAR)

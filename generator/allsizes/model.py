@@ -33,7 +33,7 @@ from fractions import Fraction
 from typing import Callable, Optional
 
 from generator.claims import Claim
-from generator.parse import SCALAR, Expr, FunctionSig, constant_value, is_scalar, is_vector, numerator_shape
+from generator.parse import SCALAR, Expr, FunctionSig, constant_value, is_scalar, is_vector, numerator_shape, parse_dim
 from generator.allsizes.ir import Graph, Leaf, Node
 
 Der = Optional[Node]  # a directional derivative; None is exactly zero
@@ -43,6 +43,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
+KINK_FAMILIES = frozenset({"sqrt", "log", "step", "sign"})  # no derivative where the argument is 0
 
 
 class Outside(Exception):
@@ -89,6 +90,11 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
         if t:
             chain = list(reversed(chain))
         return "[" + "@".join(canon(x, t, symmetric) for x in chain) + "]"
+    if op == "part":
+        return f"{canon(e.args[0], False, symmetric)}[{e.name}:{e.shape[0]}]{mark}"
+    if op == "call" and e.name in ("vstack", "hstack"):
+        name = {"vstack": "hstack", "hstack": "vstack"}[e.name] if t else e.name
+        return f"{name}(" + ",".join(canon(a, t, symmetric) for a in e.args) + ")"
     if op == "call":
         name = e.name
         if name in ("ones", "zeros"):
@@ -104,8 +110,8 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
         if name in ("softmax", "logsumexp"):
             return f"{name}({canon(arg, False, symmetric)}){mark}"
         return f"{name}({canon(arg, t, symmetric)})"  # elementwise functions and inv commute with ^T
-    if op in ("apply", "D"):
-        head = e.name if op == "apply" else f"D{e.value}:{e.name}"
+    if op in ("apply", "D", "DD"):
+        head = e.name if op == "apply" else f"{op}{e.value}:{e.name}"
         return f"{head}(" + ",".join(canon(a, False, symmetric) for a in e.args) + ")" + mark
     raise ValueError(f"unknown operation {op}")  # pragma: no cover
 
@@ -162,9 +168,10 @@ def _square(e: Expr) -> bool:
     return e.shape[0] == e.shape[1] and not e.is_scalar
 
 
-def rewrite(e: Expr) -> Expr:
-    """Apply the identities of the module docstring, bottom-up; shapes are kept."""
-    args = tuple(rewrite(a) for a in e.args)
+def rewrite(e: Expr, exp_forms: bool = False) -> Expr:
+    """Apply the identities of the module docstring, bottom-up; shapes are kept. With exp_forms, tanh, sigmoid and
+    softplus of columns, rows and scalars are also written with exp (a second attempt: see _exp_form)."""
+    args = tuple(rewrite(a, exp_forms) for a in e.args)
     e = Expr(e.op, args, e.shape, e.name, e.value) if args != e.args else e
     if e.op == "call" and e.name == "det":
         return _rw_det(e.args[0])
@@ -181,8 +188,10 @@ def rewrite(e: Expr) -> Expr:
         if left.op == "neg" or (right.op == "neg" and e.op != "div"):
             inner = Expr(e.op, (left.args[0] if left.op == "neg" else left, right.args[0] if right.op == "neg" else right),
                          e.shape, e.name, e.value)
-            inner = rewrite(inner)
+            inner = rewrite(inner, exp_forms)
             return inner if (left.op == "neg") == (right.op == "neg") else Expr("neg", (inner,), e.shape)
+    if exp_forms and e.op == "call" and e.name in ("tanh", "sigmoid", "softplus") and 1 in e.shape:
+        return rewrite(_exp_form(e), exp_forms)
     if e.op == "call" and e.args and e.args[0].op == "neg":
         inner = e.args[0].args[0]
         if e.name == "sigmoid":  # sigmoid(-u) = 1 - sigmoid(u)
@@ -194,6 +203,22 @@ def rewrite(e: Expr) -> Expr:
         if e.name == "exp" and 1 in e.shape:  # exp(-u) = 1 / exp(u) (a column, a row or a scalar: a local division)
             return Expr("div", (ONE, Expr("call", (inner,), e.shape, name="exp")), e.shape)
     return e
+
+
+def _exp_form(e: Expr) -> Expr:
+    """tanh, sigmoid and softplus of a column, a row or a scalar in terms of E = exp(u) (exact identities):
+    tanh u = (E - 1/E) / (E + 1/E), sigmoid u = E / (1 + E), softplus u = log(1 + E). The model then knows how they
+    relate to exp and to each other (log cosh' = tanh, softplus' = sigmoid, ...). The divisions are entrywise by
+    functions of one entry: inside the theory."""
+    (u,) = e.args
+    ex = Expr("call", (u,), e.shape, name="exp")
+    inv = Expr("div", (ONE, ex), e.shape)
+    if e.name == "tanh":
+        return Expr("div", (Expr("sub", (ex, inv), e.shape), Expr("add", (ex, inv), e.shape)), e.shape)
+    one_plus = Expr("add", (ONE, ex), e.shape)
+    if e.name == "sigmoid":
+        return Expr("div", (ex, one_plus), e.shape)
+    return Expr("call", (one_plus,), e.shape, name="log")
 
 
 def _rw_det(m: Expr) -> Expr:
@@ -297,6 +322,7 @@ class Program:
     of_value: Node
     families: set[str] = field(default_factory=set)
     second: Optional[Node] = None  # W, the second direction of a Hessian or a second derivative
+    domain: list[tuple[str, Node, Node, str]] = field(default_factory=list)  # (family, argument node, leaf, text)
     differentiate: Optional[Callable[[Node, dict[int, Node]], Der]] = None  # (node, seeds) -> derivative
 
     @property
@@ -340,6 +366,14 @@ class Differentiator:
         op = n.op
         if op in ("leaf", "vleaf", "const", "dim", "eye", "ones", "zeros"):
             return None
+        if op == "slice":
+            inner = self.d(n.args[0])
+            return None if inner is None else g.slice(inner, n.attr, n.shape)
+        if op == "stack":
+            parts = [self.d(b) for b in n.args]
+            if all(p is None for p in parts):
+                return None
+            return g.stack(n.attr, tuple(g.zeros(b.shape) if p is None else p for p, b in zip(parts, n.args)), n.shape)
         if op in ("neg", "T", "trace", "sum", "diag"):
             inner = self.d(n.args[0])
             if inner is None:
@@ -387,6 +421,8 @@ class Compiler:
         self.families: set[str] = set()
         self.rules: dict[int, Rule] = {}
         self._vmemo: dict[Expr, Node] = {}
+        # (family, argument, leaf) of the functions that are not differentiable where their argument is 0
+        self.domain: list[tuple[str, Expr, Node]] = []
 
     # -- helpers
     def key(self, e: Expr, t: bool = False) -> str:
@@ -457,6 +493,8 @@ class Compiler:
         if leaf.id not in self.rules:
             own = Expr("T", (arg,), (arg.shape[1], arg.shape[0])) if flipped else arg
             self.rules[leaf.id] = self._rule(family, fn, leaf, own)
+            if family in KINK_FAMILIES:
+                self.domain.append((family, own, leaf))
         return g.T(leaf) if flipped and shape != SCALAR else leaf
 
     def log_derivative(self, dx: "Differentiator", arg: Expr) -> Der:
@@ -617,6 +655,10 @@ class Compiler:
             return self.apply(e)
         if op == "D":
             return self.jacobian(e)
+        if op == "DD":
+            return self.second_jacobian(e)
+        if op == "part":
+            return g.slice(self.val(e.args[0]), parse_dim(e.name), e.shape)
         raise Outside(f"the operation {op} is outside the all-sizes model")
 
     def power(self, e: Expr) -> Node:
@@ -659,6 +701,8 @@ class Compiler:
         name = e.name
         if name in ("ones", "zeros", "eye"):
             return g.eye(e.shape[0]) if name == "eye" else g.ones(e.shape) if name == "ones" else g.zeros(e.shape)
+        if name in ("vstack", "hstack"):
+            return g.stack(name[0], tuple(self.val(a) for a in e.args), e.shape)
         expanded = self._expand(e)
         if expanded is not None:
             return self.val(expanded)
@@ -752,6 +796,11 @@ class Compiler:
                         raise Outside(f"the derivative of {fname}, a matrix-valued generic function of a vector or a "
                                       "matrix, is a tensor outside the all-sizes model")
                     total = self.dadd(total, term)
+                elif component.startswith("D") and is_scalar(sig.args[int(component[1:]) - 1]) and is_scalar(want):
+                    # f of scalars: d D_i f(a) = sum_j D_ij f(a) da_j, any value shape
+                    i = int(component[1:])
+                    lo, hi = min(i, j), max(i, j)
+                    total = self.dadd(total, g.mul(da, self.fn_leaf(fname, f"H{lo}{hi}", args, sig.to)))
                 elif component.startswith("D"):  # d D_i f(a) = sum_j (H_ij da_j)^T, for a scalar-valued f
                     i = int(component[1:])
                     if not is_scalar(sig.to) or not _column_or_scalar(want) or not _column_or_scalar(sig.args[i - 1]):
@@ -759,7 +808,8 @@ class Compiler:
                                       "third-order tensor outside the all-sizes model")
                     lo, hi = min(i, j), max(i, j)
                     shape_lo, shape_hi = sig.args[lo - 1], sig.args[hi - 1]
-                    h = self.fn_leaf(fname, f"H{lo}{hi}", args, (shape_lo[0], shape_hi[0]), kind="sym" if lo == hi else "generic")
+                    hshape = (shape_lo[0], shape_hi[0])
+                    h = self.fn_leaf(fname, f"H{lo}{hi}", args, hshape, kind="sym" if lo == hi and hshape != SCALAR else "generic")
                     h_ij = h if i == lo else g.T(h)  # rows: argument i, columns: argument j
                     total = self.dadd(total, g.T(g.matmul(h_ij, da)))
                 else:
@@ -786,6 +836,15 @@ class Compiler:
         if sig.elementwise and len(e.args) == 1:
             return self.elementwise_value(e.name, 0, e.args[0])
         return self.fn_leaf(e.name, "", e.args, sig.to)
+
+    def second_jacobian(self, e: Expr) -> Node:
+        """DD: a second derivative of a function of scalars (value = 10 j + k), or f'' entrywise."""
+        sig: FunctionSig = self.scope.functions[e.name]
+        if sig.elementwise and len(e.args) == 1:
+            return self.elementwise_value(e.name, 2, e.args[0])
+        j, k = divmod(e.value, 10)
+        lo, hi = min(j, k), max(j, k)
+        return self.fn_leaf(e.name, f"H{lo}{hi}", e.args, sig.to)
 
     def jacobian(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
@@ -852,14 +911,14 @@ def apply_claim(g: Graph, expect_num: Node, V: Node, of_shape: tuple, wrt_shape:
     return g.matmul(expect_num, V)
 
 
-def compile_claim(claim: Claim, mode: str = "model") -> Program:
+def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False) -> Program:
     """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside."""
     comp = Compiler(claim, mode)
     g = comp.g
     wrt_shape = claim.scope.symbols[claim.wrt]
     V = g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)
     comp.direction = V
-    of = rewrite(claim.of)
+    of = rewrite(claim.of, exp_forms)
     of_value = comp.val(of)
     wrt_value = comp.val(Expr("sym", (), wrt_shape, name=claim.wrt))
     order = getattr(claim, "order", 1)
@@ -878,12 +937,12 @@ def compile_claim(claim: Claim, mode: str = "model") -> Program:
     claimed: dict[str, Node] = {}
     expect_values: dict[str, Node] = {}
     if claim.kind == "differential":
-        value = comp.val(rewrite(claim.expect))
+        value = comp.val(rewrite(claim.expect, exp_forms))
         claimed["differential"] = value
         expect_values["differential"] = value
     else:
         for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other())):
-            value = comp.val(rewrite(expr))
+            value = comp.val(rewrite(expr, exp_forms))
             expect_values[layout] = value
             num = value if layout == "numerator" else g.T(value)
             if W is None:
@@ -899,4 +958,6 @@ def compile_claim(claim: Claim, mode: str = "model") -> Program:
     def differentiate(node: Node, seeds: dict[int, Node]) -> Der:
         return Differentiator(comp, seeds).d(node)
 
-    return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, W, differentiate)
+    domain = [(family, comp.val(arg), leaf, _text(arg)) for family, arg, leaf in comp.domain]
+    return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, second=W,
+                   differentiate=differentiate, domain=domain)

@@ -45,8 +45,15 @@ def _text(e: Expr, outer: int) -> str:
     if op == "apply":
         return f"{e.name}(" + ", ".join(_text(a, 0) for a in e.args) + ")"
     if op == "D":
-        return f"D{e.value if e.value > 1 else ''}({e.name}, " + ", ".join(_text(a, 0) for a in e.args) + ")"
-    raise ValueError(op)  # pragma: no cover
+        head = f"D{e.value}" if len(e.args) > 1 else "D"
+        return f"{head}({e.name}, " + ", ".join(_text(a, 0) for a in e.args) + ")"
+    if op == "DD":
+        j, k = divmod(e.value, 10)
+        inner, outer = (f"D{j}", f"D{k}") if len(e.args) > 1 else ("D", "D")
+        return f"{outer}({inner}({e.name}), " + ", ".join(_text(a, 0) for a in e.args) + ")"
+    if op == "part":  # rows of the stacked variable of a `wrt: [x, y]` rule
+        return f"{_text(e.args[0], 9)}[{e.name}:{e.name}+{e.shape[0]}]"
+    return f"{op}(" + ", ".join(_text(a, 0) for a in e.args) + ")"
 
 
 def _wrap(text: str, prec: int, outer: int) -> str:

@@ -25,7 +25,10 @@ def _assert_no_raw_tex(page: Any) -> None:
     _wait_math(page)
     left = page.evaluate("Array.from(document.querySelectorAll('.arithmatex')).filter(e => !e.querySelector('.katex')).length")
     assert left == 0
-    text = page.inner_text("article.md-content__inner")
+    # the page's text outside code (a code span may show LaTeX on purpose: the contributing guide)
+    text = page.evaluate("""(() => { const a = document.querySelector('article.md-content__inner').cloneNode(true);
+        a.querySelectorAll('code, pre').forEach(e => e.remove()); document.body.appendChild(a);
+        const t = a.innerText; a.remove(); return t; })()""")
     for tex in RAW_TEX:
         assert tex not in text, f"raw TeX {tex!r} visible"
 
@@ -257,10 +260,18 @@ def test_no_horizontal_scroll_at_390px(page: Any, base_url: str, screenshots: Pa
     for path in PAGES + SECTION_PAGES + tuple(f"rules/{r['id']}/" for r in browser_export()["rules"]):
         page.goto(base_url + path)
         _wait_math(page)
+        page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")  # cite, how it was checked
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"/{path} is {width} px wide at 390 px"
         if path in SECTION_PAGES:
             assert page.evaluate(_ROW_BLOCKS) == [], path
+        overflowing = page.evaluate("""Array.from(document.querySelectorAll('.md-content dd, .md-content dt, .md-content p'))
+            .filter(e => !e.closest('pre, .arithmatex, .mc-where, .katex') && !e.querySelector('.katex')
+                         && (e.getBoundingClientRect().right > 391 || e.scrollWidth > e.clientWidth + 8))  // (inline code padding: a few px)
+            .map(e => e.tagName + ': ' + e.textContent.slice(0, 40))""")
+        assert overflowing == [], f"/{path}: text runs off the screen: {overflowing}"
+        cramped = page.evaluate("Array.from(document.querySelectorAll('.mc-vdetails dd')).filter(e => e.getBoundingClientRect().width < 250).length")
+        assert cramped == 0, f"/{path}: 'How it was checked' squeezes its facts into a narrow column"
     page.goto(base_url + "traces/")
     _wait_math(page)
     wide = page.locator("tr#trace-of-a-very-long-product-by-the-middle-factor td.mc-lay-numerator div.arithmatex")

@@ -10,9 +10,13 @@
  * `trace(X.T @ X)` read "trxtx", `||x||^2` and `norm(x)**2` read "normx2", and `log det`,
  * `logdet` and `log(det(X))` meet. A query made of operators is never an error.
  *
- * Ranking: MiniSearch's BM25 over id, title, aliases, tags, formula, section and notes,
- * then bonuses: an exact id first of all; a formula spelling equal to (or a prefix of) a
- * rule's formula; the variable of a `d/dX` in the query; teaching order breaks ties.
+ * Ranking: MiniSearch's BM25 over id, title, aliases, tags, formula, section and notes
+ * (a word counts once per field; joined words carry a mark so a whole word is not taken as
+ * their prefix), weighted by how many of the query's words a rule answers; then bonuses: an
+ * exact id first of all (a retired id finds its rule); the query being a rule's name word
+ * for word; a formula spelling equal to (or a prefix of) a rule's formula, also with function
+ * arguments dropped (u(x)ᵀv(x) as uᵀv) and repeated factors as powers (X X as X²); the
+ * variable of a `d/dX` in the query; teaching order breaks ties.
  *
  * The core (`createSearch`) also runs under node, for bench/search_bench.py and the tests.
  */
@@ -47,8 +51,9 @@
       .replace(/‖/g, "||");
   }
 
-  /** A formula spelling squashed to a key: lower case, no spaces or operators, transposes
-   * as "t", inverses as "inv", powers as their digits, norms as "norm(...)". */
+  /** A formula spelling squashed to a key: lower case, no spaces, brackets or products (+, -
+   * and / stay), transposes as "t", inverses as "inv", powers as their digits, norms as
+   * "norm(...)", determinants as "det", traces as "tr". */
   function formulaKey(text) {
     var s = fold(text);
     s = s.replace(/\\(top|intercal)\b/g, "T").replace(/\\(left|right|mathbf|mathrm|operatorname|bm|boldsymbol)\b/g, "");
@@ -56,7 +61,7 @@
     s = s.replace(/(^|[^a-z])d\s*\/\s*d\s*[A-Za-z][A-Za-z0-9_]*/g, "$1 ");
     s = s.toLowerCase();
     s = s.replace(/\.t\b/g, "^t").replace(/'/g, "^t").replace(/\*\*/g, "^");
-    s = s.replace(/\btrace\b/g, "tr").replace(/\bln\b/g, "log").replace(/\blam\b/g, "lambda");
+    s = s.replace(/\btrace\b/g, "tr").replace(/\bdeterminant\b/g, "det").replace(/\bln\b/g, "log").replace(/\blam\b/g, "lambda");
     s = invAfter(s);
     s = s.replace(/\|\|([^|]*)\|\|/g, "norm($1)");
     s = s.replace(/\|([^|]+)\|/g, "det($1)");
@@ -64,7 +69,10 @@
     s = s.replace(/\^\s*[{(]?\s*-\s*1\s*[})]?/g, "inv");
     s = s.replace(/\^\s*\{?\s*t\s*\}?/g, "t");
     s = s.replace(/\^\s*[{(]?\s*(\d+)\s*[})]?/g, "$1");
-    return s.replace(/[^a-z0-9]/g, "");
+    // "+", "-" and "/" stay: u(x) + v(x), u(x) - v(x), u(x)/v(x) and u(x) v(x) are different
+    // rules (a hyphen inside a word, as in log-sum-exp, is not a minus)
+    s = s.replace(/([a-z]{2,})-(?=[a-z]{2,})/g, "$1");
+    return s.replace(/[^a-z0-9+\-\/]/g, "").replace(/([+\-\/])[+\-\/]+/g, "$1").replace(/^[+\/]+|[+\-\/]+$/g, "");
   }
 
   /** inv(...) written as (...)^-1, so inv(X), X^-1, inv(X.T @ X) and (X^T X)^-1 meet. */
@@ -90,9 +98,33 @@
     }
   }
 
+  /** A function of one variable written without its argument: u(x)ᵀv(x) as uᵀv, U(t)⁻¹ as
+   * U⁻¹ (people drop the argument; the rules write it). */
+  function dropArgs(text) {
+    return String(text).replace(/(^|[^A-Za-z])([A-Za-z])\s*\(\s*[A-Za-z]\s*\)/g, "$1$2");
+  }
+
+  /** A key with repeated factors as powers: xx as x2 (X @ X is X^2). */
+  function powers(key) {
+    return key.replace(/([a-z])\1+/g, function (run) { return run[0] + run.length; });
+  }
+
+  /** The keys of one formula spelling: as written, without function arguments, with powers. */
+  function formulaKeys(text) {
+    var out = [];
+    [formulaKey(text), formulaKey(dropArgs(text))].forEach(function (k) {
+      [k, powers(k)].forEach(function (v) { if (v.length >= 2 && out.indexOf(v) < 0) out.push(v); });
+    });
+    return out;
+  }
+
   var STOP = {};
   ("of the a an by with respect to wrt for and in on is are what how find formula rule rules " +
    "compute computing calculate please my its it as at from wrt.").split(" ").forEach(function (w) { STOP[w] = true; });
+
+  /** Stop words that still name a rule after another word: "sum rule", "product rule",
+   * "chain rule" are joined (~sumrule), though "rule" alone says nothing. */
+  var NAMED = { rule: true, rules: true };
 
   /** Words people write in several ways, read as one. */
   var SYNONYM = {
@@ -136,7 +168,8 @@
     }
     for (var k = 0; k + 1 < plain.length; k++) {
       var a = plain[k], b = plain[k + 1];
-      if (a && b && /^[A-Za-z]{2,}$/.test(a) && /^[A-Za-z]{2,}$/.test(b) && !STOP[a.toLowerCase()] && !STOP[b.toLowerCase()]) {
+      if (a && b && /^[A-Za-z]{2,}$/.test(a) && /^[A-Za-z]{2,}$/.test(b) && !STOP[a.toLowerCase()] &&
+          (!STOP[b.toLowerCase()] || NAMED[b.toLowerCase()])) {
         out.push(JOIN + a + b);
       }
     }
@@ -245,8 +278,7 @@
       doc.names = [doc.t].concat(doc.a || []).map(phrase).filter(Boolean);
       doc.keys = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
-        var k = formulaKey(f);
-        if (k.length >= 2 && doc.keys.indexOf(k) < 0) doc.keys.push(k);
+        formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0) doc.keys.push(k); });
       });
       byKey[i] = doc;
     });
@@ -270,18 +302,22 @@
       var hits = index.search(words);
       if (hits.length === 0) hits = index.search(words, { fuzzy: 0.3, prefix: true });
       // a rule that answers every word of the query beats one that answers some of them often
+      var covered = {};
       hits.forEach(function (h) {
         var got = h.queryTerms.map(unjoin).filter(function (t, i, all) { return asked[t] && all.indexOf(t) === i; }).length;
         var coverage = nAsked ? Math.min(1, got / nAsked) : 1;
+        covered[h.id] = coverage;
         h.score = h.score * (0.4 + coverage) * (0.4 + coverage);
       });
       var top = Math.max.apply(null, hits.map(function (h) { return h.score; }).concat([1e-9]));
       hits.forEach(function (h) { scores[h.id] = (h.score / top) * 10; });
       var inverseOf = q.match(/^\s*(?:the\s+)?(?:inverse|inv)\s+(?:of\s+)?(.*[^a-z\s].*)$/i);
-      var keys = [formulaKey(q), formulaKey(formulaPart(q)),
+      var keys = [formulaKey(q), formulaKey(formulaPart(q)), formulaKey(dropArgs(formulaPart(q))),
                   inverseOf ? formulaKey("(" + formulaPart(inverseOf[1]) + ")^-1") : ""].filter(function (k, i, all) {
         return k.length >= 2 && all.indexOf(k) === i;
       });
+      // a query of plain words (each of three letters or more) is not a formula spelling
+      var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
       var wrt = wrtOf(q);
       // the query is a rule's name (its title or an alias), word for word
       var said = [phrase(q), phrase(words)].filter(function (p, i, all) { return p && all.indexOf(p) === i; });
@@ -289,11 +325,15 @@
         var bonus = 0;
         if (doc.k === "r") {
           if (doc.id === lower) bonus += 1000;
+          else if (said.indexOf(phrase(doc.id)) >= 0) bonus += 50;  // the id with spaces: "attention v"
           else if ((doc.o || []).indexOf(lower) >= 0) bonus += 900;
           else if (lower.indexOf("-") > 0 && doc.id.indexOf(lower) === 0) bonus += 6;
           keys.forEach(function (k) {
             doc.keys.forEach(function (dk) {
               if (dk === k) bonus = Math.max(bonus, 40 + (bonus >= 900 ? bonus : 0));
+              // plain words read as the start of a formula only for a rule that answers all of
+              // them: "logdet" starts log(det(X)), but "sum rule jacobian" is not sum(f(x))
+              else if (wordsOnly && (covered[doc.key] || 0) < 1) return;
               else if (k.length >= 3 && dk.indexOf(k) === 0) bonus = Math.max(bonus, 12 + 10 * k.length / dk.length);
               else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
             });

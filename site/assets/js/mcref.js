@@ -215,15 +215,26 @@
   window.addEventListener("beforeprint", function () { measureFormulas(document); });
   window.mcrefMeasureFormulas = measureFormulas;
 
+  /* A site built without a public address (no site_url) cannot print a rule's permanent
+     link; the page shows the address it is served from instead. */
+  function showAddresses(root) {
+    var links = (root || document).querySelectorAll("a[data-mc-here]");
+    for (var i = 0; i < links.length; i++) {
+      links[i].textContent = new URL(links[i].getAttribute("href"), location.href).href;
+    }
+  }
+
   window.mcrefRenderMath = renderMath;
 
   if (typeof document$ !== "undefined") {
     document$.subscribe(function (doc) {
       showLayout(currentLayout());
+      showAddresses(doc.body || document.body);
       renderMath(doc.body || document.body);
     });
   } else {
     showLayout(currentLayout());
+    showAddresses(document.body);
     renderMath(document.body);
   }
 })();

@@ -1,0 +1,260 @@
+"""The holes of issue 9 in the SymPy and numeric witnesses, each closed by construction; each test can fail.
+
+Names that clash with internal names, function values that keep their shapes, assumptions sampled
+jointly, kinks sampled on both sides, round-off of large function values, exact zero denominators,
+nonzero rational differences refuted even when small, scalar + vector in either order, and the true
+claims the issue lists.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import generator.verify as verify
+from generator.parse import parse_expression
+from generator.pipeline import check
+from generator.verify import check_claim, numeric_check, sample_values, symbolic_check
+
+from engine_support import claim_from, write_rule
+
+
+def witnesses_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the all-sizes check step aside, so that the SymPy and numeric witnesses decide alone."""
+    import generator.allsizes as allsizes
+
+    monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("outside", "switched off for this test"))
+
+
+# ---------------------------------------------------------------- internal names
+
+@pytest.mark.parametrize("name", ["A_0_1", "A_1_0", "t_", "dX_0_0", "dA_0_0", "f0", "f1", "f_u0_0", "f_d1", "f_u1_0"])
+def test_names_like_internal_names_do_not_clash_in_the_witnesses(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scalar named like an entry, a component or a direction of the engine stays its own symbol."""
+    witnesses_only(monkeypatch)
+    symbols = {"A": ["n", "n"], name: []}
+    functions = {"f": {"args": [["n"]], "to": ["n"]}} if name.startswith("f") else {}
+    right = claim_from(symbols, f"{name} * trace(A)", "A", f"{name} * eye(n)", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = claim_from(symbols, f"{name} * trace(A)", "A", f"{name} * eye(n) + trace(A) * ones(n, n)", functions=functions)
+    assert check_claim(wrong).status == "refuted"
+    differential = claim_from(symbols, f"{name} * A @ A", "A", f"{name} * (d(A) @ A + A @ d(A))", kind="differential",
+                              functions=functions)
+    assert check_claim(differential).status == "verified", check_claim(differential).detail
+
+
+# ---------------------------------------------------------------- generic functions keep their shapes
+
+def test_a_matrix_valued_function_keeps_its_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """F: R^n -> R^(n x n) used as a matrix: tr(A F(x)) by A is F(x)^T; claiming F(x) (a wrong transpose) is refuted."""
+    witnesses_only(monkeypatch)
+    functions = {"F": {"args": [["n"]], "to": ["n", "n"]}}
+    right = claim_from({"A": ["n", "n"], "x": ["n"]}, "trace(A @ F(x))", "A", "F(x).T", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+    wrong = claim_from({"A": ["n", "n"], "x": ["n"]}, "trace(A @ F(x))", "A", "F(x)", functions=functions)
+    assert check_claim(wrong).status == "refuted"
+
+
+def test_a_row_valued_function_keeps_its_shape(monkeypatch: pytest.MonkeyPatch) -> None:
+    """r: R^n -> R^(1 x n), a row: r(x) @ y is a scalar; its derivative by y is r(x)^T."""
+    witnesses_only(monkeypatch)
+    functions = {"r": {"args": [["n"]], "to": [1, "n"]}}
+    right = claim_from({"x": ["n"], "y": ["n"]}, "r(x) @ y", "y", "r(x).T", functions=functions)
+    assert check_claim(right).status == "verified", check_claim(right).detail
+
+
+# ---------------------------------------------------------------- assumptions sampled jointly
+
+@pytest.mark.parametrize(("props", "check"), [
+    (("positive", "symmetric"), lambda v: np.all(v > 0) and np.allclose(v, v.T)),
+    (("diagonal", "positive"), lambda v: np.all(np.diag(v) > 0) and np.count_nonzero(v - np.diag(np.diag(v))) == 0),
+    (("nonzero", "spd"), lambda v: np.all(v != 0) and np.all(np.linalg.eigvalsh(v) > 0) and np.allclose(v, v.T)),
+    (("positive", "spd"), lambda v: np.all(v > 0) and np.all(np.linalg.eigvalsh(v) > 0) and np.allclose(v, v.T)),
+    (("symmetric", "invertible"), lambda v: np.allclose(v, v.T) and np.linalg.cond(v) < 1e3),
+])
+def test_two_assumptions_on_one_symbol_are_sampled_jointly(props, check) -> None:
+    """Every assumption of a symbol holds at every numeric point, not only the first one listed."""
+    claim = claim_from({"S": ["n", "n"]}, "trace(S)", "S", "eye(n)", assume={"S": props})
+    rng = np.random.default_rng(5)
+    for _ in range(20):
+        assert check(sample_values(claim, {"n": 3}, rng)["S"]), props
+
+
+@pytest.mark.parametrize(("props", "of", "expect"), [
+    (("positive", "symmetric"), "sum(log(S))", "1 / S"),
+    (("diagonal", "positive"), "sum(log(S @ ones(n)))", "(1 / (S @ ones(n))) @ ones(n).T"),
+    (("nonzero", "spd"), "log(det(S))", "inv(S)"),
+    (("positive", "spd"), "sum(sqrt(S))", "1 / (2 * sqrt(S))"),
+])
+def test_true_rules_with_two_assumptions_are_verified(props, of, expect) -> None:
+    """Rules whose truth needs both assumptions are verified (the numeric points honour both)."""
+    verdict = check_claim(claim_from({"S": ["n", "n"]}, of, "S", expect, assume={"S": props}))
+    assert verdict.status == "verified", verdict.detail
+
+
+# ---------------------------------------------------------------- kinks
+
+def test_a_dropped_relu_step_is_refuted_by_the_witnesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """d sum(relu(x))/dx claimed ones(n): the counterexample search tries negative entries too."""
+    witnesses_only(monkeypatch)
+    verdict = check_claim(claim_from({"x": ["n"]}, "sum(relu(x))", "x", "ones(n)"))
+    assert verdict.status == "refuted", verdict.detail
+
+
+def test_symbolic_check_alone_refutes_a_dropped_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the numeric check switched off, the SymPy check finds the inactive branch of relu(x) * w."""
+    witnesses_only(monkeypatch)
+    monkeypatch.setattr(verify, "numeric_check", lambda claim, sizes: 0.0)
+    verdict = check_claim(claim_from({"x": ["n"], "w": ["n"]}, "sum(relu(x) * w)", "x", "w"))
+    assert verdict.status == "refuted", verdict.detail
+
+
+@pytest.mark.parametrize("seed_offset", range(8))
+def test_a_sign_flipped_relu_derivative_is_refuted_numerically(seed_offset: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """max(0, z) claimed -step(z) is refuted by finite differences alone: points fall on both sides of the kink."""
+    monkeypatch.setattr(verify, "symbolic_check", lambda claim, sizes: None)
+    claim = claim_from({"z": [], "c": []}, f"max(0, z) + {seed_offset} * c", "z", "-step(z)", layout="numerator")
+    with pytest.raises(verify.Refuted):
+        numeric_check(claim, {})
+
+
+def test_a_gradient_where_every_point_is_a_kink_is_not_verified() -> None:
+    """The entrywise absolute value at a diagonal X has kinks at every off-diagonal entry: no derivative exists."""
+    verdict = check_claim(claim_from({"X": ["n", "n"]}, "sum(sqrt(X**2))", "X", "X / sqrt(X**2)", assume={"X": ("diagonal",)}))
+    assert verdict.status == "undecided"
+    assert "no derivative at any point the assumptions allow" in verdict.detail
+
+
+# ---------------------------------------------------------------- round-off and small differences
+
+def test_a_large_offset_is_not_refuted_by_round_off() -> None:
+    """A constant offset of 10^6 in the value does not make finite differences refute a true gradient."""
+    verdict = check_claim(claim_from({"x": ["n"]}, "1000000 + sum(x * x) / 2", "x", "x"))
+    assert verdict.status == "verified", verdict.detail
+
+
+def test_a_small_nonzero_rational_difference_is_refuted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A difference of 10^-12 times a polynomial is not zero: the symbolic check refutes it without a tolerance."""
+    witnesses_only(monkeypatch)
+    monkeypatch.setattr(verify, "numeric_check", lambda claim, sizes: 0.0)
+    verdict = check_claim(claim_from({"x": []}, "x**2 / 2 + x**3 / (1000000 * 1000000)", "x", "x", layout="numerator"))
+    assert verdict.status == "refuted", verdict.detail
+
+
+# ---------------------------------------------------------------- exact zero denominators
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(x) / (sum(x) - sum(x))", "zeros(n)"),
+    ("sum(x) * (sum(x) - sum(x))**-1", "zeros(n)"),
+    ("sum(x)", "ones(n) + 0 * x / (x - x)"),
+])
+def test_an_exact_zero_denominator_is_never_verified(of: str, expect: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The witnesses alone do not verify a claim that divides by an expression that is exactly 0."""
+    witnesses_only(monkeypatch)
+    verdict = check_claim(claim_from({"x": ["n"]}, of, "x", expect))
+    assert verdict.status != "verified", verdict.detail
+    assert check_claim.__module__  # the full check too:
+    monkeypatch.undo()
+    assert check_claim(claim_from({"x": ["n"]}, of, "x", expect)).status != "verified"
+
+
+# ---------------------------------------------------------------- true claims the issue lists
+
+@pytest.mark.parametrize(("symbols", "of", "wrt", "expect", "kw"), [
+    ({"x": ["n"], "s": []}, "log(s) + x", "x", "eye(n)", {"assume": {"s": ("positive",)}}),
+    ({"x": ["n"], "s": []}, "x + log(s)", "x", "eye(n)", {"assume": {"s": ("positive",)}}),
+    ({"x": ["n"], "s": []}, "log(s) + x", "s", "ones(n) / s", {"assume": {"s": ("positive",)}, "layout": "numerator"}),
+    ({"x": ["n"], "s": []}, "exp(s) - x", "s", "exp(s) * ones(n)", {"layout": "numerator"}),
+], ids=["log-s-plus-x-by-x", "x-plus-log-s-by-x", "log-s-plus-x-by-s", "exp-s-minus-x-by-s"])
+def test_scalar_plus_vector_in_either_order(symbols, of, wrt, expect, kw) -> None:
+    """A scalar plus a vector is verified whichever operand comes first."""
+    verdict = check_claim(claim_from(symbols, of, wrt, expect, **kw))
+    assert verdict.status == "verified", verdict.detail
+
+
+def test_d_and_sigma_name_symbols(tmp_path) -> None:
+    """D (a diagonal matrix) and sigma (a standard deviation) are accepted as symbol names when unambiguous."""
+    path = write_rule(tmp_path, "d-sigma", """
+title: Scaled quadratic form
+section: vector-forms
+layout: denominator
+symbols: {x: [n], D: [n, n], sigma: []}
+assume: {D: [diagonal], sigma: [positive]}
+of: x.T @ D @ x / sigma**2
+wrt: x
+expect: 2 * D @ x / sigma**2
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert report.problems == [], [p.format() for p in report.problems]
+    assert report.verdicts["d-sigma"].status == "verified"
+
+
+def test_sigma_is_refused_beside_the_sigmoid(tmp_path) -> None:
+    """sigma as a symbol next to sigmoid would print the same letter twice: refused with the fix."""
+    path = write_rule(tmp_path, "sigma-sigmoid", """
+title: Scaled sigmoid
+section: activations
+layout: numerator
+symbols: {z: [], sigma: []}
+of: sigmoid(z / sigma)
+wrt: z
+expect: sigmoid(z / sigma) * (1 - sigmoid(z / sigma)) / sigma
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert [p.code for p in report.problems] == ["MC012"]
+    assert "sigma" in report.problems[0].message and "sigmoid" in report.problems[0].message
+
+
+def test_a_dimension_of_a_function_may_be_sized(tmp_path) -> None:
+    """A letter used only in a function's shape can be given sizes (no internal KeyError)."""
+    path = write_rule(tmp_path, "fn-dim", """
+title: Chain rule through a vector function
+section: chain-rules
+layout: numerator
+symbols: {x: [n]}
+functions: {f: {args: [[k]], to: []}, g: {args: [[n]], to: [k]}}
+of: f(g(x))
+wrt: x
+expect: D(f, g(x)) @ D(g, x)
+sizes: [{n: 2, k: 3}, {n: 3, k: 2}]
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert report.problems == [], [p.format() for p in report.problems]
+    assert report.verdicts["fn-dim"].status == "verified", report.verdicts["fn-dim"].detail
+
+
+def test_the_derivative_of_a_row_by_a_vector_suggests_the_column(tmp_path) -> None:
+    """d(x^T A)/dx is refused with a message that suggests the transposed form A^T x, not 'a tensor'."""
+    path = write_rule(tmp_path, "xta", """
+title: Row times matrix
+section: vector-forms
+layout: numerator
+symbols: {x: [n], A: [n, m]}
+of: x.T @ A
+wrt: x
+expect: A.T
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert [p.code for p in report.problems] == ["MC025"]
+    message = report.problems[0].message
+    assert "tensor" not in message
+    assert "A.T @ x" in message and "row" in message
+
+
+def test_diagonal_and_nonzero_together_are_refused(tmp_path) -> None:
+    """A combination the sampler cannot honour is refused with a clear message (MC026), not sampled halfway."""
+    path = write_rule(tmp_path, "diag-nonzero", """
+title: Trace of a diagonal matrix
+section: traces
+layout: denominator
+symbols: {X: [n, n]}
+assume: {X: [diagonal, nonzero]}
+of: trace(X)
+wrt: X
+expect: eye(n)
+""")
+    report = check([path], jobs=1, use_cache=False)
+    assert [p.code for p in report.problems] == ["MC026"]
+    assert "diagonal and nonzero" in report.problems[0].message
