@@ -160,10 +160,6 @@ def build_site(
     errata_path = out / "errata.yaml"
     errata_path.write_text(yaml.safe_dump(errata or [], allow_unicode=True), encoding="utf-8")
     full_env["MCREF_ERRATA"] = str(errata_path)
-    # Likewise the Cookbook's errata (errata/cookbook.yaml names rules of the real corpus).
-    cookbook_path = out / "errata-cookbook.yaml"
-    cookbook_path.write_text("[]\n", encoding="utf-8")
-    full_env["MCREF_ERRATA_COOKBOOK"] = str(cookbook_path)
     full_env.update(env or {})
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out / "site")]
     if strict:
