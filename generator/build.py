@@ -222,9 +222,8 @@ def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:
     digest.update(str(epoch).encode())
     paths = [ROOT / p for p in SITE_SOURCES] + sorted(p for p in (ROOT / "site").rglob("*") if p.is_file())
     paths += sorted(p for p in (ROOT / "generator" / "templates" / "site").rglob("*") if p.is_file())
-    for source in ERRATA_SOURCES:  # errata/paper.yaml and the other sources' files beside it
-        if errata.with_name(f"{source}.yaml").is_file():
-            paths.append(errata.with_name(f"{source}.yaml"))
+    if errata.is_file():
+        paths.append(errata)
     for path in paths:
         digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
@@ -238,11 +237,6 @@ def _read(path: Path) -> str:
         return ""
 
 
-# The errata files the site reads, beside the rules (errata/<source>.yaml), and the variable
-# that names each to the mkdocs hook; a build of another rules folder never reads the repository's.
-ERRATA_SOURCES = {"paper": "MCREF_ERRATA", "cookbook": "MCREF_ERRATA_COOKBOOK"}
-
-
 def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERRATA, site_url: str = "") -> None:
     env = {**os.environ, "MCREF_EXPORT": str(export_path), "SOURCE_DATE_EPOCH": str(epoch)}
     env.pop("MCREF_SITE_URL", None)
@@ -250,13 +244,11 @@ def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERR
         env["MCREF_SITE_URL"] = site_url  # the hook sets mkdocs' site_url (sitemap, canonical links)
     env.setdefault("NO_MKDOCS_2_WARNING", "1")  # else Material's banner fills the error tail shown to the user
     with tempfile.TemporaryDirectory(prefix="mcref-errata-") as tmp:
-        for source, var in ERRATA_SOURCES.items():
-            path = errata.with_name(f"{source}.yaml")
-            if not path.is_file():
-                # Name an empty list, else the hook falls back to the repository's errata.
-                path = Path(tmp) / f"{source}.yaml"
-                path.write_text("[]\n", encoding="utf-8")
-            env[var] = str(path)
+        if not errata.is_file():
+            # Name an empty list, else the hook falls back to the repository's errata.
+            errata = Path(tmp) / "errata.yaml"
+            errata.write_text("[]\n", encoding="utf-8")
+        env["MCREF_ERRATA"] = str(errata)
         _run_mkdocs(staging, env)
 
 
