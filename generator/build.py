@@ -222,8 +222,7 @@ def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:
     digest.update(str(epoch).encode())
     paths = [ROOT / p for p in SITE_SOURCES] + sorted(p for p in (ROOT / "site").rglob("*") if p.is_file())
     paths += sorted(p for p in (ROOT / "generator" / "templates" / "site").rglob("*") if p.is_file())
-    if errata.is_file():
-        paths.append(errata)
+    paths += [path for path in (errata, errata.parent / "cookbook.yaml") if path.is_file()]
     for path in paths:
         digest.update(str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name).encode())
         digest.update(path.read_bytes() if path.is_file() else b"-")
@@ -244,11 +243,13 @@ def _build_site(staging: Path, export_path: Path, epoch: int, errata: Path = ERR
         env["MCREF_SITE_URL"] = site_url  # the hook sets mkdocs' site_url (sitemap, canonical links)
     env.setdefault("NO_MKDOCS_2_WARNING", "1")  # else Material's banner fills the error tail shown to the user
     with tempfile.TemporaryDirectory(prefix="mcref-errata-") as tmp:
-        if not errata.is_file():
-            # Name an empty list, else the hook falls back to the repository's errata.
-            errata = Path(tmp) / "errata.yaml"
-            errata.write_text("[]\n", encoding="utf-8")
-        env["MCREF_ERRATA"] = str(errata)
+        # Every source's errata beside the rules folder (errata/paper.yaml, errata/cookbook.yaml);
+        # a missing file is named as an empty list, else the hook falls back to the repository's.
+        for var, path in (("MCREF_ERRATA", errata), ("MCREF_ERRATA_COOKBOOK", errata.parent / "cookbook.yaml")):
+            if not path.is_file():
+                path = Path(tmp) / f"{var.lower()}.yaml"
+                path.write_text("[]\n", encoding="utf-8")
+            env[var] = str(path)
         _run_mkdocs(staging, env)
 
 

@@ -193,10 +193,18 @@ def run_command_line_claim(args: Any, out: TextIO | None = None) -> tuple[list[P
     if sc is None:
         extra = [line for p in problems for line in [p.format(), *caret_lines(p, texts)]]
         return problems, {}, extra
-    checker = default_checker(args.jobs, args.timeout)
-    j = judge(sc, checker, "cli")
+    j = _judge_or_undecided(sc, default_checker(args.jobs, args.timeout), "cli")
     print_judgement(j, sc, out)
     return [], {sc.label: verdict_of(j)}, []
+
+
+def _judge_or_undecided(sc: StudentClaim, checker: Any, surface: str) -> Judgement:
+    """judge(), with a failure of the checker itself reported as an undecided verdict, never a traceback."""
+    try:
+        return judge(sc, checker, surface)
+    except Exception as err:  # noqa: BLE001 - a bug must not show a user a traceback
+        d = Decision("undecided", detail=f"the checker failed on this claim ({type(err).__name__}: {err}); please report it")
+        return Judgement(sc.label, "undecided", sc.kind, (), "", {"numerator": d}, text=sc.text)
 
 
 def run_claim_documents(docs: list[Document], args: Any, out: TextIO | None = None) -> tuple[list[Problem], dict[str, Verdict]]:
@@ -208,7 +216,7 @@ def run_claim_documents(docs: list[Document], args: Any, out: TextIO | None = No
         if sc is None:
             problems += found
             continue
-        j = judge(sc, checker, "file")
+        j = _judge_or_undecided(sc, checker, "file")
         print_judgement(j, sc, out)
         verdicts[sc.label] = verdict_of(j)
     return problems, verdicts

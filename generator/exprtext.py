@@ -79,9 +79,15 @@ def _print(e: Expr) -> tuple[str, int]:
     if op == "D":
         return f"D({e.name}, {', '.join(to_text(a) for a in e.args)})" if e.value <= 1 and len(e.args) == 1 else \
             f"D{e.value}({e.name}, {', '.join(to_text(a) for a in e.args)})", ATOM
+    if op == "DD":  # second derivative of a function of scalars: by argument j, then k (value 10 j + k)
+        j, k = e.value // 10, e.value % 10
+        points = ", ".join(to_text(a) for a in e.args)
+        if len(e.args) == 1 and j == k == 1:
+            return f"D(D({e.name}), {points})", ATOM
+        return f"D{k}(D{j}({e.name}), {points})", ATOM
     if op == "d":
         return f"d({e.name})", ATOM
-    raise ValueError(op)  # pragma: no cover
+    raise ValueError(f"{op} has no rule-language spelling of its own")  # "part": print the written form, with x and y
 
 
 # ------------------------------------------------------------------ numeric factors

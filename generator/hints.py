@@ -270,11 +270,18 @@ def judge(sc: StudentClaim, checker: Checker, surface: str = "cli", find_repairs
         return Judgement(sc.label, status, sc.kind, holds, note, decided, seconds=time.perf_counter() - start, text=sc.text)
     layout = sc.stated_layout or _preferred(layouts)
     found_at = [d.counterexample_sizes for d in decided.values() if d.counterexample_sizes]
-    cx = _counterexample(sc, layout, found_at)
+    # The explanation is help on top of the verdict: if finding it fails, the verdict still stands.
+    try:
+        cx = _counterexample(sc, layout, found_at)
+    except (RecursionError, MemoryError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+        cx = None
     repairs: tuple[Repair, ...] = ()
     tried: tuple[str, ...] = ()
     if find_repairs:
-        repairs, tried = find_slips(sc, checker, surface)
+        try:
+            repairs, tried = find_slips(sc, checker, surface)
+        except (RecursionError, MemoryError, ArithmeticError, LookupError, TypeError, ValueError, AttributeError):
+            repairs, tried = (), ()
     return Judgement(sc.label, status, sc.kind, holds, note, decided, cx, repairs, tried, sc.notes,
                      time.perf_counter() - start, sc.text)
 

@@ -876,9 +876,18 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
                              else f"erratum-{erratum.get('number')}"} if erratum else None),
             }
         )
+    # A source whose refs are "<table> <row>" labels (Wikipedia's identity tables) reads as its tables:
+    # a heading row per table, the row number in the first column.
+    labelled = [re.fullmatch(r"(.*\D) ([0-9]+)", r["ref"]) for r in rows]
+    grouped = bool(rows) and all(labelled) and not numbers
+    if grouped:
+        for r, match in zip(rows, labelled):
+            assert match is not None
+            r["group"], r["ref"] = match.group(1), match.group(2)
     return _render(
         "concordance.md.j2",
         source=source,
+        grouped=grouped,
         title=CONCORDANCE_TITLES.get(source, str(info.get("title") or f"Concordance: {source}")),
         citation=str(info.get("citation") or ""),
         rows=rows,

@@ -160,6 +160,9 @@ def build_site(
     errata_path = out / "errata.yaml"
     errata_path.write_text(yaml.safe_dump(errata or [], allow_unicode=True), encoding="utf-8")
     full_env["MCREF_ERRATA"] = str(errata_path)
+    no_cookbook_errata = out / "errata-cookbook.yaml"  # nor errata/cookbook.yaml
+    no_cookbook_errata.write_text("[]\n", encoding="utf-8")
+    full_env["MCREF_ERRATA_COOKBOOK"] = str(no_cookbook_errata)
     full_env.update(env or {})
     cmd = [sys.executable, "-m", "mkdocs", "build", "-f", str(ROOT / "mkdocs.yml"), "-d", str(out / "site")]
     if strict:

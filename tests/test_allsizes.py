@@ -434,3 +434,20 @@ def test_mixed_second_derivative_of_a_matrix_function_of_two_scalars() -> None:
     wrong = claim_from({"x": [], "y": []}, "-inv(U(x, y)) @ D1(U, x, y) @ inv(U(x, y))", "y", _MIXED.format("zeros(n, n)"),
                        layout="numerator", functions=_MATRIX_OF_TWO)
     assert decide(wrong).status == "refuted"
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_a_coefficient_that_is_a_multiple_of_the_primes_is_refuted(count: int) -> None:
+    """(p1 p2 ...) * sum(x) claimed constant: zero modulo those primes, not over the integers. The height bound adds
+    primes until a nonzero coefficient must show: refuted, never proved."""
+    import math
+
+    from generator.allsizes.evaluate import PRIMES
+
+    value, digits = math.prod(PRIMES[:count]), []
+    while value:
+        value, digit = divmod(value, 10**6)
+        digits.append(digit)
+    text = " + ".join(" * ".join([str(d)] + ["1000000"] * i) for i, d in enumerate(digits) if d)
+    decision = decide(claim_from({"x": ["n"]}, f"({text}) * sum(x)", "x", "zeros(n)"))
+    assert decision.status == "refuted", decision.reason

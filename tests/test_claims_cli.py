@@ -114,3 +114,18 @@ def test_a_file_in_a_corpus_folder_is_a_rule_even_without_an_id(tmp_path: Path, 
     run = run_inprocess(["check", "."], tmp_path, monkeypatch, capsys)
     assert run.code == 2
     assert any("MC010 id must be present" in line for line in run.lines)
+
+
+def test_a_checker_failure_is_an_undecided_verdict_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A bug in the checker prints one undecided verdict with the error in a sentence, exit 1, no traceback."""
+    import generator.claim_check as cc
+
+    def broken(*args, **kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cc, "judge", broken)
+    run = run_inprocess(["check", *QUADRATIC, "--expect", "2 * A @ x"], tmp_path, monkeypatch, capsys)
+    assert run.code == 1
+    assert run.lines[0].startswith("undecided  claim  (")
+    assert "undecided: the checker failed on this claim (KeyError: 'boom'); please report it" in run.out
+    assert "Traceback" not in run.out + run.err

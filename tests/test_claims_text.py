@@ -71,7 +71,7 @@ def test_every_expression_of_the_corpus_prints_back_to_itself() -> None:
     for rule in report.rules:
         claim = rule.claim
         written = claim.short_expect if claim.short_expect is not None else claim.expect
-        trees = (written, transposed(written)) if claim.where else (claim.of, written, transposed(written))
+        trees = (written, transposed(written)) if claim.where or claim.parts else (claim.of, written, transposed(written))
         for tree in trees:
             text = to_text(tree)
             try:

@@ -421,6 +421,28 @@ def test_concordance_page_per_source() -> None:
         render_pages(export)
 
 
+def test_labelled_concordance_reads_as_its_tables() -> None:
+    """A source whose refs are "<table> <row>" labels (Wikipedia's tables) gets a heading row per table and
+    the row number in the first column (headed Row); anchors keep the whole label."""
+    export = sample_export()
+    export["concordance"] = {"wikipedia": [
+        {"ref": "scalar-by-matrix 1", "formula": "x", "status": "verified", "rules": ["trace-axb"], "note": ""},
+        {"ref": "scalar-by-matrix 2", "formula": "y", "status": "verified", "rules": ["trace-axb"], "note": ""},
+        {"ref": "differential of a matrix 1", "formula": "z", "status": "not-applicable", "rules": [], "note": "Kronecker."},
+    ]}
+    page = render_pages(export)["concordance/wikipedia.md"]
+    assert '<th scope="col" class="mc-cc-ref">Row</th>' in page
+    assert page.count('<tr class="mc-cc-group">') == 2
+    assert '<th scope="rowgroup" colspan="4">Scalar-by-matrix</th>' in page
+    assert '<th scope="rowgroup" colspan="4">Differential of a matrix</th>' in page
+    assert '<tr id="eq-scalar-by-matrix-2" class="mc-cc-verified">' in page and '<span class="mc-cc-num">2</span>' in page
+    cookbook = sample_export()
+    cookbook["concordance"] = {"cookbook-2012": [
+        {"ref": "101", "formula": "x", "status": "verified", "rules": ["trace-axb"], "number": "confirmed", "confirmed_by": "", "note": ""}]}
+    plain = render_pages(cookbook)["concordance/cookbook-2012.md"]
+    assert "mc-cc-group" not in plain and '<th scope="col" class="mc-cc-ref">Eq.</th>' in plain
+
+
 def test_cookbook_errata_join_the_errata_page() -> None:
     """errata/cookbook.yaml (the hook passes it) adds a section to the errata page with its own anchors;
     the paper's anchors stay."""
