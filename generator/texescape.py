@@ -18,6 +18,7 @@ portable LaTeX (generator/cite.py):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -122,6 +123,9 @@ _GREEK_NAMES = (
 _ESCAPES.update({g: f"\\ensuremath{{\\{n}}}" for g, n in zip(_GREEK, _GREEK_NAMES, strict=True)})
 _ESCAPES["\u03f5"] = r"\ensuremath{\epsilon}"
 _LIGATURE_STARTS = "-',"
+# Combining marks (after the letter they modify) and the math accent each stands for.
+_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot",
+            "\u20d7": "vec"}
 _MULTI = sorted((k for k in _ESCAPES if len(k) > 1), key=len, reverse=True)
 
 
@@ -152,11 +156,23 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
                 break
         else:
             ch = text[i]
+            accent = _ACCENTS.get(text[i + 1 : i + 2])
+            if accent and ch not in _ACCENTS:  # x followed by a combining hat: \hat{x}, as title_text writes it
+                inner = latex_escape(ch, strict=strict)
+                if inner.startswith("\\ensuremath{") and inner.endswith("}"):
+                    inner = inner[len("\\ensuremath{") : -1]
+                out.append(f"\\ensuremath{{\\{accent}{{{inner}}}}}")
+                i += 2
+                continue
             if ch in _ESCAPES:
                 out.append(_ESCAPES[ch])
             elif ch in _LIGATURE_STARTS and text[i + 1 : i + 2] == ch:
                 out.append(ch + "{}")  # "--", "''", ",,": no dash or quote ligature, printed as typed
-            elif _typesettable(ch) or (not strict and ch.isprintable()):
+            elif _typesettable(ch):
+                out.append(ch)
+            elif len(parts := unicodedata.normalize("NFD", ch)) > 1 and parts[1] in _ACCENTS:
+                out.append(latex_escape(parts, strict=strict))  # a precomposed letter with an accent: y\u0304 -> \bar{y}
+            elif not strict and ch.isprintable():
                 out.append(ch)
             elif not strict:
                 out.append(" ")  # a control character: nothing to print
