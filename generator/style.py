@@ -1,8 +1,8 @@
 """Presentation checks of a rule: what readers see must use one notation (the style guide).
 
 Pure functions from a validated rule document to Problems (code MC041, with the fix in the
-message). tests/test_corpus_style.py runs them on every section of the corpus; once the
-whole corpus passes, `validate` can run them at publish time like the other MC041 checks.
+message). `validate` runs them at publish time (`mcref check --publish`, `mcref build`);
+tests/test_corpus_style.py runs them on every section of the corpus.
 
 - titles typeset math between $...$ or use words: no code-style operators (`*`, `@`, `.T`,
   `^`, `_`, ` . `) outside math;

@@ -115,6 +115,11 @@ _ESCAPES.update({sup: f"\\ensuremath{{^{{{plain}}}}}" for plain, sup in zip(
 _ESCAPES.update({sub: f"\\ensuremath{{_{{{plain}}}}}" for plain, sub in zip(
     "0123456789+-()aeoxhklmnpstijruv", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089\u208a\u208b\u208d\u208e"
     "\u2090\u2091\u2092\u2093\u2095\u2096\u2097\u2098\u2099\u209a\u209b\u209c\u1d62\u2c7c\u1d63\u1d64\u1d65", strict=True)})
+# Accents the plain-text titles put after their letter as combining marks (x̂, x̄, x̃).
+_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot",
+            "\u20d7": "vec"}
+# A letter (Latin or Greek) and its combining accent.
+_ACCENTED = re.compile("([A-Za-z\u0391-\u03a9\u03b1-\u03c9])([" + "".join(_ACCENTS) + "])")
 _GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ"
 _GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
@@ -123,9 +128,6 @@ _GREEK_NAMES = (
 _ESCAPES.update({g: f"\\ensuremath{{\\{n}}}" for g, n in zip(_GREEK, _GREEK_NAMES, strict=True)})
 _ESCAPES["\u03f5"] = r"\ensuremath{\epsilon}"
 _LIGATURE_STARTS = "-',"
-# Combining marks (after the letter they modify) and the math accent each stands for.
-_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot",
-            "\u20d7": "vec"}
 _MULTI = sorted((k for k in _ESCAPES if len(k) > 1), key=len, reverse=True)
 
 
@@ -135,6 +137,14 @@ def _typesettable(ch: str) -> bool:
     if 0x20 <= code < 0x7F:
         return True
     return 0xC0 <= code <= 0x17F and ch not in "\u00d7\u00f7"
+
+
+def _accent(letter: str, mark: str) -> str:
+    """A letter with a math accent: x and U+0302 -> \\ensuremath{\\hat{x}}, σ -> \\hat{\\sigma}."""
+    inner = _ESCAPES.get(letter, letter)
+    if inner.startswith("\\ensuremath{") and inner.endswith("}"):
+        inner = inner[len("\\ensuremath{") : -1]
+    return f"\\ensuremath{{\\{_ACCENTS[mark]}{{{inner}}}}}"
 
 
 def latex_escape(text: str, *, strict: bool = True) -> str:
@@ -149,6 +159,11 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
+        accented = _ACCENTED.match(text, i)
+        if accented:  # x̂ (x and a combining hat): \hat{x}; σ̂: \hat{\sigma}
+            out.append(_accent(accented.group(1), accented.group(2)))
+            i += 2
+            continue
         for multi in _MULTI:
             if text.startswith(multi, i):
                 out.append(_ESCAPES[multi])
@@ -156,24 +171,15 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
                 break
         else:
             ch = text[i]
-            accent = _ACCENTS.get(text[i + 1 : i + 2])
-            if accent and ch not in _ACCENTS:  # x followed by a combining hat: \hat{x}, as title_text writes it
-                inner = latex_escape(ch, strict=strict)
-                if inner.startswith("\\ensuremath{") and inner.endswith("}"):
-                    inner = inner[len("\\ensuremath{") : -1]
-                out.append(f"\\ensuremath{{\\{accent}{{{inner}}}}}")
-                i += 2
-                continue
             if ch in _ESCAPES:
                 out.append(_ESCAPES[ch])
             elif ch in _LIGATURE_STARTS and text[i + 1 : i + 2] == ch:
                 out.append(ch + "{}")  # "--", "''", ",,": no dash or quote ligature, printed as typed
-            elif _typesettable(ch):
+            elif _typesettable(ch) or (not strict and ch.isprintable() and not _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch))):
                 out.append(ch)
-            elif len(parts := unicodedata.normalize("NFD", ch)) > 1 and parts[1] in _ACCENTS:
-                out.append(latex_escape(parts, strict=strict))  # a precomposed letter with an accent: y\u0304 -> \bar{y}
-            elif not strict and ch.isprintable():
-                out.append(ch)
+            elif _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch)):  # ỹ, one character: \tilde{y}
+                letter, mark = unicodedata.normalize("NFD", ch)
+                out.append(_accent(letter, mark))
             elif not strict:
                 out.append(" ")  # a control character: nothing to print
             else:

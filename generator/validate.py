@@ -18,6 +18,7 @@ import jsonschema
 from generator.load import Document
 from generator.parse import FUNCTIONS
 from generator.problems import Problem
+from generator.style import presentation_problems
 
 SCHEMA_PATH = Path(__file__).parent / "schema" / "rule.schema.json"
 PUBLISH_FIELDS = ("conditions", "sources", "tags", "aliases")
@@ -61,6 +62,7 @@ def validate_document(doc: Document, sections: set[str], publish: bool) -> list[
     problems += _semantic_problems(doc, sections)
     if publish:
         problems += _publish_problems(doc)
+        problems += presentation_problems(doc)  # one notation on the site and in the PDFs (MC041)
     return sorted(set(problems))
 
 

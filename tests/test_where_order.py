@@ -245,3 +245,16 @@ def test_title_text_renders_title_math_as_plain_text(tmp_path: Path) -> None:
     path.write_text(path.read_text().replace("title: Trace, by X", r"title: 'Trace of $\mathbf{X}^\top \mathbf{X}$, by X'"))
     export = export_rules(tmp_path, use_cache=False, publish=True)
     assert export["rules"][0]["title_text"] == "Trace of Xᵀ X, by X"
+
+
+def test_publishing_refuses_code_in_a_title(tmp_path: Path, monkeypatch, capsys) -> None:
+    """`mcref check --publish` (so `mcref build`) names a code-style title with its fix; a plain check lets the author work."""
+    order_folder(tmp_path, "trace-x, trace-2x")
+    path = tmp_path / "trace-x.yaml"
+    path.write_text(path.read_text().replace("title: Trace, by X", "title: Trace of X^T X, by X"))
+    monkeypatch.setenv("MCREF_CACHE_DIR", str(tmp_path / "cache"))
+    assert problems_of(run_inprocess(["check", "."], tmp_path, monkeypatch, capsys)) == []
+    run = run_inprocess(["check", "--publish", "."], tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert problems_of(run) == ["trace-x.yaml:2:8: MC041 title must write math between $...$ or in words, not code (found '^' outside math); "
+                                "write a power or transpose between $...$, e.g. $x^2$, $\\mathbf{x}^\\top$"]
