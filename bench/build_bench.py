@@ -1,8 +1,8 @@
-"""Time `mcref build` (check + site + both PDFs): cold, with nothing changed, with one rule changed.
+"""Time `mcref build` (check + site + 8 PDFs + LaTeX files): cold, with nothing changed, with one rule changed.
 
     python bench/build_bench.py
 
-Works on a temporary copy of rules/ (and errata/, which belongs beside it) with an empty
+Works on a temporary copy of rules/ (and errata/ and sheets/, which belong beside it) with an empty
 cache folder (MCREF_CACHE_DIR, PDFs in its sibling pdf/), building into a temporary --out:
 rules/, build/ and ~/.cache are never touched. Numbers, not assertions.
 """
@@ -28,8 +28,8 @@ GOAL_NOCHANGE_S = 3.0
 GOAL_ONE_RULE_S = 5.0
 
 # The rule whose `expect` the one-rule rebuilds rewrite, with equal expressions: the first is
-# a new claim to prove with the same numerator form (the PDFs print numerator layout, so they
-# stay cached); the second also changes the printed formula, so both PDFs are typeset again.
+# a new claim to prove with the same printed forms (the PDFs whose .tex is unchanged stay
+# cached); the second also changes the printed formula, so the PDFs holding it are typeset again.
 CHANGED_RULE = "trace-axb"
 CHANGES = (
     ("expect: A.T @ B.T\n", "expect: (B @ A).T\n"),
@@ -67,8 +67,9 @@ def change_one_rule(rules: Path, change: tuple[str, str]) -> str:
 
 def bench_build(work: Path) -> dict[str, float]:
     shutil.copytree(RULES, work / "rules")
-    if (ROOT / "errata").is_dir():
-        shutil.copytree(ROOT / "errata", work / "errata")
+    for beside in ("errata", "sheets"):
+        if (ROOT / beside).is_dir():
+            shutil.copytree(ROOT / beside, work / beside)
     cache = work / "cache"
     results = {}
     cold, rc, note = run_build(work, cache)
@@ -108,7 +109,8 @@ def phases() -> int:
 
     build.export_rules = timed("check", build.export_rules)
     build._compile_cached = timed("PDFs", build._compile_cached)
-    pdf.render_tex = timed("render .tex", pdf.render_tex)
+    pdf.render_sheet = timed("render .tex", pdf.render_sheet)
+    build.write_latex = timed("LaTeX files", build.write_latex)
     build._build_site = timed("site (mkdocs + KaTeX)", build._build_site)
     build._swap = timed("swap", build._swap)
     started = time.perf_counter()

@@ -176,7 +176,7 @@ def cmd_check_claim(args: argparse.Namespace) -> int:
     from generator.claim_check import run_command_line_claim
 
     problems, verdicts, caret = run_command_line_claim(args)
-    report = Report(files=1, verdicts=verdicts, problems=problems)
+    report = Report(files=1, verdicts=verdicts, problems=problems, one_input=True)
     if args.format == "human":
         for line in caret:
             print(line)

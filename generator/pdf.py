@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,11 @@ _NOTATION = (
 _LEGEND = (
     "\\mcmarkall{} proved for every size;\\enspace \\mcmarklisted{} verified exactly at the sizes listed on the rule's page "
     "and numerically (mcref's engine, SymPy \\VERSION)."
+)
+# With the all-sizes engine's verdicts (seam 4): how many rules of the sheet it proved.
+_LEGEND_SCOPE = (
+    "\\mcmarkall{} proved for every size (\\PROVED{} of \\COUNT{} here);\\enspace \\mcmarklisted{} verified exactly at "
+    "listed sizes (why: on the rule's page\\DETAILS)."
 )
 
 
@@ -200,11 +206,13 @@ class _Row:
     conditions: Tex
     mark: Tex
     statement: Tex
+    bookmark: Tex
 
 
 @dataclass(frozen=True)
 class _Group:
     heading: Tex
+    bookmark: Tex
     note: Tex
     compact: bool
     rows: tuple[_Row, ...]
@@ -273,11 +281,37 @@ def _shapes(rule: Mapping[str, Any], layout: str, where: str) -> str:
 
 
 def _verification(rule: Mapping[str, Any]) -> tuple[str, str]:
-    """(mark, statement): \\mcmarkall for a rule proved for every size, else \\mcmarklisted."""
+    """(mark, note): \\mcmarkall for a rule proved for every size, else \\mcmarklisted; the note is the
+    engine's statement of a rule verified at listed sizes only (seam 4), printed by sheets with details.
+    An export from before the all-sizes engine (no `scope`) has listed-sizes marks and no notes."""
     verification = rule.get("verification") or {}
-    scope = verification.get("scope") or "listed-sizes"
-    statement = str(verification.get("statement") or verification.get("detail") or "")
-    return ("\\mcmarkall{}" if scope == "all-sizes" else "\\mcmarklisted{}"), statement
+    scope = verification.get("scope")
+    if scope == "all-sizes":
+        return "\\mcmarkall{}", ""
+    return "\\mcmarklisted{}", str(verification.get("statement") or "") if scope else ""
+
+
+_BOOKMARK_MAP = {"\u1d40": "^T", "\u207b\u00b9": "^-1", "\u2016": "||", "\u2212": "-", "\u00d7": "x", "\u2299": "*",
+                 "\u2202": "d", "\u2207": "grad ", "\u2211": "sum ", "\u00b2": "^2", "\u221a": "sqrt"}
+
+
+def bookmark_text(text: str) -> Tex:
+    """Plain ASCII for a PDF outline entry: title_text with its math spelled out, accents dropped, and
+    nothing TeX or PDF reads specially (pdfTeX escapes the parentheses: \\pdfescapestring)."""
+    for key in sorted(_BOOKMARK_MAP, key=len, reverse=True):
+        text = text.replace(key, _BOOKMARK_MAP[key])
+    text = unicodedata.normalize("NFKD", text).replace("^^", "^ ^")  # ^^41 would be read as a character code
+    kept = "".join(ch if re.match(r"[A-Za-z0-9 ,.;:()'/+=*|<>^-]", ch) else " " for ch in text)
+    return Tex(" ".join(kept.split()))
+
+
+def _legend(export: Mapping[str, Any], rules: Sequence[Mapping[str, Any]], sympy: str, details: bool) -> str:
+    scoped = [r for r in rules if (r.get("verification") or {}).get("scope")]
+    if not scoped:
+        return _LEGEND.replace("\\VERSION", sympy)
+    proved = sum(1 for r in scoped if r["verification"]["scope"] == "all-sizes")
+    return (_LEGEND_SCOPE.replace("\\PROVED{}", str(proved)).replace("\\COUNT{}", str(len(rules)))
+            .replace("\\DETAILS", " and under the rule" if details else ""))
 
 
 def rule_link(rule: Mapping[str, Any], site_url: str) -> str:
@@ -327,6 +361,7 @@ def _row(rule: Mapping[str, Any], layout: str, site_url: str) -> _Row:
         conditions=Tex(cond_tex),
         mark=Tex(mark),
         statement=_text(statement, f"{where}: verification.statement"),
+        bookmark=bookmark_text(f"{rule.get('title_text') or rule.get('title', '')} ({rid})"),
     )
 
 
@@ -399,6 +434,7 @@ def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
         count += len(rows)
         groups.append(_Group(
             heading=_text(group.heading or "", f"{sheet.source}: heading"),
+            bookmark=bookmark_text(group.heading or ""),
             note=_text(group.note, f"{sheet.source}: note"),
             compact=group.compact,
             rows=tuple(rows),
@@ -442,7 +478,7 @@ def render_sheet(export: Mapping[str, Any], sheet: Sheet) -> str:
         "layout_title": Tex(f"{sheet.layout.capitalize()} layout"),
         "layout_text": Tex(_LAYOUT_TEXT[sheet.layout]),
         "notation": Tex(_NOTATION),
-        "legend": Tex(_LEGEND.replace("\\VERSION", sympy)),
+        "legend": Tex(_legend(export, [by_id[i] for g in sheet.groups for i in g.ids], sympy, sheet.details)),
         "groups": groups,
     }
     return _environment().get_template(TEMPLATES[sheet.style]).render(context)

@@ -171,10 +171,12 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
         return name
 
     out: list[str] = []
+    after_name = False  # the last piece was a function name (log, det, tr)
     while pos < len(tex):
         ch = tex[pos]
         if ch in "^_":
             pos += 1
+            after_name = False
             arg = group()
             if ch == "^":
                 if arg == "ᵀ" or arg == "T":
@@ -202,7 +204,13 @@ def tex_to_text(tex: str, macros: Mapping[str, str] | None = None) -> str:
             if word and word.group(1) not in _TEX_STYLE and piece[:1].isascii() and piece[:1].isalnum() \
                     and out and out[-1][-1:].isascii() and out[-1][-1:].isalnum():
                 out.append(" ")
+            # A letter or digit after a function name: log det X, tr X (not "detX", "trX").
+            elif after_name and piece[:1].isalnum():
+                out.append(" ")
             out.append(piece)
+            after_name = bool(word and (word.group(1) not in _TEX_STYLE or word.group(1) == "operatorname")
+                              and len(piece) >= 2 and piece.isascii() and piece.isalpha())
+            continue
     text = "".join(out)
     text = re.sub(r"\s+", " ", text).strip()
     return unicodedata.normalize("NFC", text.replace("∂ ", "∂"))  # ŵ composed where Unicode has it

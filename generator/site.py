@@ -876,18 +876,27 @@ def _concordance_page(ctx: _Ctx, source: str, entries: Sequence[Mapping[str, Any
                              else f"erratum-{erratum.get('number')}"} if erratum else None),
             }
         )
-    # A source whose refs are "<table> <row>" labels (Wikipedia's identity tables) reads as its tables:
-    # a heading row per table, the row number in the first column.
-    labelled = [re.fullmatch(r"(.*\D) ([0-9]+)", r["ref"]) for r in rows]
-    grouped = bool(rows) and all(labelled) and not numbers
-    if grouped:
-        for r, match in zip(rows, labelled):
+    # Row labels "<table> <n>" (Wikipedia's tables) are grouped under their table's name; plain
+    # numbers (the Cookbook's equations) stay one list.
+    labelled = [re.fullmatch(r"(.*[A-Za-z].*?) (\S+)", r["ref"]) for r in rows]
+    groups: list[dict[str, Any]] = []
+    if rows and all(labelled):
+        for row, match in zip(rows, labelled):
             assert match is not None
-            r["group"], r["ref"] = match.group(1), match.group(2)
+            row["short"] = match.group(2)
+            if not groups or groups[-1]["title"] != match.group(1):
+                groups.append({"title": match.group(1), "anchor": "table-" + re.sub(r"[^a-z0-9]+", "-", match.group(1).lower()).strip("-"),
+                               "rows": []})
+            groups[-1]["rows"].append(row)
+    else:
+        for row in rows:
+            row["short"] = row["ref"]
+        groups = [{"title": "", "anchor": "", "rows": rows}]
     return _render(
         "concordance.md.j2",
         source=source,
-        grouped=grouped,
+        groups=groups,
+        corrected=counts.get("verified-corrected", 0),
         title=CONCORDANCE_TITLES.get(source, str(info.get("title") or f"Concordance: {source}")),
         citation=str(info.get("citation") or ""),
         rows=rows,

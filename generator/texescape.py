@@ -18,6 +18,7 @@ portable LaTeX (generator/cite.py):
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -94,7 +95,29 @@ _ESCAPES = {
     "\u1d62": r"\ensuremath{_{i}}",
     "\u2c7c": r"\ensuremath{_{j}}",
     "\u211d": r"\ensuremath{\mathbf{R}}",  # \mathbb needs amssymb; bold R is the portable form
+    "\u2115": r"\ensuremath{\mathbf{N}}",
+    "\u2124": r"\ensuremath{\mathbf{Z}}",
+    "\U0001d7d9": r"\ensuremath{\mathbf{1}}",
+    "\U0001d53c": r"\ensuremath{\mathbf{E}}",
+    "\u2295": r"\ensuremath{\oplus}",
+    "\u220f": r"\ensuremath{\prod}",
+    "\u22ef": r"\ensuremath{\cdots}",
+    "\u22ee": r"\ensuremath{\vdots}",
+    "\u25cb": r"\ensuremath{\bigcirc}",
+    "\u27e8": r"\ensuremath{\langle}",
+    "\u27e9": r"\ensuremath{\rangle}",
+    "\u2200": r"\ensuremath{\forall}",
+    "\u2192": r"\ensuremath{\to}",
 }
+# Superscripts as generator/plaintext.py writes them (title_text): x², eⁿ, A⁻¹, ...
+_ESCAPES.update({sup: f"\\ensuremath{{^{{{plain}}}}}" for plain, sup in zip(
+    "0123456789+-()ni", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207a\u207b\u207d\u207e\u207f\u2071", strict=True)})
+_ESCAPES.update({sub: f"\\ensuremath{{_{{{plain}}}}}" for plain, sub in zip(
+    "0123456789+-()aeoxhklmnpstijruv", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089\u208a\u208b\u208d\u208e"
+    "\u2090\u2091\u2092\u2093\u2095\u2096\u2097\u2098\u2099\u209a\u209b\u209c\u1d62\u2c7c\u1d63\u1d64\u1d65", strict=True)})
+# Accents the plain-text titles put after their letter as combining marks (x̂, x̄, x̃).
+_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde"}
+_ACCENTED = re.compile("([A-Za-z])([" + "".join(_ACCENTS) + "])")
 _GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ"
 _GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
@@ -126,6 +149,11 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
     out: list[str] = []
     i = 0
     while i < len(text):
+        accented = _ACCENTED.match(text, i)
+        if accented:  # x̂ (x and a combining hat): \hat{x}
+            out.append(f"\\ensuremath{{\\{_ACCENTS[accented.group(2)]}{{{accented.group(1)}}}}}")
+            i += 2
+            continue
         for multi in _MULTI:
             if text.startswith(multi, i):
                 out.append(_ESCAPES[multi])
@@ -137,8 +165,11 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
                 out.append(_ESCAPES[ch])
             elif ch in _LIGATURE_STARTS and text[i + 1 : i + 2] == ch:
                 out.append(ch + "{}")  # "--", "''", ",,": no dash or quote ligature, printed as typed
-            elif _typesettable(ch) or (not strict and ch.isprintable()):
+            elif _typesettable(ch) or (not strict and ch.isprintable() and not _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch))):
                 out.append(ch)
+            elif _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch)):  # ỹ, one character: \tilde{y}
+                letter, mark = unicodedata.normalize("NFD", ch)
+                out.append(f"\\ensuremath{{\\{_ACCENTS[mark]}{{{letter}}}}}")
             elif not strict:
                 out.append(" ")  # a control character: nothing to print
             else:

@@ -130,6 +130,19 @@ def test_every_rule_of_the_export_has_its_citation_and_standalone_forms() -> Non
     assert leftovers == {}
 
 
+def test_every_title_text_is_printable_by_pdflatex() -> None:
+    """The BibTeX title (title_text) of every rule escapes for pdfLaTeX: no character is left raw."""
+    from generator.texescape import latex_escape
+
+    unprintable = {}
+    for rule in real_export()["rules"]:
+        try:
+            latex_escape(rule["title_text"])
+        except ValueError as err:
+            unprintable[rule["id"]] = str(err)
+    assert unprintable == {}
+
+
 def _document(preamble: str, bodies: list[str]) -> str:
     return "\n".join(["\\documentclass{article}", preamble, "\\begin{document}", *bodies, "\\end{document}", ""])
 

@@ -129,3 +129,12 @@ def test_a_checker_failure_is_an_undecided_verdict_not_a_traceback(tmp_path: Pat
     assert run.lines[0].startswith("undecided  claim  (")
     assert "undecided: the checker failed on this claim (KeyError: 'boom'); please report it" in run.out
     assert "Traceback" not in run.out + run.err
+
+
+def test_a_one_line_claim_with_two_slips_counts_as_one_invalid_input(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Problems in --of and --expect are two lines but one claim: the summary says 1 invalid."""
+    run = run_inprocess(["check", "--of", "x^T A x", "--wrt", "x", "--expect", "A x", "--symbols", "x: [n]; A: [n, n]"],
+                        tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert [line.split(":")[0] for line in run.lines if " MC0" in line] == ["--of", "--expect"]
+    assert run.lines[-2] == "0 verified, 0 refuted, 0 undecided, 1 invalid"

@@ -6,6 +6,7 @@ import argparse
 import copy
 import json
 import math
+import shutil
 import re
 from pathlib import Path
 from typing import Any
@@ -169,18 +170,25 @@ def test_where_lines_print_under_the_formula() -> None:
     assert "\\mcwhere{\\mcwhereitem{\\mathbf{P}}{\\softmax\\left(\\mathbf{S}\\right)},\\hskip 0.6em plus 0.3em\\relax " \
            "\\mcwhereitem{\\mathrm{d}\\mathbf{P}}{\\mathbf{G} \\mathbf{V}^{\\top}}}" in cards
     table = render_sheet(export, sheet_of(export, ["trace-axb"], style="table", columns=1, details=True))
-    assert "{$\\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\mathrm{d}\\mathbf{P}" in table
+    assert "{$\\displaystyle \\mathbf{P} = \\softmax\\left(\\mathbf{S}\\right)$,\\enspace $\\displaystyle \\mathrm{d}\\mathbf{P}" in table
 
 
 def test_the_verification_mark_follows_the_scope() -> None:
-    """A rule proved for every size gets the all-sizes mark; others (or an old export) the listed-sizes mark."""
+    """A rule proved for every size gets the all-sizes mark, others the listed-sizes mark; the reference prints
+    the engine's statement under a rule verified at listed sizes only, the legend counts the proved rules."""
     export = load_sample()
-    export["rules"][0]["verification"]["scope"] = "all-sizes"
+    old = render_tex(export)  # an export from before the all-sizes engine: listed marks, no statements
+    assert "\\mcmarkall{} proved for every size;" in old and "\\mcstatement{" not in old
+    export["rules"][0]["verification"].update(scope="all-sizes", statement="Proved for every size (exact)")
+    export["rules"][1]["verification"].update(scope="listed-sizes", statement="Verified at n = 2 and 3: 50% of it")
     tex = render_tex(export)
     first, second = tex.split("% rule: trace-axb")
     assert "\\mcmarkall{}" in first.split("% rule: elementwise-hadamard-x")[1]
     assert "\\mcmarklisted{}" in second
-    assert "\\mcmarkall{} proved for every size" in tex
+    assert "\\mcstatement{Verified at n = 2 and 3: 50\\% of it}" in second and "Proved for every size (exact)" not in tex
+    assert "\\mcmarkall{} proved for every size (1 of 2 here)" in tex
+    cards = render_sheet(export, sheet_of(export, ["elementwise-hadamard-x", "trace-axb"]))
+    assert "\\mcstatement" not in cards.split("% ---- end of macros ----")[1].split("\\begin{document}")[1]
 
 
 def test_titles_with_math_are_typeset() -> None:
@@ -618,3 +626,18 @@ def test_nothing_sticks_out_of_its_column(corpus_pdfs: dict, name: str, tmp_path
     overfull = [ln for ln in log.splitlines() if "Overfull \\hbox" in ln
                 and float(re.search(r"\(([\d.]+)pt too wide", ln).group(1)) > 1]  # type: ignore[union-attr]
     assert overfull == []
+
+
+@needs_latex
+@pytest.mark.skipif(shutil.which("pdftohtml") is None, reason="poppler-utils' pdftohtml not installed")
+def test_the_reference_has_an_outline_of_sections_and_rules(corpus_pdfs: dict, tmp_path: Path) -> None:
+    """The reference's PDF outline (bookmarks) lists every section, and under it every rule with its id."""
+    import subprocess
+
+    sheet, path = corpus_pdfs["reference-a4-numerator"]
+    subprocess.run(["pdftohtml", "-i", "-q", str(path), str(tmp_path / "r")], check=True, capture_output=True)
+    html = (tmp_path / "rs.html").read_text(encoding="utf-8", errors="replace")
+    outline = html.split('name="outline"', 1)[1]
+    entries = re.findall(r'<li><a href="rs.html#\d+">([^<]*)</a>', outline)
+    assert [e for e in entries if not e.endswith(")")] == [g.heading for g in sheet.groups]
+    assert [e.rsplit("(", 1)[1][:-1] for e in entries if e.endswith(")")] == sheet.ids

@@ -416,6 +416,14 @@ def test_concordance_page_per_source() -> None:
     assert '1<span class="mc-numnote">*</span>' in page and "known from its position" in page
     assert '<a class="mc-cc-erratum" href="../../errata/#cookbook-erratum-1">Erratum 1</a>' in page
     assert '<span class="arithmatex">\\(A^{-1}\\)</span>' in page
+    assert "mc-cc-group" not in page and ">Eq.</th>" in page  # numbered equations: one list
+    export["concordance"]["wikipedia"] = [
+        {"ref": f"{table} {n}", "formula": "x", "status": "verified", "rules": ["trace-axb"], "note": ""}
+        for table, n in (("vector-by-vector", 1), ("vector-by-vector", 2), ("scalar-by-matrix", 1))]
+    wiki = render_pages(export)["concordance/wikipedia.md"]
+    assert '<th colspan="4" scope="rowgroup" id="table-vector-by-vector">Vector-by-vector</th>' in wiki
+    assert '<tr id="eq-scalar-by-matrix-1" class="mc-cc-verified"><th scope="row" class="mc-cc-ref"><span class="mc-cc-num">1</span>' in wiki
+    assert '<a href="#table-scalar-by-matrix">scalar-by-matrix</a> (1)' in wiki
     export["concordance"]["cookbook-2012"][0]["rules"] = ["no-such-rule"]
     with pytest.raises(SiteError, match="concordance cookbook-2012, 101: rule 'no-such-rule' is not in the export"):
         render_pages(export)
@@ -433,8 +441,8 @@ def test_labelled_concordance_reads_as_its_tables() -> None:
     page = render_pages(export)["concordance/wikipedia.md"]
     assert '<th scope="col" class="mc-cc-ref">Row</th>' in page
     assert page.count('<tr class="mc-cc-group">') == 2
-    assert '<th scope="rowgroup" colspan="4">Scalar-by-matrix</th>' in page
-    assert '<th scope="rowgroup" colspan="4">Differential of a matrix</th>' in page
+    assert '<th colspan="4" scope="rowgroup" id="table-scalar-by-matrix">Scalar-by-matrix</th>' in page
+    assert '<th colspan="4" scope="rowgroup" id="table-differential-of-a-matrix">Differential of a matrix</th>' in page
     assert '<tr id="eq-scalar-by-matrix-2" class="mc-cc-verified">' in page and '<span class="mc-cc-num">2</span>' in page
     cookbook = sample_export()
     cookbook["concordance"] = {"cookbook-2012": [
@@ -575,3 +583,18 @@ def test_site_dir_is_not_the_docs_folder() -> None:
     assert "navigation.instant" in config["theme"]["features"]
     assert config["plugins"] == []  # the site's own search box; Material's search plugin is off
     assert config["hooks"] == ["generator/mkdocs_hooks.py"]
+
+
+def test_plain_text_titles_typeset_in_bibtex() -> None:
+    """Every superscript, subscript and accent the plain-text titles use (generator/plaintext.py) has a
+    pdfLaTeX form in generator/texescape.py, so a title never breaks the BibTeX of mcref.bib."""
+    from generator import plaintext
+    from generator.texescape import latex_escape
+
+    produced = set()
+    for table in (plaintext._SUPERSCRIPTS, plaintext._SUBSCRIPTS):
+        produced |= {chr(v) for v in table.values()}
+    for ch in sorted(produced):
+        latex_escape(f"x{ch}", strict=True)  # raises TexError on a character pdfLaTeX cannot print
+    for tex in ("\\hat{\\mathbf{x}}", "\\bar{x}", "\\tilde{\\mathbf{y}}", "\\mathbf{1}_{m}", "x_{ij}", "y^{8}"):
+        assert "\\ensuremath" in latex_escape(tex_to_text(tex), strict=True)
