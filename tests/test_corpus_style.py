@@ -235,3 +235,11 @@ def test_the_same_derivative_in_the_other_layout_counts_as_a_duplicate(corpus) -
     by_w = next(r for r in corpus.rules if r.id == "reduce-dot-w")
     by_x = next(r for r in corpus.rules if r.id == "reduce-dot-x")
     assert _derivative_asked(by_w.claim) != _derivative_asked(by_x.claim)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_conditions_are_plain_text(corpus, section: str) -> None:
+    """Conditions print as text on the site and in the PDF: no code-style ^, _, *, @ or .T (write x³, Xᵀ or words)."""
+    bad = [(r.id, str(r.data.get("conditions"))) for r in rules_of(corpus, section)
+           if re.search(r"[\^_*@]|\.T\b", str(r.data.get("conditions", "")))]
+    assert bad == []
