@@ -238,22 +238,6 @@ def _rule_layouts(rule: Mapping[str, Any]) -> list[str]:
     return list(LAYOUTS)
 
 
-def _bibtex_escape(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "&%$#_{}":
-            out.append("\\" + ch)
-        elif ch == "\\":
-            out.append("\\textbackslash{}")
-        elif ch == "^":
-            out.append("\\textasciicircum{}")
-        elif ch == "~":
-            out.append("\\textasciitilde{}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
 # --------------------------------------------------------------------------- checks
 
 
@@ -536,7 +520,7 @@ def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _cite_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
-    cite = rule.get("cite")
+    cite = rule.get("cite")  # the export's cite forms (generator/cite.py), printed as they are
     if isinstance(cite, Mapping) and cite.get("bibtex"):
         return {
             "text": str(cite.get("text") or ""),
@@ -546,28 +530,7 @@ def _cite_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
             "url": str(cite.get("url") or ""),
             "key": str(cite.get("key") or f"mcref:{rule['id']}"),
         }
-    # Until the export carries `cite` (seam 5), the citation of the previous site.
-    export = ctx.export
-    rid = str(rule["id"])
-    version = str(export.get("version", ""))
-    url = rule_url(export, rule)
-    year = str(export.get("build_date", ""))[:4]
-    title = title_text(rule, ctx.macros)
-    plain = f"mcref contributors. “{title}” (rule {rid}). mcref: a verified matrix-calculus reference, version {version}, {year}. {url}"
-    bib = "\n".join(
-        [
-            f"@misc{{mcref:{rid},",
-            f"  title        = {{{{{_bibtex_escape(title)}}} (mcref rule {_bibtex_escape(rid)})}},",
-            "  author       = {{mcref contributors}},",
-            f"  year         = {{{year}}},",
-            f"  version      = {{{_bibtex_escape(version)}}},",
-            f"  howpublished = {{\\url{{{url}}}}},",
-            f"  note         = {{Rule {_bibtex_escape(rid)} of mcref}}",
-            "}",
-        ]
-    )
-    return {"text": plain, "bibtex": bib, "biblatex": "", "markdown": f"[{title} (mcref {rid})]({url})", "url": url,
-            "key": f"mcref:{rid}"}
+    raise SiteError([f"rule {rule['id']}: the export has no cite forms (an export of mcref before seam 5?)"])
 
 
 def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -116,8 +116,10 @@ _ESCAPES.update({sub: f"\\ensuremath{{_{{{plain}}}}}" for plain, sub in zip(
     "0123456789+-()aeoxhklmnpstijruv", "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089\u208a\u208b\u208d\u208e"
     "\u2090\u2091\u2092\u2093\u2095\u2096\u2097\u2098\u2099\u209a\u209b\u209c\u1d62\u2c7c\u1d63\u1d64\u1d65", strict=True)})
 # Accents the plain-text titles put after their letter as combining marks (x̂, x̄, x̃).
-_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde"}
-_ACCENTED = re.compile("([A-Za-z])([" + "".join(_ACCENTS) + "])")
+_ACCENTS = {"\u0302": "hat", "\u0304": "bar", "\u0305": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0308": "ddot",
+            "\u20d7": "vec"}
+# A letter (Latin or Greek) and its combining accent.
+_ACCENTED = re.compile("([A-Za-z\u0391-\u03a9\u03b1-\u03c9])([" + "".join(_ACCENTS) + "])")
 _GREEK = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ"
 _GREEK_NAMES = (
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho "
@@ -137,6 +139,14 @@ def _typesettable(ch: str) -> bool:
     return 0xC0 <= code <= 0x17F and ch not in "\u00d7\u00f7"
 
 
+def _accent(letter: str, mark: str) -> str:
+    """A letter with a math accent: x and U+0302 -> \\ensuremath{\\hat{x}}, σ -> \\hat{\\sigma}."""
+    inner = _ESCAPES.get(letter, letter)
+    if inner.startswith("\\ensuremath{") and inner.endswith("}"):
+        inner = inner[len("\\ensuremath{") : -1]
+    return f"\\ensuremath{{\\{_ACCENTS[mark]}{{{inner}}}}}"
+
+
 def latex_escape(text: str, *, strict: bool = True) -> str:
     """Return `text` as LaTeX that prints it literally (titles, ids, conditions, BibTeX fields).
 
@@ -150,8 +160,8 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
     i = 0
     while i < len(text):
         accented = _ACCENTED.match(text, i)
-        if accented:  # x̂ (x and a combining hat): \hat{x}
-            out.append(f"\\ensuremath{{\\{_ACCENTS[accented.group(2)]}{{{accented.group(1)}}}}}")
+        if accented:  # x̂ (x and a combining hat): \hat{x}; σ̂: \hat{\sigma}
+            out.append(_accent(accented.group(1), accented.group(2)))
             i += 2
             continue
         for multi in _MULTI:
@@ -169,7 +179,7 @@ def latex_escape(text: str, *, strict: bool = True) -> str:
                 out.append(ch)
             elif _ACCENTED.fullmatch(unicodedata.normalize("NFD", ch)):  # ỹ, one character: \tilde{y}
                 letter, mark = unicodedata.normalize("NFD", ch)
-                out.append(f"\\ensuremath{{\\{_ACCENTS[mark]}{{{letter}}}}}")
+                out.append(_accent(letter, mark))
             elif not strict:
                 out.append(" ")  # a control character: nothing to print
             else:

@@ -165,3 +165,81 @@ def test_the_duplicate_check_can_fail(corpus) -> None:
     twin = dataclasses.replace(rule.claim, of=rename(rule.claim.of), expect=rename(rule.claim.expect), wrt=renamed[rule.claim.wrt])
     assert _canonical(twin) == _canonical(rule.claim)
     assert [e.name for e in walk(twin.of) if e.op == "sym"] != [e.name for e in walk(rule.claim.of) if e.op == "sym"]
+
+
+def _derivative_asked(claim) -> tuple:
+    """What a rule differentiates, by what and where, with names renamed: its answer and layout left out.
+
+    Two rules with the same key state one derivative (both are verified, so their answers agree),
+    whatever layout or form their `expect` takes: a reader sees the same row twice.
+    """
+    names: dict[str, str] = {}
+    dims: dict[object, object] = {}
+
+    def dim(d: object) -> object:
+        return d if isinstance(d, int) else dims.setdefault(d, f"d{len(dims)}")
+
+    def shape(s) -> tuple:
+        return tuple(dim(d) for d in s)
+
+    def node(e) -> tuple:
+        name = names.setdefault(e.name, f"n{len(names)}") if e.op in ("sym", "apply", "D") else e.name
+        return (e.op, name, e.value, shape(e.shape), tuple(node(a) for a in e.args))
+
+    of = node(claim.of)
+    wrt_parts = [name for name, _ in claim.parts] or [claim.wrt]
+    wrt = tuple((names.setdefault(w, f"n{len(names)}"), shape(claim.scope.symbols.get(w, (1, 1)))) for w in wrt_parts)
+    functions = tuple(sorted(
+        (names[f], tuple(shape(a) for a in sig.args), shape(sig.to))
+        for f, sig in claim.scope.functions.items() if f in names))
+    assume = tuple(sorted((names.get(k, k), tuple(v)) for k, v in claim.assume.items()))
+    return (claim.kind, claim.order, of, wrt, functions, assume)
+
+
+# One derivative asked twice on purpose: the same function by the same variable, stated by two
+# rules a reader meets in different places or for a different lesson. Each pair needs a reason.
+SAME_DERIVATIVE_ON_PURPOSE = {
+    frozenset({"chain-single-variable", "chain-single-variable-forward"}):
+        "the paper's aside on forward and backward differentiation writes the scalar product in the other order",
+    frozenset({"chain-vector-three-backward", "chain-vector-three-forward"}):
+        "the two groupings of one product of Jacobians, reverse and forward accumulation: the grouping is the lesson",
+    frozenset({"linear-form-atx", "reduce-dot-x"}):
+        "the Cookbook's eq. 69 in the forms section and the paper's dot product, derived through sum(w * x), in the reductions section",
+    frozenset({"linear-form-xta", "reduce-dot-w"}):
+        "the Cookbook's eq. 69 (x^T a) in the forms section and the paper's dot product by the weights in the reductions section",
+    frozenset({"gradient-dot-constant", "vjp-definition"}):
+        "Wikipedia's row d(a . u)/dx among the product rules, and the same product read as a vector-Jacobian product in the autodiff section",
+}
+
+
+def test_no_two_rules_ask_for_the_same_derivative(corpus) -> None:
+    """Two rules that differentiate the same function by the same variable, in any layout or form, are one rule unless listed with a reason."""
+    by_derivative: dict[tuple, list[str]] = defaultdict(list)
+    for rule in corpus.rules:
+        by_derivative[_derivative_asked(rule.claim)].append(rule.id)
+    twins = [sorted(ids) for ids in by_derivative.values()
+             if len(ids) > 1 and frozenset(ids) not in SAME_DERIVATIVE_ON_PURPOSE]
+    assert twins == []
+    known = {rule.id for rule in corpus.rules}
+    assert [sorted(pair) for pair in SAME_DERIVATIVE_ON_PURPOSE if not pair <= known] == []
+
+
+def test_the_same_derivative_in_the_other_layout_counts_as_a_duplicate(corpus) -> None:
+    """A rule restated in the other layout (its expect transposed) asks for the same derivative; another wrt does not."""
+    import dataclasses
+
+    rule = next(r for r in corpus.rules if r.id == "jacobian-linear-map")
+    twin = dataclasses.replace(rule.claim, layout=rule.claim.other_layout, expect=rule.claim.other())
+    assert _derivative_asked(twin) == _derivative_asked(rule.claim)
+    assert _canonical(twin) != _canonical(rule.claim)  # the older check alone would miss it
+    by_w = next(r for r in corpus.rules if r.id == "reduce-dot-w")
+    by_x = next(r for r in corpus.rules if r.id == "reduce-dot-x")
+    assert _derivative_asked(by_w.claim) != _derivative_asked(by_x.claim)
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_conditions_are_plain_text(corpus, section: str) -> None:
+    """Conditions print as text on the site and in the PDF: no code-style ^, _, *, @ or .T (write x³, Xᵀ or words)."""
+    bad = [(r.id, str(r.data.get("conditions"))) for r in rules_of(corpus, section)
+           if re.search(r"[\^_*@]|\.T\b", str(r.data.get("conditions", "")))]
+    assert bad == []

@@ -641,3 +641,12 @@ def test_the_reference_has_an_outline_of_sections_and_rules(corpus_pdfs: dict, t
     entries = re.findall(r'<li><a href="rs.html#\d+">([^<]*)</a>', outline)
     assert [e for e in entries if not e.endswith(")")] == [g.heading for g in sheet.groups]
     assert [e.rsplit("(", 1)[1][:-1] for e in entries if e.endswith(")")] == sheet.ids
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Bias trick \u0175 \u00b7 x\u0302", r"Bias trick \u0175 \ensuremath{\cdot} \ensuremath{\hat{x}}"),
+    ("\u03c3\u0302 and y\u0304 and \u0233", r"\ensuremath{\hat{\sigma}} and \ensuremath{\bar{y}} and \ensuremath{\bar{y}}"),
+])
+def test_latex_escape_puts_combining_accents_on_their_letter(text: str, expected: str) -> None:
+    """title_text writes x-hat as x + U+0302: it becomes \\hat{x} (and a precomposed letter is decomposed first)."""
+    assert latex_escape(text) == expected.replace("\\u0175", "\u0175")

@@ -87,14 +87,15 @@ def test_teaching_order_must_place_every_rule() -> None:
 
 
 def test_both_layouts_on_page_and_row(pages: dict[str, str]) -> None:
-    """A derivative rule has a formula per layout on its page and in its row, each with its copy button."""
+    """A derivative rule has a formula per layout on its page and in its row, each with its copy button (the
+    export's standalone LaTeX, which compiles without mcref's macros)."""
     for rule in sample_export()["rules"]:
         page = _rule_page(pages, rule["id"])
         row = _row(pages[f"{rule['section']}.md"], rule["id"])
         for layout in ("numerator", "denominator"):
             formula = f"{rule['latex']['derivative']} = {rule['latex'][layout]}"
             assert f'<div class="arithmatex">\\[{html.escape(formula)}\\]</div>' in page
-            assert f'data-latex="{html.escape(formula)}"' in page
+            assert f'data-latex="{html.escape(rule["latex"]["standalone"][layout])}"' in page
             assert f'<td class="mc-c-f mc-lay-{layout}">' in row
             assert html.escape(formula) in row
 
@@ -272,14 +273,10 @@ def test_all_sizes_badge_prints_the_statement() -> None:
     assert "10 size tuples, from n = 2 to n = 11" in render_pages(export)["rules/trace-axb.md"]
 
 
-def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> None:
-    """Without `cite` the box names the id, version and rules/<id>/ address; with it, the export's strings verbatim."""
+def test_cite_box_prints_the_export(pages: dict[str, str]) -> None:
+    """The cite box and Copy LaTeX print the export's strings verbatim (generator/cite.py makes them, once)."""
     export = hostile_export()
-    page = _rule_page(pages, "trace-axb")
-    url = rule_url(export, next(r for r in export["rules"] if r["id"] == "trace-axb"))
-    assert url == "https://mcref.example.org/rules/trace-axb/"
-    assert "@misc{mcref:trace-axb," in page and f"\\url{{{url}}}" in page
-    assert "\\&amp; &#34;quotes&#34;" in _rule_page(pages, "trace-hostile")  # BibTeX-escaped, then HTML-escaped
+    assert "@misc{mcref:trace-axb," in _rule_page(pages, "trace-axb")
     export["rules"][1]["cite"] = {"key": "mcref:trace-axb", "url": None, "text": "CITE-TEXT", "markdown": "CITE-MD",
                                   "bibtex": "@misc{mcref:trace-axb, note = {BIB}}", "biblatex": "@online{mcref:trace-axb}"}
     export["rules"][1]["latex"]["standalone"] = {"numerator": "STANDALONE-NUM", "denominator": "STANDALONE-DEN", "where": []}
@@ -287,6 +284,14 @@ def test_cite_box_falls_back_then_prints_the_export(pages: dict[str, str]) -> No
     for text in ("CITE-TEXT", "CITE-MD", "@misc{mcref:trace-axb, note = {BIB}}", "@online{mcref:trace-axb}"):
         assert text in page
     assert 'data-latex="STANDALONE-NUM"' in page and 'data-latex="STANDALONE-DEN"' in page
+
+
+def test_an_export_without_cite_forms_is_refused() -> None:
+    """An export without the cite forms cannot be published: the site never makes up a citation of its own."""
+    export = sample_export()
+    del export["rules"][0]["cite"]
+    with pytest.raises(SiteError, match="no cite forms"):
+        render_pages(export)
 
 
 def test_site_url_absent_keeps_working() -> None:
@@ -567,7 +572,7 @@ def test_tex_to_text_leaves_no_backslash() -> None:
     """No LaTeX of the sample leaves a backslash in its plain-text reading."""
     for rule in hostile_export()["rules"]:
         for value in rule["latex"].values():
-            if value:
+            if isinstance(value, str) and value:
                 assert "\\" not in tex_to_text(value, sample_export()["macros"])
 
 
