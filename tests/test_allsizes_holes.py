@@ -213,3 +213,17 @@ def test_h2_the_one_line_claim_is_not_verified(tmp_path, monkeypatch, capsys) ->
     run = run_inprocess(["check", "--of", f"{E4} + sum(relu(X))", "--wrt", "X", "--expect", "step(X)", "--symbols", "X: [n, n]",
                          "--layout", "denominator"], tmp_path, monkeypatch, capsys)
     assert run.code == 1 and "refuted" in run.out, run.out
+
+
+# ---------------------------------------------------------------- second reading of the bounds
+
+def test_a_size_that_is_a_sum_of_letters_counts_as_a_number_in_each() -> None:
+    """A row softmax over n+1 columns divides by n+1 in the model (a size used as a number): counted, not a crash."""
+    claim = claim_from({"X": ["m", "n"]}, "sum(softmax(hstack(X, ones(m, 1))) * hstack(X, ones(m, 1)))", "X", "zeros(m, n)")
+    from generator.allsizes.bounds import index_bounds
+    from generator.allsizes.model import compile_claim
+
+    program = compile_claim(claim)
+    bounds = index_bounds(program.roots(), claim.scope.dims)
+    assert bounds.L["n"] >= 1
+    assert decide(claim).status in ("nonzero", "refuted")

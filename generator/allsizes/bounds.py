@@ -284,11 +284,11 @@ class Analysis:
             return Rat(self.free(n.shape))
         if op in ("const", "zeros"):
             return Rat(self.free(n.shape, unsupported=True))
-        if op == "dim":
-            i = self.index[n.attr]
+        if op == "dim":  # a size used as a number (n, or a sum of sizes such as n+1): degree 1 in each letter in it
             l = list(self.zeros())
-            l[i] = 1
-            return Rat(Count(self.zeros(), tuple(l), self.zeros(), 1, 1))
+            for letter in letters_of(n.attr):
+                l[self.index[letter]] = 1
+            return Rat(Count(self.zeros(), tuple(l), self.zeros(), sum(l), sum(l)))
         if op == "ones":
             return Rat(self.free(n.shape, unsupported=True))
         if op == "eye":
