@@ -127,7 +127,7 @@ class Evaluator:
             if given is not None:
                 return given
         leaf = n.attr
-        rng = self.rng(leaf.key)
+        rng = self.rng(f"{leaf.key}|{r}x{c}")  # a key met with two shapes (never, by construction) gets independent values
         F = self.F
         if leaf.kind == "diagval":
             return [[F.random(rng) if i == j else F.norm(0) for j in range(c)] for i in range(r)]
