@@ -38,7 +38,16 @@ terms' global factors (a common denominator with multiplicities). A factor with 
 columns is *local*: every entry must be a rational function of the leaf entries at that
 entry's own index tuple (x_a, 1 - s_a, p_a / q_a); then nothing new is counted, but any
 index variable may become free (x_a / x_a), so U(t) = B(t). A factor whose entries sum over
-an index (a row sum, (A x)_a) is outside the theory.
+an index (a row sum, (A x)_a) is outside the theory. A sign leaf (abs) counts like a local
+factor (s_a s_a = 1 frees a). A square root s of a scalar u = N / prod D_f^m_f is w / prod
+D_f^ceil(m_f/2) with w^2 = N prod_{m_f odd} D_f: w counts half of that.
+
+The full proof (patterns, the reduction to a base point that explains U = B for local factors,
+separation by symmetrisation, interpolation on a lower set), with the arguments for signs,
+square roots and the row-softmax model, is in site/verification-theory.md, "The arguments in
+full". With lenient=True, index_bounds does not stop where the theory does not reach: it counts
+on (a division outside the theory counted as an entrywise one) and lists why in Bounds.outside;
+such a grid proves nothing, it says where a trap of the claim's shape would show first.
 """
 
 from __future__ import annotations
