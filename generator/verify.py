@@ -1040,8 +1040,13 @@ def show_size_list(sizes: list[dict[str, int]]) -> str:
     else:
         values = ["(" + ", ".join(str(s[t]) for t in letters) + ")" for s in sizes]
         head = "(" + ", ".join(letters) + ") = "
+    if len(values) > SHOWN_SIZES:  # a long grid: its smallest tuples and how many more (the export lists them all)
+        return head + ", ".join(values[:SHOWN_SIZES - 1]) + f" and {len(values) - SHOWN_SIZES + 1} more size tuples"
     text = values[0] if len(values) == 1 else ", ".join(values[:-1]) + " and " + values[-1]
     return head + text
+
+
+SHOWN_SIZES = 8
 
 
 def _power_of_ten(x: float) -> str:
@@ -1056,8 +1061,10 @@ def _counted(sizes: list[dict[str, int]]) -> list[dict[str, int]]:
     return [s for s in sizes if all(v >= 2 for v in s.values())]
 
 
-PROBE_ENTRIES = 400  # entries of wrt at a size the engine names, checked by finite differences (outside the theory)
+PROBE_ENTRIES = 400  # entries of wrt at a size the engine names, checked by finite differences entry by entry
+PROBE_ENTRIES_FAR = 16384  # beyond PROBE_ENTRIES and up to this: finite differences along random directions only
 PROBE_ENTRIES_PROVED = 64  # the same for a proved claim (a check of the engine itself; the cost is per rule)
+PROBE_DIM = 256  # no size the engine names is evaluated beyond this
 
 
 def _entries_of_wrt(claim: Claim, sizes: dict[str, int]) -> int:
@@ -1116,7 +1123,8 @@ def check_claim(claim: Claim) -> Verdict:
     # bound's grid, or of a lenient count where its theory does not reach; where a model that drops relations
     # differed), and, for a claim not proved, the default sizes beside an author's `sizes:` (they add, never
     # replace). A point outside the domain there is no verdict (the author's sizes may be chosen for a reason).
-    looked = [dict(s) for s in decision.probe_sizes if _entries_of_wrt(claim, s) <= (PROBE_ENTRIES_PROVED if proved else PROBE_ENTRIES)]
+    looked = [dict(s) for s in decision.probe_sizes if _entries_of_wrt(claim, s) <= (PROBE_ENTRIES_PROVED if proved else PROBE_ENTRIES_FAR)
+              and max(dict(s).values(), default=1) <= PROBE_DIM]
     if not proved:
         from generator.rule import default_sizes
 
@@ -1131,7 +1139,8 @@ def check_claim(claim: Claim) -> Verdict:
         # Numbers first: a wrong claim is refuted in milliseconds, before any slow simplification.
         for sizes in numeric_sizes:
             try:
-                witness = directional_check if proved and sizes in extra else numeric_check
+                far = sizes in extra and (proved or _entries_of_wrt(claim, sizes) > PROBE_ENTRIES)
+                witness = directional_check if far else numeric_check  # along random directions: two evaluations a point
                 worst = max(worst, witness(claim, sizes))
             except Undecided as err:  # left the domain: the symbolic check below may still refute
                 if sizes not in extra:

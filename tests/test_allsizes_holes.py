@@ -227,3 +227,43 @@ def test_a_size_that_is_a_sum_of_letters_counts_as_a_number_in_each() -> None:
     bounds = index_bounds(program.roots(), claim.scope.dims)
     assert bounds.L["n"] >= 1
     assert decide(claim).status in ("nonzero", "refuted")
+
+
+# ---------------------------------------------------------------- grids too large (found while fixing H3)
+
+def six_letter_claim(expect_scaled: bool):
+    """(a-2)..(a-5) (b-2)..(b-5) ... (f-2)..(f-5) sum(xa): zero unless every letter is at least 6; the bound's grid has
+    18750 tuples (too many), and the smallest 400 all have a letter below 6."""
+    letters = "abcdef"
+    poly = " * ".join(f"({t} - 2) * ({t} - 3) * ({t} - 4) * ({t} - 5)" for t in letters)
+    symbols = {f"x{t}": [t] for t in letters}
+    return claim_from(symbols, f"{poly} * sum(xa)", "xa", f"{poly} * ones(a)" if expect_scaled else "zeros(a)")
+
+
+def test_a_grid_too_large_is_checked_at_its_corners_and_never_listed() -> None:
+    """A grid too large to check is never "verified at listed sizes" (the claim path would print it verified): the
+    trap is refuted at the corner where every letter is largest; the true claim is "outside", with the corners as
+    probe sizes for the witnesses."""
+    wrong = decide(six_letter_claim(False))
+    assert wrong.status == "refuted", wrong
+    assert min(wrong.counterexample["sizes"].values()) >= 6
+    right = decide(six_letter_claim(True))
+    assert right.status == "outside", right
+    assert {t: 6 for t in "bcdef"}.items() <= max(right.probe_sizes, key=lambda s: sum(s.values())).items()
+
+
+def test_a_grid_of_a_thousand_tuples_is_still_a_proof_when_it_is_cheap() -> None:
+    """Five letters of degree 3: over 1024 tuples, each cheap: the whole grid is checked (the trap fails only at the last)."""
+    poly = " * ".join(f"({t} - 2) * ({t} - 3) * ({t} - 4)" for t in "abcde")
+    symbols = {"x": ["a"], "y": ["b"], "z": ["c"], "u": ["d"], "v": ["e"]}
+    wrong = decide(claim_from(symbols, f"{poly} * sum(x)", "x", "zeros(a)"))
+    assert wrong.status == "refuted" and wrong.counterexample["sizes"] == {t: 5 for t in "abcde"}, wrong
+    right = decide(claim_from(symbols, f"{poly} * sum(x)", "x", f"{poly} * ones(a)"))
+    assert right.status == "proved" and len(right.grid) >= 1024, right.reason
+
+
+def test_a_long_list_of_sizes_is_shortened_in_a_statement() -> None:
+    from generator.verify import show_size_list
+
+    text = show_size_list([{"n": k} for k in range(2, 40)])
+    assert text.startswith("n = 2, 3") and text.endswith("and 31 more size tuples")

@@ -58,7 +58,8 @@ from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, co
 
 __all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test_candidate", "true_derivative"]
 
-MAX_GRID = 400  # size tuples
+MAX_GRID = 4000  # size tuples of a proof grid (checked within TIME_BUDGET)
+LISTED_GRID = 400  # size tuples of a grid checked at listed sizes (outside the theory)
 MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
 PATTERN_KINDS = ("idem", "idemsym", "sign", "signsym")  # leaves with finitely many values per entry, enumerated
 MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
@@ -355,30 +356,41 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     try:
         bounds = index_bounds(program.roots(), letters)
     except OutsideBounds as err:
-        # not a proof; but a trap of the claim's shape (e_5 beside the division) shows at the sizes a lenient count
-        # gives: the exact check at listed sizes looks there first, and the witnesses too (Decision.probe_sizes)
-        look = _lenient_sizes(program, letters)
-        return _listed_or_outside(claim, str(err), program, look, seed, prime, families, probes=look[:1])
+        # not a proof; but a trap of the claim's shape (e_5 beside the division) shows on the grid of a lenient count:
+        # the exact check at listed sizes runs over that grid (all of it, or the verdict is not "listed"), and the
+        # witnesses look at its corners too (Decision.probe_sizes)
+        try:
+            lenient: Optional[Bounds] = index_bounds(program.roots(), letters, lenient=True)
+        except (OutsideBounds, ZeroDivisionError):
+            lenient = None
+        if lenient is None:
+            return _listed_or_outside(claim, str(err), program, [], False, seed, prime, families, start=start)
+        whole = lenient.count() <= LISTED_GRID
+        look = lenient.first(LISTED_GRID if whole else PROBE_TUPLES) + ([] if whole else _corners(lenient))
+        return _listed_or_outside(claim, str(err), program, look, whole, seed, prime, families, probes=_corners(lenient),
+                                  start=start)
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
-    grid = bounds.first(MAX_GRID + 1)
-    kink = _kink_everywhere(program, grid[0] if grid else {}, seed)
+    probes = _corners(bounds)
+    base = probes[0]
+    kink = _kink_everywhere(program, base, seed)
     if kink:
-        return Decision("undefined", kink, grid=grid, bounds=bounds.to_json(), families=families)
-    top = _max_sizes(grid) or {}
-    if len(grid) > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
-        # too many sizes to settle every size: check the smallest ones (where a trap shows first) at listed sizes
-        count = bounds.count()
-        reason = (f"the sizes the bound requires are too large to check ({count} size tuples up to "
-                  f"{_show_sizes(_max_sizes([bounds.base(), {t: bounds.base()[t] + d for t, d in bounds.degrees().items()}]))})")
-        look = [s_ for s_ in grid[:MAX_GRID] if _largest_entries(program, s_) <= MAX_ENTRIES]
-        return _listed_or_outside(claim, reason, program, look, seed, prime, families, probes=grid[:1], model_first=True,
-                                  start=start)
+        return Decision("undefined", kink, grid=[base], bounds=bounds.to_json(), families=families)
+    count = bounds.count()
+    top = _max_sizes(probes)
+    if count > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
+        # too many sizes to settle every size: not a proof; check the smallest ones and the corners, in the model
+        reason = f"the sizes the bound requires are too many or too large to check ({count} size tuples up to {_show_sizes(top)})"
+        look = _unique_sizes(bounds.first(min(count, LISTED_GRID)) + probes)
+        return _listed_or_outside(claim, reason, program, look, False, seed, prime, families, probes=probes,
+                                  model_first=True, start=start)
+    grid = bounds.first(count)
     sb = size_bounds(program.roots(), top)
     primes = _primes_for(program, top, prime, sb)
     if primes is None:
         return _listed_or_outside(claim, f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what {len(PRIMES)} primes "
-                                  "settle", program, grid[:PROBE_TUPLES], seed, prime, families, probes=grid[:1])
+                                  "settle", program, grid[:PROBE_TUPLES] + probes, False, seed, prime, families, probes=probes,
+                                  start=start)
     # a point is used only if every square root exists there (about half of the values are squares): that
     # conditioning at most doubles the chance of a miss per square root
     # with relu or abs patterns a false claim may slip through the generic evaluation or, after it, the patterns: twice
@@ -388,25 +400,34 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
             reason = f"the check ran past its time budget of {TIME_BUDGET:g} s after {len(checked)} of {len(grid)} sizes"
-            if checked:
-                return Decision("listed", reason, checked_sizes=checked, primes=primes, seeds=seeds, families=families,
-                                probe_sizes=grid[:1])
-            return Decision("outside", reason, grid=grid, bounds=bounds.to_json(), families=families, probe_sizes=grid[:1])
+            return Decision("outside", reason, grid=grid, bounds=bounds.to_json(), families=families, checked_sizes=checked,
+                            probe_sizes=probes)
         outcome = _check_at(program, sizes, primes, seed, seeds)
         if isinstance(outcome, _Differs):
-            return _differs(claim, program, sizes, outcome.seed, outcome.prime, grid, bounds, families)
+            return _differs(claim, program, sizes, outcome.seed, outcome.prime, grid, bounds, families, start)
         if isinstance(outcome, ZeroDenominator):
             return _undefined(program, outcome, sizes, families)
         if isinstance(outcome, NotSquare):
             return Decision("outside", f"no point with every square root found at {_show_sizes(sizes)}",
-                            grid=grid, bounds=bounds.to_json(), families=families, probe_sizes=grid[:1])
+                            grid=grid, bounds=bounds.to_json(), families=families, probe_sizes=probes)
         if isinstance(outcome, _TooMany):
             reason = (f"relu steps with {outcome.count} entries at {_show_sizes(sizes)} are too many to enumerate "
                       f"({RANDOM_PATTERNS} random patterns agree)")
-            return _listed_or_outside(claim, reason, program, grid[:PROBE_TUPLES], seed, prime, families, probes=[dict(sizes)])
+            return _listed_or_outside(claim, reason, program, grid[:PROBE_TUPLES], False, seed, prime, families,
+                                      probes=_unique_sizes([dict(sizes)] + probes), start=start)
         checked.append(dict(sizes))
     return Decision("proved", grid=grid, bounds=bounds.to_json(), primes=primes, seeds=seeds, error_bound=error_bound,
-                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=grid[:1])
+                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=probes[:1])
+
+
+def _corners(bounds: Bounds) -> list[dict[str, int]]:
+    """Where a trap of the claim's shape shows first or last: the grid's smallest tuple, its largest (every letter at its
+    largest size), and each letter alone at its largest (the others smallest). A polynomial in the sizes that vanishes
+    on the rest of the grid need not vanish there."""
+    base, deg = bounds.base(), bounds.degrees()
+    top = {t: base[t] + min(deg[t], bounds.D) for t in bounds.letters}
+    out = [dict(base), dict(top)] + [{**base, t: top[t]} for t in bounds.letters]
+    return _unique_sizes(out)
 
 
 @dataclass
@@ -441,22 +462,14 @@ def _primes_for(program: Program, sizes: dict[str, int], prime: int, sb: Any = N
     return primes[:needed]
 
 
-def _lenient_sizes(program: Program, letters: tuple[str, ...]) -> list[dict[str, int]]:
-    """The smallest sizes of a lenient count (the divisions outside the theory counted as entrywise ones)."""
-    try:
-        return index_bounds(program.roots(), letters, lenient=True).first(PROBE_TUPLES)
-    except (OutsideBounds, ZeroDivisionError):
-        return []
-
-
 def _probe_outside_model(claim: Claim) -> list[dict[str, int]]:
     """Where to look for a claim the model cannot compile: the lenient count of a model with the parts it cannot
     compile replaced by opaque leaves (see model.compile_claim(..., opaque=True))."""
     try:
         program = compile_claim(claim, "model", opaque=True)
+        return _corners(index_bounds(program.roots(), claim.scope.dims, lenient=True))
     except Exception:  # noqa: BLE001 - a probe is evidence only; a failure leaves the listed sizes
         return []
-    return _lenient_sizes(program, claim.scope.dims)[:1]
 
 
 def _shape_problem(claim: Claim) -> str:
@@ -520,7 +533,7 @@ def _reaches(root: Node, target: Node) -> bool:
 
 
 def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, prime: int,
-             grid: list[dict[str, int]], bounds: Bounds, families: list[str]) -> Decision:
+             grid: list[dict[str, int]], bounds: Bounds, families: list[str], start: Optional[float] = None) -> Decision:
     """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
     field_ = ModP(prime)
     if not program.lossy:
@@ -528,8 +541,9 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
-    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid[:PROBE_TUPLES], seed, prime, families,
-                              first=sizes, probes=[dict(sizes)] + ([grid[0]] if grid and grid[0] != sizes else []))
+    whole = len(grid) <= LISTED_GRID
+    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid[:LISTED_GRID], whole, seed, prime, families,
+                              first=sizes, probes=_unique_sizes([dict(sizes)] + _corners(bounds)), start=start)
 
 
 def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
@@ -549,22 +563,23 @@ def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, s
     return sizes
 
 
-def _listed_or_outside(claim: Claim, reason: str, program: Program, look: Optional[list[dict[str, int]]],
+def _listed_or_outside(claim: Claim, reason: str, program: Program, look: list[dict[str, int]], whole: bool,
                        seed: int, prime: int, families: list[str], first: Optional[dict[str, int]] = None,
                        probes: Optional[list[dict[str, int]]] = None, model_first: bool = False,
                        start: Optional[float] = None) -> Decision:
-    """Outside the theory: check exactly at listed sizes, the sizes to look at first (`look`: the smallest of the
-    bound's grid, or of a lenient count) then small default sizes.
+    """Outside the theory: check exactly at listed sizes: `look` (a whole grid of a lenient count when `whole`, else
+    the smallest tuples and the corners of a grid too large), then small default sizes.
 
-    The exact check uses the true det and inverse and generic functions keyed by value (a difference is a
+    "listed" only when `whole` and every size of `look` was checked (a trap that vanishes on part of a grid of the
+    claim's shape is looked for on all of it); otherwise "outside", with the sizes checked and the probe sizes for the
+    witnesses. The exact check uses the true det and inverse and generic functions keyed by value (a difference is a
     counterexample). A claim with transcendental functions has no exact form: the model is checked instead
     (agreement at a size proves the claim at that size; a difference is a counterexample only if the model drops
-    nothing, else "nonzero" at that size for the witnesses). model_first: use the model even when an exact form
-    exists (the bound reached, only its grid was too large).
+    nothing, else "nonzero" at that size, for the witnesses). model_first: the model even when an exact form exists.
     """
     probes = [dict(p_) for p_ in (probes or [])]
-    sizes_list = list(look or [])
-    sizes_list += [s_ for s_ in _default_exact_sizes(claim) if s_ not in sizes_list]
+    required = _unique_sizes([dict(s_) for s_ in look])
+    sizes_list = list(required) + [s_ for s_ in _default_exact_sizes(claim) if s_ not in required]
     if first is not None and first in sizes_list:
         sizes_list.remove(first)
         sizes_list.insert(0, first)
@@ -579,14 +594,17 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, look: Option
         return Decision("nonzero", reason, counterexample={"sizes": dict(first), "exact": False}, families=families,
                         probe_sizes=probes)
     checked: list[dict[str, int]] = []
-    limit = MAX_GRID if model_first else PROBE_TUPLES + len(_default_exact_sizes(claim))
-    for sizes in sizes_list[:limit]:
+    missed = not whole
+    for sizes in sizes_list:
         if start is not None and time.perf_counter() - start > TIME_BUDGET:
+            missed = True
             break
         if _largest_entries(checker, sizes) > (MAX_ENTRIES if model_first else MAX_LISTED_ENTRIES):
+            missed = missed or sizes in required
             continue
         primes = _primes_for(checker, sizes, prime) if checker is program else [prime]
         if primes is None:
+            missed = missed or sizes in required
             continue
         outcome = _check_at(checker, sizes, primes, seed, 2)
         if isinstance(outcome, _Differs):
@@ -600,9 +618,11 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, look: Option
             return Decision("refuted", "", primes=[outcome.prime], counterexample=where, families=families)
         if outcome is None:
             checked.append(dict(sizes))
-        # ZeroDenominator (singular at this size: a rank forced by the sizes), NotSquare, _TooMany: nothing checked here
-    if not checked:
-        return Decision("outside", reason, families=families, probe_sizes=probes)
+        elif not isinstance(outcome, ZeroDenominator):  # NotSquare, _TooMany: nothing shown at this size
+            missed = missed or sizes in required
+        # ZeroDenominator: singular at this size (a rank forced by the sizes): the claim says nothing there
+    if missed or not checked:
+        return Decision("outside", reason, families=families, checked_sizes=checked, probe_sizes=probes)
     return Decision("listed", reason, checked_sizes=checked, primes=[prime], seeds=2, families=families, probe_sizes=probes)
 
 
