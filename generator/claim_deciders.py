@@ -50,25 +50,31 @@ class EngineChecker:
 
     def decide_or_none(self, claims: Sequence[Claim]) -> list[tuple[Decision | None, str]]:
         """Per claim: the Decision, or None and why the engine leaves it to another check."""
+        return [(d, why) for d, why, _ in self.decide_with_probes(claims)]
+
+    def decide_with_probes(self, claims: Sequence[Claim]) -> list[tuple[Decision | None, str, list[dict[str, int]]]]:
+        """decide_or_none, plus per claim the sizes where another check must also look (allsizes Decision.probe_sizes:
+        where a trap of the claim's shape would show, or where the engine's model differed)."""
         from generator.allsizes import decide
 
-        out: list[tuple[Decision | None, str]] = []
+        out: list[tuple[Decision | None, str, list[dict[str, int]]]] = []
         for claim in claims:
             try:
                 d = decide(claim, seeds=self.seeds)
             except (RecursionError, MemoryError):
-                out.append((None, "ran out of stack or memory"))
+                out.append((None, "ran out of stack or memory", []))
                 continue
             except Exception as err:  # noqa: BLE001 - an engine failure leaves the claim to the next checker
-                out.append((None, f"failed ({type(err).__name__}: {err})"))
+                out.append((None, f"failed ({type(err).__name__}: {err})", []))
                 continue
             decision = self.translate(claim, d)
+            probes = [dict(s) for s in getattr(d, "probe_sizes", [])]
             if decision is not None:
-                out.append((decision, ""))
+                out.append((decision, "", probes))
             else:
                 words = {"outside": "outside its theory", "nonzero": "its model drops a relation this claim needs",
                          "undefined": "a denominator is zero"}.get(d.status, d.status)
-                out.append((None, f"{words} ({d.reason})" if d.reason else words))
+                out.append((None, f"{words} ({d.reason})" if d.reason else words, probes))
         return out
 
     def decide(self, claims: Sequence[Claim]) -> list[Decision]:
@@ -113,11 +119,13 @@ class FirstThat:
     second: Any
 
     def decide(self, claims: Sequence[Claim]) -> list[Decision]:
-        firsts = self.first.decide_or_none(claims)
-        rest = [c for c, (d, _) in zip(claims, firsts) if d is None]
+        firsts = self.first.decide_with_probes(claims)
+        # a checker at listed sizes also looks where the engine says a trap would show (it offers with_probes)
+        extend = getattr(self.second, "with_probes", None)
+        rest = [extend(c, probes) if extend else c for c, (d, _, probes) in zip(claims, firsts) if d is None]
         seconds = iter(self.second.decide(rest)) if rest else iter(())
         out = []
-        for d, why in firsts:
+        for d, why, _ in firsts:
             if d is not None:
                 out.append(d)
                 continue

@@ -105,6 +105,36 @@ def test_a_square_root_counts_half_its_argument() -> None:
     assert decision.status == "nonzero" and decision.counterexample["sizes"]["n"] >= 4
 
 
+def e6_of_squares_split_by_p1() -> tuple[str, str]:
+    """720 e6(y_1^2, ..., y_m^2) (zero for m <= 5) as p1 Q + R in the power sums p_k = sum(y**(2k)), p1 = y^T y."""
+    from test_allsizes import elementary
+
+    def text(mono, c, drop) -> str:
+        mono = list(mono)
+        mono[0] -= drop
+        return f"({int(c)})" + "".join(f" * sum(y**{2 * (i + 1)})" + (f"**{a}" if a > 1 else "") for i, a in enumerate(mono) if a)
+    poly = elementary(6)
+    q = " + ".join(text(m, c, 1) for m, c in poly.items() if m[0] >= 1)
+    r = " + ".join(text(m, c, 0) for m, c in poly.items() if m[0] == 0)
+    return q, r
+
+
+def test_a_square_root_of_a_quotient_counts_the_odd_denominators() -> None:
+    """s = sqrt(1 / y^T y) is w / (y^T y) with w^2 = y^T y: w counts half of N times the odd denominator factors.
+
+    s s Q + R / (y^T y)^2 is 720 e6(y^2) / (y^T y)^2: zero for m <= 5, not at m = 6. Counting s as half of its
+    numerator 1 alone gave B(m) = 5 and the grid {m = 5}: the false claim was proved for every size.
+    """
+    q, r = e6_of_squares_split_by_p1()
+    s = "sqrt(1 / sum(y**2))"
+    claim = claim_from({"y": ["m"], "t": []}, f"t * ({s} * {s} * ({q}) + ({r}) / sum(y**2)**2)", "t", "0", layout="numerator")
+    program = compile_claim(claim)
+    assert index_bounds(program.roots(), ["m"]).B["m"] >= 6
+    decision = allsizes.decide(claim)
+    assert decision.status != "proved", decision
+    assert decision.counterexample["sizes"]["m"] >= 6
+
+
 # ---------------------------------------------------------------- an under-count lets a false claim through
 
 E4 = "trace(X)**4 - 6*trace(X)**2*trace(X@X) + 3*trace(X@X)**2 + 8*trace(X)*trace(X@X@X) - 6*trace(X@X@X@X)"

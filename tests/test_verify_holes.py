@@ -258,3 +258,71 @@ expect: eye(n)
     report = check([path], jobs=1, use_cache=False)
     assert [p.code for p in report.problems] == ["MC026"]
     assert "diagonal and nonzero" in report.problems[0].message
+
+
+# ---------------------------------------------------------------- redteam's traps, through the whole check
+
+def test_redteam_traps_are_refuted_by_the_whole_check() -> None:
+    """H2 (too many relu steps), H3 (a grid too large), H4 (outside the theory), H6 (an author's sizes that tie m = n):
+    each was "verified at listed sizes"; each is refuted, at a size where it fails."""
+    from test_allsizes_holes import FAILS_FROM, trap_claims
+
+    for hole, claim in trap_claims().items():
+        verdict = check_claim(claim)
+        assert verdict.status == "refuted", (hole, verdict.detail)
+        for letter, least in FAILS_FROM[hole].items():
+            assert f"{letter}={least}" in verdict.detail.replace(" ", "") or f"{letter}={least + 1}" in verdict.detail.replace(" ", ""), \
+                (hole, verdict.detail)
+
+
+def test_h6_an_authors_sizes_add_to_the_default_sizes_of_the_witnesses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the all-sizes check out of the way, sizes: [{m: 2, n: 2}, {m: 3, n: 3}] no longer hides a claim true only
+    when m = n: the numeric witness also runs at the default (untied) sizes."""
+    witnesses_only(monkeypatch)
+    claim = claim_from({"A": ["m", "n"]}, "m * sum(A)", "A", "n * ones(m, n)", sizes=({"m": 2, "n": 2}, {"m": 3, "n": 3}))
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted", verdict.detail
+
+
+def test_h6_a_point_outside_the_domain_at_an_added_size_is_no_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default sizes are added to look, not to judge the domain: X^T X singular when X is wide there is no verdict."""
+    witnesses_only(monkeypatch)
+    claim = claim_from({"X": ["m", "n"]}, "log(det(X.T @ X))", "X", "2 * X @ inv(X.T @ X)", sizes=({"m": 4, "n": 2}, {"m": 5, "n": 3}))
+    verdict = check_claim(claim)
+    assert verdict.status == "verified", verdict.detail
+
+
+@pytest.mark.parametrize("which", ["symmetric", "function-name"])
+def test_h7_an_engine_error_under_a_trap_is_never_proved(which: str) -> None:
+    """H7: an error of the engine (H5, H1) multiplied by e4(B), zero for n <= 3, passed witnesses that ran at n = 2, 3
+    only. The engine is fixed, and a proved claim's numeric witness also runs at the smallest grid tuple."""
+    from test_allsizes_holes import e4
+
+    if which == "symmetric":
+        claim = claim_from({"X": ["n", "n"], "A": ["n", "n"], "B": ["n", "n"]}, f"({e4('B')}) * trace(A @ X.T) + trace(A @ X)",
+                           "X", f"({e4('B')}) * A.T + A.T", assume={"X": ("symmetric",)})
+    else:
+        claim = claim_from({"x": ["n"], "B": ["n", "n"]}, "sum(f(x))", "x", f"D(f, x) + ({e4('B')}) * (D1f(x) - D(f, x))",
+                           functions={"f": {"args": [[]], "to": []}, "D1f": {"args": [[]], "to": []}})
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted", verdict.detail
+    assert "n=4" in verdict.detail.replace(" ", ""), verdict.detail
+
+
+def test_h7_a_witness_runs_at_the_smallest_grid_tuple_of_a_proved_claim(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Were the engine wrong under a trap that vanishes below the grid, the numeric witness there would say so."""
+    import generator.allsizes as allsizes
+
+    from test_allsizes_holes import e4
+
+    real = allsizes.decide
+
+    def wrongly_proved(claim, **kw):
+        d = real(claim, **kw)
+        return allsizes.Decision("proved", grid=[{"n": 4}], bounds={}, primes=[allsizes.P61], seeds=2, error_bound=1e-30,
+                                 probe_sizes=[{"n": 4}], checked_sizes=[{"n": 4}]) if d.status == "refuted" else d
+
+    monkeypatch.setattr(allsizes, "decide", wrongly_proved)
+    claim = claim_from({"X": ["n", "n"]}, e4("X"), "X", "zeros(n, n)")
+    verdict = check_claim(claim)
+    assert verdict.status == "undecided" and "engine is wrong" in verdict.detail, verdict.detail

@@ -62,6 +62,9 @@ MAX_GRID = 400  # size tuples
 MAX_ENTRIES = 4096  # entries of the largest matrix at the largest grid size
 PATTERN_KINDS = ("idem", "idemsym", "sign", "signsym")  # leaves with finitely many values per entry, enumerated
 MAX_STEP_ENTRIES = 12  # 0/1 entries of relu steps enumerated at one size (2^12 evaluations)
+RANDOM_PATTERNS = 64  # random 0/1 (-1/+1) patterns tried at a size with more entries than that (evidence, not a proof)
+PROBE_TUPLES = 12  # size tuples of a lenient grid checked where the theory does not reach
+MAX_LISTED_ENTRIES = 1024  # entries of the largest matrix at a size checked outside the theory
 POINTS_FOR_ZERO = 4  # points tried before a denominator is called exactly zero
 TIME_BUDGET = 30.0  # seconds for one decision
 
@@ -80,6 +83,11 @@ class Decision:
     checked_sizes: list[dict[str, int]] = field(default_factory=list)
     families: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # sizes where a check at listed sizes must also look, because the bound (or a lenient count where the theory does
+    # not reach) says a trap of the claim's shape would show there first: the smallest tuple of the grid, the sizes
+    # where a model that drops relations differed. For a proved claim: the smallest grid tuple (a witness there
+    # would catch an error of the engine itself).
+    probe_sizes: list[dict[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -155,8 +163,10 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
     steps = _step_leaves(program, sizes)
     cells = [(n, cell) for n, cs in steps for cell in cs]
     if len(cells) > MAX_STEP_ENTRIES:
-        raise _TooMany(len(cells))
-    for mask in range(1 << len(cells)):
+        masks: Any = _random_masks(len(cells), f"{seed}|{point}|{sorted(sizes.items())}")
+    else:
+        masks = range(1 << len(cells))
+    for mask in masks:
         values: dict[int, list[list[int]]] = {}
         for bit, (n, (i, j)) in enumerate(cells):
             r, c = dim_value(n.shape[0], sizes), dim_value(n.shape[1], sizes)
@@ -172,7 +182,17 @@ def _check_patterns(program: Program, sizes: dict[str, int], field_: ModP, seed:
         result = _compare(program, Evaluator(field_, sizes, seed, point, override, roots=signs))
         if not result.equal:
             return result
+    if len(cells) > MAX_STEP_ENTRIES:  # every sampled pattern agrees, but not every pattern was tried
+        raise _TooMany(len(cells))
     return PointResult(True)
+
+
+def _random_masks(bits: int, key: str) -> list[int]:
+    """All zeros, all ones, and RANDOM_PATTERNS random masks of `bits` bits (reproducible from key)."""
+    import random
+
+    rng = random.Random(key)
+    return [0, (1 << bits) - 1] + [rng.getrandbits(bits) for _ in range(RANDOM_PATTERNS)]
 
 
 class _TooMany(Exception):
@@ -259,6 +279,8 @@ _FAMILY_NAMES = {  # family -> (its name in a sentence, a relation the model doe
     "log": ("log", "log(a b) = log(a) + log(b)"),
     "sqrt": ("sqrt", "sqrt(u)^2 = u"),
     "step": ("the relu step", "its sign pattern"),
+    "sign": ("abs and sign", "the sign pattern of their argument"),
+    "opaque": ("what the model cannot compile", "anything about it"),
     "pow": ("the power", "u^a u^b = u^(a + b)"),
     "sin": ("sin and cos", "sin^2 + cos^2 = 1"),
     "cos": ("sin and cos", "sin^2 + cos^2 = 1"),
@@ -325,7 +347,7 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     try:
         program = compile_claim(claim, "model", exp_forms=exp_forms)
     except Outside as err:
-        return Decision("outside", str(err))
+        return Decision("outside", str(err), probe_sizes=_probe_outside_model(claim))
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}")
     families = sorted(program.families)
@@ -333,26 +355,30 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     try:
         bounds = index_bounds(program.roots(), letters)
     except OutsideBounds as err:
-        return _listed_or_outside(claim, str(err), program, None, seed, prime, families)
+        # not a proof; but a trap of the claim's shape (e_5 beside the division) shows at the sizes a lenient count
+        # gives: the exact check at listed sizes looks there first, and the witnesses too (Decision.probe_sizes)
+        look = _lenient_sizes(program, letters)
+        return _listed_or_outside(claim, str(err), program, look, seed, prime, families, probes=look[:1])
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
-    grid = bounds.grid()
+    grid = bounds.first(MAX_GRID + 1)
     kink = _kink_everywhere(program, grid[0] if grid else {}, seed)
     if kink:
         return Decision("undefined", kink, grid=grid, bounds=bounds.to_json(), families=families)
     top = _max_sizes(grid) or {}
     if len(grid) > MAX_GRID or _largest_entries(program, top) > MAX_ENTRIES:
-        return Decision("outside", f"the sizes the bound requires are too large to check ({len(grid)} size tuples up to "
-                        f"{_show_sizes(top)})", grid=grid, bounds=bounds.to_json(), families=families)
+        # too many sizes to settle every size: check the smallest ones (where a trap shows first) at listed sizes
+        count = bounds.count()
+        reason = (f"the sizes the bound requires are too large to check ({count} size tuples up to "
+                  f"{_show_sizes(_max_sizes([bounds.base(), {t: bounds.base()[t] + d for t, d in bounds.degrees().items()}]))})")
+        look = [s_ for s_ in grid[:MAX_GRID] if _largest_entries(program, s_) <= MAX_ENTRIES]
+        return _listed_or_outside(claim, reason, program, look, seed, prime, families, probes=grid[:1], model_first=True,
+                                  start=start)
     sb = size_bounds(program.roots(), top)
-    primes = [prime] + [p for p in PRIMES if p != prime]
-    needed = 1
-    while sum(math.log2(p) for p in primes[:needed]) - 1 <= sb.h:
-        needed += 1
-        if needed > len(primes):
-            return Decision("outside", f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what {len(primes)} primes settle",
-                            grid=grid, bounds=bounds.to_json(), families=families)
-    primes = primes[:needed]
+    primes = _primes_for(program, top, prime, sb)
+    if primes is None:
+        return _listed_or_outside(claim, f"the integer coefficients may reach 2^{sb.h:.0f}, beyond what {len(PRIMES)} primes "
+                                  "settle", program, grid[:PROBE_TUPLES], seed, prime, families, probes=grid[:1])
     # a point is used only if every square root exists there (about half of the values are squares): that
     # conditioning at most doubles the chance of a miss per square root
     # with relu or abs patterns a false claim may slip through the generic evaluation or, after it, the patterns: twice
@@ -361,26 +387,76 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
     checked: list[dict[str, int]] = []
     for sizes in grid:
         if time.perf_counter() - start > TIME_BUDGET:
-            return Decision("outside", f"the check ran past its time budget of {TIME_BUDGET:g} s after {len(checked)} of "
-                            f"{len(grid)} sizes", grid=grid, bounds=bounds.to_json(), families=families, checked_sizes=checked)
-        for p in primes:
-            field_ = ModP(p)
-            for s in range(seeds):
-                try:
-                    result = _check_size(program, sizes, field_, seed + s)
-                except ZeroDenominator as err:
-                    return _undefined(program, err, sizes, families)
-                except NotSquare:
-                    return Decision("outside", f"no point with every square root found at {_show_sizes(sizes)}",
-                                    grid=grid, bounds=bounds.to_json(), families=families)
-                except _TooMany as err:
-                    return _listed_or_outside(claim, f"relu steps with {err.count} entries at {_show_sizes(sizes)} are too many "
-                                              "to enumerate", program, grid, seed, prime, families)
-                if not result.equal:
-                    return _differs(claim, program, sizes, seed + s, p, grid, bounds, families)
+            reason = f"the check ran past its time budget of {TIME_BUDGET:g} s after {len(checked)} of {len(grid)} sizes"
+            if checked:
+                return Decision("listed", reason, checked_sizes=checked, primes=primes, seeds=seeds, families=families,
+                                probe_sizes=grid[:1])
+            return Decision("outside", reason, grid=grid, bounds=bounds.to_json(), families=families, probe_sizes=grid[:1])
+        outcome = _check_at(program, sizes, primes, seed, seeds)
+        if isinstance(outcome, _Differs):
+            return _differs(claim, program, sizes, outcome.seed, outcome.prime, grid, bounds, families)
+        if isinstance(outcome, ZeroDenominator):
+            return _undefined(program, outcome, sizes, families)
+        if isinstance(outcome, NotSquare):
+            return Decision("outside", f"no point with every square root found at {_show_sizes(sizes)}",
+                            grid=grid, bounds=bounds.to_json(), families=families, probe_sizes=grid[:1])
+        if isinstance(outcome, _TooMany):
+            reason = (f"relu steps with {outcome.count} entries at {_show_sizes(sizes)} are too many to enumerate "
+                      f"({RANDOM_PATTERNS} random patterns agree)")
+            return _listed_or_outside(claim, reason, program, grid[:PROBE_TUPLES], seed, prime, families, probes=[dict(sizes)])
         checked.append(dict(sizes))
     return Decision("proved", grid=grid, bounds=bounds.to_json(), primes=primes, seeds=seeds, error_bound=error_bound,
-                    degree=sb.d, checked_sizes=checked, families=families)
+                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=grid[:1])
+
+
+@dataclass
+class _Differs:
+    seed: int
+    prime: int
+
+
+def _check_at(program: Program, sizes: dict[str, int], primes: list[int], seed: int, seeds: int) -> Any:
+    """One size: None if the identity holds (every prime, every seed), else _Differs or the exception met."""
+    for p in primes:
+        field_ = ModP(p)
+        for s in range(seeds):
+            try:
+                result = _check_size(program, sizes, field_, seed + s)
+            except (ZeroDenominator, NotSquare, _TooMany) as err:
+                return err
+            if not result.equal:
+                return _Differs(seed + s, p)
+    return None
+
+
+def _primes_for(program: Program, sizes: dict[str, int], prime: int, sb: Any = None) -> Optional[list[int]]:
+    """The primes whose product exceeds twice the height of the integer coefficients at these sizes (None: too many)."""
+    sb = sb or size_bounds(program.roots(), sizes)
+    primes = [prime] + [p for p in PRIMES if p != prime]
+    needed = 1
+    while sum(math.log2(p) for p in primes[:needed]) - 1 <= sb.h:
+        needed += 1
+        if needed > len(primes):
+            return None
+    return primes[:needed]
+
+
+def _lenient_sizes(program: Program, letters: tuple[str, ...]) -> list[dict[str, int]]:
+    """The smallest sizes of a lenient count (the divisions outside the theory counted as entrywise ones)."""
+    try:
+        return index_bounds(program.roots(), letters, lenient=True).first(PROBE_TUPLES)
+    except (OutsideBounds, ZeroDivisionError):
+        return []
+
+
+def _probe_outside_model(claim: Claim) -> list[dict[str, int]]:
+    """Where to look for a claim the model cannot compile: the lenient count of a model with the parts it cannot
+    compile replaced by opaque leaves (see model.compile_claim(..., opaque=True))."""
+    try:
+        program = compile_claim(claim, "model", opaque=True)
+    except Exception:  # noqa: BLE001 - a probe is evidence only; a failure leaves the listed sizes
+        return []
+    return _lenient_sizes(program, claim.scope.dims)[:1]
 
 
 def _shape_problem(claim: Claim) -> str:
@@ -452,7 +528,8 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
-    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid, seed, prime, families, first=sizes)
+    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid[:PROBE_TUPLES], seed, prime, families,
+                              first=sizes, probes=[dict(sizes)] + ([grid[0]] if grid and grid[0] != sizes else []))
 
 
 def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
@@ -472,43 +549,69 @@ def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, s
     return sizes
 
 
-def _listed_or_outside(claim: Claim, reason: str, program: Program, grid: Optional[list[dict[str, int]]],
-                       seed: int, prime: int, families: list[str], first: Optional[dict[str, int]] = None) -> Decision:
-    """Outside the theory: check exactly with the true det and inverse (if no transcendental function is used)."""
-    sizes_list = list(grid or [])
-    sizes_list += [s for s in _default_exact_sizes(claim) if s not in sizes_list]
+def _listed_or_outside(claim: Claim, reason: str, program: Program, look: Optional[list[dict[str, int]]],
+                       seed: int, prime: int, families: list[str], first: Optional[dict[str, int]] = None,
+                       probes: Optional[list[dict[str, int]]] = None, model_first: bool = False,
+                       start: Optional[float] = None) -> Decision:
+    """Outside the theory: check exactly at listed sizes, the sizes to look at first (`look`: the smallest of the
+    bound's grid, or of a lenient count) then small default sizes.
+
+    The exact check uses the true det and inverse and generic functions keyed by value (a difference is a
+    counterexample). A claim with transcendental functions has no exact form: the model is checked instead
+    (agreement at a size proves the claim at that size; a difference is a counterexample only if the model drops
+    nothing, else "nonzero" at that size for the witnesses). model_first: use the model even when an exact form
+    exists (the bound reached, only its grid was too large).
+    """
+    probes = [dict(p_) for p_ in (probes or [])]
+    sizes_list = list(look or [])
+    sizes_list += [s_ for s_ in _default_exact_sizes(claim) if s_ not in sizes_list]
     if first is not None and first in sizes_list:
         sizes_list.remove(first)
         sizes_list.insert(0, first)
-    try:
-        exact = compile_claim(claim, "exact")
-    except (Outside, ZeroDivisionError):
-        exact = None
-    if exact is None:
-        if first is not None:
-            return Decision("nonzero", reason, counterexample={"sizes": dict(first), "exact": False}, families=families)
-        return Decision("outside", reason, families=families)
-    field_ = ModP(prime)
-    checked = []
-    for sizes in sizes_list[:12]:
-        if _largest_entries(exact, sizes) > 256:
+    exact: Optional[Program] = None
+    if not model_first:
+        try:
+            exact = compile_claim(claim, "exact")
+        except (Outside, ZeroDivisionError):
+            exact = None
+    checker = exact if exact is not None else program
+    if checker is program and first is not None:  # the model already differs there
+        return Decision("nonzero", reason, counterexample={"sizes": dict(first), "exact": False}, families=families,
+                        probe_sizes=probes)
+    checked: list[dict[str, int]] = []
+    limit = MAX_GRID if model_first else PROBE_TUPLES + len(_default_exact_sizes(claim))
+    for sizes in sizes_list[:limit]:
+        if start is not None and time.perf_counter() - start > TIME_BUDGET:
+            break
+        if _largest_entries(checker, sizes) > (MAX_ENTRIES if model_first else MAX_LISTED_ENTRIES):
             continue
-        for s in range(2):
-            try:
-                result = _check_size(exact, sizes, field_, seed + s)
-            except (ZeroDenominator, NotSquare, _TooMany):
-                result = PointResult(True)  # singular at this size (a rank forced by the sizes): nothing to check
-                break
-            if not result.equal:
-                sizes = _smallest_differing(exact, sizes, field_, seed + s)
-                where = _locate(exact, sizes, field_, seed + s) or {"sizes": dict(sizes), "layout": result.layout, "entry": None}
-                where["exact"] = True
-                return Decision("refuted", "", primes=[prime], counterexample=where, families=families)
-        else:
+        primes = _primes_for(checker, sizes, prime) if checker is program else [prime]
+        if primes is None:
+            continue
+        outcome = _check_at(checker, sizes, primes, seed, 2)
+        if isinstance(outcome, _Differs):
+            if checker is program and program.lossy:
+                return Decision("nonzero", reason, counterexample={"sizes": dict(sizes), "exact": False}, families=families,
+                                probe_sizes=_unique_sizes([dict(sizes)] + probes))
+            field_ = ModP(outcome.prime)
+            sizes = _smallest_differing(checker, sizes, field_, outcome.seed)
+            where = _locate(checker, sizes, field_, outcome.seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
+            where["exact"] = True
+            return Decision("refuted", "", primes=[outcome.prime], counterexample=where, families=families)
+        if outcome is None:
             checked.append(dict(sizes))
+        # ZeroDenominator (singular at this size: a rank forced by the sizes), NotSquare, _TooMany: nothing checked here
     if not checked:
-        return Decision("outside", reason, families=families)
-    return Decision("listed", reason, checked_sizes=checked, primes=[prime], seeds=2, families=families)
+        return Decision("outside", reason, families=families, probe_sizes=probes)
+    return Decision("listed", reason, checked_sizes=checked, primes=[prime], seeds=2, families=families, probe_sizes=probes)
+
+
+def _unique_sizes(sizes: list[dict[str, int]]) -> list[dict[str, int]]:
+    out: list[dict[str, int]] = []
+    for s_ in sizes:
+        if s_ not in out:
+            out.append(s_)
+    return out
 
 
 def _default_exact_sizes(claim: Claim) -> list[dict[str, int]]:

@@ -129,7 +129,9 @@ class Evaluator:
         leaf = n.attr
         rng = self.rng(leaf.key)
         F = self.F
-        if leaf.kind in ("sym", "idemsym", "signsym"):
+        if leaf.kind == "diagval":
+            return [[F.random(rng) if i == j else F.norm(0) for j in range(c)] for i in range(r)]
+        if leaf.kind in ("sym", "idemsym", "signsym", "symval"):
             m = [[None] * c for _ in range(r)]
             for i in range(r):
                 for j in range(i, c):
@@ -146,7 +148,7 @@ class Evaluator:
             (u,) = args
             return [[F.random(random.Random(f"{self.seed}|{leaf.key}|{u[i][j]}")) for j in range(c)] for i in range(r)]
         rng = random.Random(f"{self.seed}|{leaf.key}|{args!r}")
-        if leaf.kind == "sym":
+        if leaf.kind in ("sym", "symval"):
             m = [[None] * c for _ in range(r)]
             for i in range(r):
                 for j in range(i, c):

@@ -51,7 +51,10 @@ class Leaf:
     atoms "exp:<argument>" ...); never a name a rule author can write.
     kind: "generic" (independent entries), "sym" (entry (i, j) equals entry (j, i)),
     "idem" (each entry is 0 or 1: the Heaviside step of relu), "idemsym" (both),
-    "sign" (each entry is -1 or +1: the sign of abs), "signsym" (sign and symmetric).
+    "sign" (each entry is -1 or +1: the sign of abs), "signsym" (sign and symmetric),
+    "symval" (independent entries for the algebra, evaluated at symmetric values: X^T is not X in the
+    graph, so d(X^T) = V^T for a symmetric wrt X), "diagval" (the same, evaluated at diagonal values).
+    Only "sym", "idemsym" and "signsym" are symmetric as functions (Graph.T drops their transpose).
     family: the function it stands for ("symbol", "direction", "exp", "det", "fn", ...),
     which decides whether a difference found in the model is a real counterexample.
     """
@@ -110,7 +113,7 @@ class Graph:
 
     # -- leaves and constants
     def leaf(self, leaf: Leaf, shape: Shape) -> Node:
-        if leaf.kind in ("sym", "idemsym", "signsym") and shape[0] != shape[1]:
+        if leaf.kind in ("sym", "idemsym", "signsym", "symval", "diagval") and shape[0] != shape[1]:
             raise ValueError(f"a symmetric leaf must be square (found {shape})")
         return self._make("leaf", (), shape, leaf)
 

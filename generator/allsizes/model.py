@@ -40,7 +40,7 @@ Der = Optional[Node]  # a directional derivative; None is exactly zero
 
 # Families of leaves whose relations the model drops: a difference found with them in the
 # model may vanish for the real functions, so it is never reported as a counterexample.
-TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign"})
+TRANSCENDENTAL = frozenset({"exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt", "pow", "step", "sign", "opaque"})
 LOSSY = TRANSCENDENTAL | {"det", "inv", "fn"}
 ELEMENTWISE_ATOMS = ("exp", "log", "sin", "cos", "tanh", "sigmoid", "softplus", "sqrt")
 KINK_FAMILIES = frozenset({"sqrt", "log", "step", "sign"})  # no derivative where the argument is 0
@@ -50,7 +50,16 @@ class Outside(Exception):
     """The claim uses something the all-sizes theory does not reach; the message says what, in plain words."""
 
 
-# ---------------------------------------------------------------- canonical text
+# ---------------------------------------------------------------- keys and canonical text
+
+def fn_key(fname: str, component: str) -> str:
+    """The key of a generic function's value (component "") or derivative ("D1", "H12", elementwise "D2", ...).
+
+    The separator # cannot occur in a name of the rule language ([A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)?), so the
+    key is injective: the derivative D1 of f ("fn:f#D1") never meets a function named D1f ("fn:D1f#").
+    """
+    return f"fn:{fname}#{component}"
+
 
 def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> str:
     """A canonical text of e (of e^T when t): transposes pushed to the symbols, products of
@@ -68,7 +77,7 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
     if op == "const":
         return str(e.value)
     if op == "dim":
-        return e.name
+        return "$" + e.name  # a size, never a symbol of the same letter
     if op == "d":
         return f"d({e.name}){mark}"
     if op == "T":
@@ -111,7 +120,9 @@ def canon(e: Expr, t: bool = False, symmetric: frozenset[str] = frozenset()) -> 
             return f"{name}({canon(arg, False, symmetric)}){mark}"
         return f"{name}({canon(arg, t, symmetric)})"  # elementwise functions and inv commute with ^T
     if op in ("apply", "D", "DD"):
-        head = e.name if op == "apply" else f"{op}{e.value}:{e.name}"
+        # "&f" for a value, "&D1:f" for a derivative: & and : cannot occur in a name, so no call of a language
+        # function ("exp(...)"), differential ("d(X)") or other function's derivative spells the same text
+        head = f"&{e.name}" if op == "apply" else f"&{op}{e.value}:{e.name}"
         return f"{head}(" + ",".join(canon(a, False, symmetric) for a in e.args) + ")" + mark
     raise ValueError(f"unknown operation {op}")  # pragma: no cover
 
@@ -350,7 +361,12 @@ class Differentiator:
     def d(self, n: Node) -> Der:
         if n.id in self.memo:
             return self.memo[n.id]
-        out = self._d(n)
+        try:
+            out = self._d(n)
+        except Outside:
+            if not self.c.opaque:
+                raise
+            out = self.c.opaque_leaf(f"d#{n.id}", n.shape)
         if out is not None and out.shape != n.shape:  # a scalar's derivative broadcast over a matrix
             out = self.g.mul(out, self.g.ones(n.shape))
         self.memo[n.id] = out
@@ -411,13 +427,21 @@ class Differentiator:
 
 
 class Compiler:
-    def __init__(self, claim: Claim, mode: str = "model") -> None:
+    def __init__(self, claim: Claim, mode: str = "model", opaque: bool = False) -> None:
         if mode not in ("model", "exact"):
             raise ValueError(mode)
         self.claim, self.mode = claim, mode
+        # opaque: a part the model cannot compile becomes a generic leaf of its shape (and its derivative another):
+        # never a proof, only the shape of the claim for a lenient count of the sizes to look at
+        self.opaque = opaque
         self.g = Graph()
         self.scope = claim.scope
-        self.symmetric = claim.symmetric_symbols()
+        # Symbols whose transpose is themselves *as functions*: the assumed-symmetric constants. The symbol of wrt is
+        # never one of them, even when assumed symmetric or diagonal: its entries are independent (the derivative
+        # moves each entry alone, along a generic direction V, so d(X^T) = V^T), and only its *value* is symmetric.
+        self.symmetric = claim.symmetric_symbols() - {claim.wrt}
+        # the same set with wrt in it: expressions equal to their transpose at every point the assumptions allow
+        self.value_symmetric = claim.symmetric_symbols()
         self.families: set[str] = set()
         self.rules: dict[int, Rule] = {}
         self._vmemo: dict[Expr, Node] = {}
@@ -427,6 +451,11 @@ class Compiler:
     # -- helpers
     def key(self, e: Expr, t: bool = False) -> str:
         return canon(e, t, self.symmetric)
+
+    def symmetric_at_point(self, e: Expr) -> bool:
+        """Whether e is a square matrix equal to its transpose at every point the assumptions allow."""
+        return e.shape[0] == e.shape[1] and not e.is_scalar and \
+            canon(e, False, self.value_symmetric) == canon(e, True, self.value_symmetric)
 
     def dadd(self, a: Der, b: Der) -> Der:
         if a is None:
@@ -447,10 +476,13 @@ class Compiler:
         shape = self.scope.symbols[name]
         props = set(self.claim.assume.get(name, ()))
         family = "symbol"
+        wrt = name == self.claim.wrt
         if "diagonal" in props:
+            if wrt:  # independent entries for the algebra, evaluated at diagonal values (see __init__)
+                return g.leaf(Leaf(f"sym:{name}", "diagval", family), shape)
             return g.diag(g.leaf(Leaf(f"sym:{name}#diagonal", "generic", family), (shape[0], 1)))
         if props & {"symmetric", "spd"}:
-            return g.leaf(Leaf(f"sym:{name}", "sym", family), shape)
+            return g.leaf(Leaf(f"sym:{name}", "symval" if wrt else "sym", family), shape)
         if "probability" in props:
             u = g.leaf(Leaf(f"sym:{name}#weights", "generic", family), shape)
             return g.div(u, g.sum(u))
@@ -468,7 +500,8 @@ class Compiler:
         name = f"{prefix or family}:"
         g = self.g
         flipped = False
-        if family == "exp" and self.mode == "model" and 1 not in shape and self.key(arg) != self.key(arg, True):
+        if family == "exp" and self.mode == "model" and 1 not in shape and self.key(arg) != self.key(arg, True) \
+                and not self.symmetric_at_point(arg):
             return self.exp_matrix(name + self.key(arg), arg, shape)
         if arg.is_scalar:
             leaf = g.leaf(Leaf(name + self.key(arg), kind, family), shape)
@@ -485,11 +518,16 @@ class Compiler:
             elif k0 == k1:
                 sym_kind = {"generic": "sym", "idem": "idemsym", "sign": "signsym"}[kind]
                 leaf = g.leaf(Leaf(name + k0, sym_kind, family), shape)
-            elif k1 < k0:
-                flipped = True
-                leaf = g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0]))
             else:
-                leaf = g.leaf(Leaf(name + k0, kind, family), shape)
+                # f(u) of an argument that is symmetric only at the point (it holds a symmetric wrt): a symmetric value,
+                # but no transpose is simplified away (its derivative need not be symmetric)
+                if kind == "generic" and self.symmetric_at_point(arg):
+                    kind = "symval"
+                if k1 < k0:
+                    flipped = True
+                    leaf = g.leaf(Leaf(name + k1, kind, family), (shape[1], shape[0]))
+                else:
+                    leaf = g.leaf(Leaf(name + k0, kind, family), shape)
         if leaf.id not in self.rules:
             own = Expr("T", (arg,), (arg.shape[1], arg.shape[0])) if flipped else arg
             self.rules[leaf.id] = self._rule(family, fn, leaf, own)
@@ -617,9 +655,22 @@ class Compiler:
     def val(self, e: Expr) -> Node:
         hit = self._vmemo.get(e)
         if hit is None:
-            hit = self._val(e)
+            try:
+                hit = self._val(e)
+            except Outside:
+                if not self.opaque:
+                    raise
+                hit = self.opaque_leaf(self.key(e), e.shape)
             self._vmemo[e] = hit
         return hit
+
+    def opaque_leaf(self, key: str, shape: tuple) -> Node:
+        """A stand-in for what the model cannot compile (opaque mode only): a leaf, whose derivative is another."""
+        self.families.add("opaque")
+        leaf = self.g.leaf(Leaf("opaque:" + key, "generic", "opaque"), shape)
+        if leaf.id not in self.rules:
+            self.rules[leaf.id] = lambda dx: self.opaque_leaf("d" + key, shape)
+        return leaf
 
     def _val(self, e: Expr) -> Node:
         g = self.g
@@ -767,9 +818,9 @@ class Compiler:
         self.families.add("fn")
         g = self.g
         if self.mode == "exact":
-            node = g.vleaf(Leaf(f"fn:{component}{fname}", kind, "fn"), tuple(self.val(a) for a in args), shape, component)
+            node = g.vleaf(Leaf(fn_key(fname, component), kind, "fn"), tuple(self.val(a) for a in args), shape, component)
         else:
-            key = f"fn:{component}{fname}(" + ",".join(self.key(a) for a in args) + ")"
+            key = fn_key(fname, component) + "(" + ",".join(self.key(a) for a in args) + ")"
             node = g.leaf(Leaf(key, kind, "fn"), shape)
         if node.id not in self.rules:
             self.rules[node.id] = self._fn_rule(fname, component, args)
@@ -822,14 +873,14 @@ class Compiler:
         comp = f"D{order}" if order else ""
         if self.mode == "exact":
             self.families.add("fn")
-            node = self.g.vleaf(Leaf(f"fn:{comp}{fname}", "generic", "fn"), (self.val(arg),), arg.shape, f"elementwise:{order}")
+            node = self.g.vleaf(Leaf(fn_key(fname, comp), "generic", "fn"), (self.val(arg),), arg.shape, f"elementwise:{order}")
             if node.id not in self.rules:
                 def rule(dx: Differentiator, order: int = order) -> Der:
                     du = dx.d(self.val(arg))
                     return None if du is None else self.g.mul(self.elementwise_value(fname, order + 1, arg), du)
                 self.rules[node.id] = rule
             return node
-        return self.atom("fn", arg, arg.shape, prefix=f"fn:{comp}{fname}", fn=(fname, order))
+        return self.atom("fn", arg, arg.shape, prefix=fn_key(fname, comp), fn=(fname, order))
 
     def apply(self, e: Expr) -> Node:
         sig: FunctionSig = self.scope.functions[e.name]
@@ -911,9 +962,10 @@ def apply_claim(g: Graph, expect_num: Node, V: Node, of_shape: tuple, wrt_shape:
     return g.matmul(expect_num, V)
 
 
-def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False) -> Program:
-    """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside."""
-    comp = Compiler(claim, mode)
+def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False, opaque: bool = False) -> Program:
+    """The model of a claim: the derivative of `of` along V (twice for order 2), and each layout's claim. Raises Outside
+    (with opaque, never: what cannot be compiled becomes an opaque leaf, and the program proves nothing)."""
+    comp = Compiler(claim, mode, opaque)
     g = comp.g
     wrt_shape = claim.scope.symbols[claim.wrt]
     V = g.leaf(Leaf("dir:", "generic", "direction"), wrt_shape)

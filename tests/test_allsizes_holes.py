@@ -1,0 +1,215 @@
+"""Holes an adversary found in the all-sizes check (redteam, /work/coord/status/redteam.md), each closed by
+construction, each with a test that fails without its fix.
+
+H1  a function named like an internal key (D1f, H11f, ...) was the derivative of another function;
+H5  a symmetric, spd or diagonal wrt was a symmetric *function* (X^T = X in the graph), so d(X^T) = V, not V^T;
+H2, H3, H4, H6, H7: traps that the check stepped around (too many relu steps, a grid too large, a division outside the
+    theory, an author's sizes, an engine error under a trap), now looked for at the sizes the bound asks for.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from generator.allsizes import decide
+from generator.allsizes.model import canon
+from generator.parse import parse_expression
+
+from engine_support import claim_from, run_inprocess
+
+E4 = ("trace(X)**4 - 6 * trace(X)**2 * trace(X @ X) + 3 * trace(X @ X)**2 + 8 * trace(X) * trace(X @ X @ X)"
+      " - 6 * trace(X @ X @ X @ X)")  # 24 e_4 of the eigenvalues: 0 for n <= 3
+
+
+def e4(name: str) -> str:
+    return E4.replace("X", name)
+
+
+# ---------------------------------------------------------------- H1: internal names
+
+SCALAR_FN = {"args": [[]], "to": []}
+
+
+@pytest.mark.parametrize("other", ["D1f", "D2f", "H11f", "f_D1", "D1", "fD1"])
+def test_h1_a_function_named_like_a_derivative_is_its_own_function(other: str) -> None:
+    """sum(f(x)) by x is D(f, x), not another function's value, whatever that function is called."""
+    functions = {"f": SCALAR_FN, other: SCALAR_FN}
+    wrong = decide(claim_from({"x": ["n"]}, "sum(f(x))", "x", f"{other}(x)", functions=functions))
+    assert wrong.status == "refuted", wrong
+    right = decide(claim_from({"x": ["n"]}, "sum(f(x))", "x", "D(f, x)", functions=functions))
+    assert right.status == "proved", right
+
+
+def test_h1_a_vector_function_named_like_a_jacobian_is_its_own_function() -> None:
+    functions = {"g": {"args": [["n"]], "to": []}, "D1g": {"args": [["n"]], "to": ["n"]}}
+    wrong = decide(claim_from({"x": ["n"]}, "g(x)", "x", "D1g(x)", functions=functions))
+    assert wrong.status == "refuted", wrong
+
+
+def test_h1_keys_of_functions_are_injective() -> None:
+    """No (name, component) pair spells another's key: the separator is not a character of a name."""
+    from generator.allsizes.model import fn_key
+
+    pairs = [("f", "D1"), ("D1f", ""), ("f", "H11"), ("H11f", ""), ("fD", "1"), ("f", "D"), ("D", "1f")]
+    keys = [fn_key(name, comp) for name, comp in pairs]
+    assert len(set(keys)) == len(keys)
+
+
+def test_h1_a_function_value_and_a_call_of_the_language_never_share_a_canonical_text() -> None:
+    """A rule's own function exp (it shadows the language's) and the language's exp have different texts."""
+    from engine_support import claim_from as build
+
+    own = build({"x": ["n"]}, "sum(exp(x))", "x", "x", functions={"exp": SCALAR_FN})
+    language = build({"x": ["n"]}, "sum(exp(x))", "x", "x")
+    assert own.of.args[0].op == "apply" and language.of.args[0].op == "call"
+    assert canon(own.of) != canon(language.of)
+
+
+def test_h1_the_one_line_claim_is_refuted_not_proved(tmp_path, monkeypatch, capsys) -> None:
+    """`mcref check --of` trusts the engine alone: the clash printed "Proved for every size" and exited 0."""
+    run = run_inprocess(["check", "--of", "sum(f(x))", "--wrt", "x", "--expect", "D1f(x)", "--symbols", "x: [n]",
+                         "--functions", "f: [] -> []; D1f: [] -> []"], tmp_path, monkeypatch, capsys)
+    assert "Proved" not in run.out, run.out
+    assert run.code == 1, run.out
+
+
+# ---------------------------------------------------------------- H5: a symmetric wrt
+
+SQUARE = {"X": ["n", "n"], "A": ["n", "n"]}
+
+
+@pytest.mark.parametrize("props", [("symmetric",), ("spd",), ("diagonal",), ("symmetric", "positive")])
+def test_h5_the_entries_of_a_symmetric_wrt_are_independent(props) -> None:
+    """d tr(A X^T)/dX = A (entries independent, evaluated at a symmetric point); A^T is wrong."""
+    assume = {"X": props}
+    right = decide(claim_from(SQUARE, "trace(A @ X.T)", "X", "A", assume=assume))
+    assert right.status == "proved", right
+    wrong = decide(claim_from(SQUARE, "trace(A @ X.T)", "X", "A.T", assume=assume))
+    assert wrong.status == "refuted", wrong
+
+
+@pytest.mark.parametrize("props", [("symmetric",), ("diagonal",)])
+def test_h5_the_differential_of_a_symmetric_wrt_keeps_its_transpose(props) -> None:
+    assume = {"X": props}
+    wrong = decide(claim_from(SQUARE, "trace(A @ X.T)", "X", "trace(A @ d(X))", assume=assume, kind="differential",
+                              layout="numerator"))
+    assert wrong.status == "refuted", wrong
+    right = decide(claim_from(SQUARE, "trace(A @ X.T)", "X", "trace(A @ d(X).T)", assume=assume, kind="differential",
+                              layout="numerator"))
+    assert right.status == "proved", right
+
+
+def test_h5_a_trap_times_the_transpose_error_is_refuted_where_the_trap_fails() -> None:
+    """H7 (a): e4(B) tr(A X^T) + tr(A X) with X symmetric: the gradient is e4(B) A + A^T, refuted at n = 4."""
+    claim = claim_from({"X": ["n", "n"], "A": ["n", "n"], "B": ["n", "n"]}, f"({e4('B')}) * trace(A @ X.T) + trace(A @ X)",
+                       "X", f"({e4('B')}) * A.T + A.T", assume={"X": ("symmetric",)})
+    decision = decide(claim)
+    assert decision.status == "refuted", decision
+    assert decision.counterexample["sizes"]["n"] >= 4
+
+
+def test_h5_functions_of_a_symmetric_wrt_are_symmetric_values_not_symmetric_functions() -> None:
+    """inv(X) at a symmetric X is a symmetric value (both forms of the gradient are proved), but inv(X^T) is not the
+    same function as inv(X): its derivative moves with V^T."""
+    assume = {"X": ("symmetric",)}
+    for expect in ("-inv(X) @ A.T @ inv(X)", "-(inv(X) @ A @ inv(X)).T"):
+        assert decide(claim_from(SQUARE, "trace(A @ inv(X))", "X", expect, assume=assume)).status == "proved"
+    right = decide(claim_from(SQUARE, "trace(A @ inv(X.T))", "X", "-inv(X) @ A @ inv(X)", assume=assume))
+    assert right.status == "proved", right
+    wrong = decide(claim_from(SQUARE, "trace(A @ inv(X.T))", "X", "-inv(X) @ A.T @ inv(X)", assume=assume))
+    assert wrong.status == "refuted", wrong
+
+
+# ---------------------------------------------------------------- H2, H3, H4, H6: traps the check stepped around
+
+def trap_claims() -> dict[str, object]:
+    """The redteam's traps: each false at some size, each once "verified at listed sizes"."""
+    from test_allsizes import trace_e
+
+    return {
+        # H2: e4 + relu: 16 step entries at n = 4, too many to enumerate
+        "H2": claim_from({"X": ["n", "n"]}, f"{E4} + sum(relu(X))", "X", "step(X)"),
+        # H3: a grid too large (512 tuples): the smallest tuple refutes
+        "H3": claim_from({"X": ["n", "n"], "A": ["m", "p"], "B": ["q", "r"]}, f"{E4} + (m * p * q * r)**3 * trace(X)", "X",
+                         "(m * p * q * r)**3 * eye(n)"),
+        # H4: e5 beside an entrywise division by a size (outside the theory)
+        "H4": claim_from({"X": ["n", "n"]}, f"{trace_e(5)} + sum(X / (X + n))", "X", "n / (X + n)**2"),
+        # H6: true only when m = n, with an author's sizes that tie m = n
+        "H6": claim_from({"A": ["m", "n"]}, "m * sum(A) + sum(relu(A)) + trace(A @ A.T @ A @ A.T @ A @ A.T @ A @ A.T)", "A",
+                         "n * ones(m, n) + step(A) + 8 * A @ A.T @ A @ A.T @ A @ A.T @ A",
+                         sizes=({"m": 2, "n": 2}, {"m": 3, "n": 3})),
+    }
+
+
+FAILS_FROM = {"H2": {"n": 4}, "H3": {"n": 4}, "H4": {"n": 5}, "H6": {}}
+
+
+@pytest.mark.parametrize("hole", ["H2", "H3", "H4", "H6"])
+def test_traps_outside_the_proof_are_refuted_or_named_where_they_show(hole: str) -> None:
+    """Never proved, never listed: refuted exactly, or "nonzero" at a size where the trap fails (for the witnesses)."""
+    decision = decide(trap_claims()[hole])
+    assert decision.status in ("refuted", "nonzero"), decision
+    sizes = decision.counterexample["sizes"]
+    for letter, least in FAILS_FROM[hole].items():
+        assert sizes[letter] >= least, decision
+    if hole == "H6":
+        assert sizes["m"] != sizes["n"], decision
+    assert sizes in decision.probe_sizes or decision.status == "refuted"
+
+
+def test_h2_a_wrong_relu_step_is_found_by_random_patterns_when_there_are_too_many_to_enumerate() -> None:
+    claim = claim_from({"X": ["n", "n"], "B": ["n", "n"]}, f"({e4('B')}) * sum(relu(X)) + sum(relu(X))", "X", "step(X)")
+    decision = decide(claim)
+    assert decision.status == "nonzero" and decision.counterexample["sizes"]["n"] >= 4, decision
+
+
+def test_h3_a_grid_too_large_is_checked_from_its_smallest_tuple() -> None:
+    """(m p q r)^3 raises the degree of five letters: 512 tuples. The smallest ones are checked, in the model."""
+    decision = decide(trap_claims()["H3"])
+    assert decision.status == "refuted" and decision.counterexample["exact"], decision
+    right = claim_from({"X": ["n", "n"], "A": ["m", "p"], "B": ["q", "r"]}, "(m * p * q * r)**3 * trace(X)", "X",
+                       "(m * p * q * r)**3 * eye(n)")
+    assert decide(right).status in ("proved", "listed")
+
+
+def test_h4_the_listed_check_starts_at_the_size_a_lenient_count_gives() -> None:
+    """Outside the theory (a division by X + n), the exact check looks at the smallest tuple of a lenient count."""
+    decision = decide(trap_claims()["H4"])
+    assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 5, decision
+    true = decide(claim_from({"X": ["n", "n"]}, "sum(X / (X + n))", "X", "n / (X + n)**2"))
+    assert true.status == "listed" and {"n": 2} in true.checked_sizes, true
+
+
+def test_a_proved_claim_names_the_smallest_grid_tuple_for_the_witnesses() -> None:
+    decision = decide(claim_from({"X": ["n", "n"]}, "trace(X @ X @ X @ X)", "X", "4 * (X @ X @ X).T"))
+    assert decision.status == "proved" and decision.probe_sizes == decision.grid[:1] == [{"n": 4}]
+
+
+# ---------------------------------------------------------------- the one-line claim path and the browser
+
+@pytest.mark.parametrize("hole", ["H2", "H4", "H6"])
+def test_the_browser_checker_looks_where_the_engine_says(hole: str) -> None:
+    """Engine first, then exact evaluation at random points at the claim's sizes and the engine's probe sizes."""
+    from generator.claim_deciders import EngineChecker, FirstThat
+    from generator.pointeval import PointChecker
+
+    (decision,) = FirstThat(EngineChecker(), PointChecker()).decide([trap_claims()[hole]])
+    assert decision.status == "refuted", decision
+
+
+def test_the_browser_checker_is_never_verified_at_a_size_it_did_not_evaluate() -> None:
+    from generator.pointeval import MAX_DIM, PointChecker
+
+    claim = claim_from({"x": ["n"]}, "sum(exp(x))", "x", "exp(x)")
+    wide = PointChecker.with_probes(claim, [{"n": MAX_DIM + 1}])
+    assert {"n": MAX_DIM + 1} in [dict(s) for s in wide.sizes]
+    (decision,) = PointChecker().decide([wide])
+    assert decision.status == "undecided", decision
+    (decision,) = PointChecker().decide([claim])
+    assert decision.status == "verified", decision
+
+
+def test_h2_the_one_line_claim_is_not_verified(tmp_path, monkeypatch, capsys) -> None:
+    run = run_inprocess(["check", "--of", f"{E4} + sum(relu(X))", "--wrt", "X", "--expect", "step(X)", "--symbols", "X: [n, n]",
+                         "--layout", "denominator"], tmp_path, monkeypatch, capsys)
+    assert run.code == 1 and "refuted" in run.out, run.out
