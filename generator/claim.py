@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from generator.claims import Claim
+from generator.claims import Claim, default_sizes, dims_in_order
 from generator.parse import (
     FUNCTIONS, Dim, Expr, ExprError, FunctionSig, Scope, Shape, derivative_shape, inline, is_scalar, parse_expression,
     stacked_parts, substitute,
@@ -236,27 +236,6 @@ class StudentClaim:
         if self.order == 2 and not is_scalar(wrt_shape):
             return {layout: (wrt_shape[0], wrt_shape[0]) for layout in LAYOUTS}
         return {layout: derivative_shape(self.of.shape, wrt_shape, layout) for layout in LAYOUTS}
-
-
-def dims_in_order(symbols: dict[str, list[Dim]], functions: dict[str, Any]) -> list[str]:
-    """Dimension letters in order of first use (as generator.rule numbers them)."""
-    dims: list[str] = []
-    shapes = list(symbols.values()) + [s for f in functions.values() for s in list(f["args"]) + [f["to"]]]
-    for shape in shapes:
-        for d in shape:
-            if isinstance(d, str) and d not in dims:
-                dims.append(d)
-    return dims
-
-
-def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
-    """Two assignments in which every dimension differs (as generator.rule.default_sizes)."""
-    if not dims:
-        return ((),)
-    first = {d: 2 + i for i, d in enumerate(dims)}
-    values = [first[d] for d in dims]
-    second = {dims[0]: 3} if len(dims) == 1 else dict(zip(dims, values[1:] + values[:1]))
-    return tuple(tuple(sorted(a.items())) for a in (first, second))
 
 
 def build_claim(fields: dict[str, Any], locate: Locate, label: str = "claim") -> tuple[StudentClaim | None, list[Problem]]:

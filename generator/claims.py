@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, Callable
 
-from generator.parse import Expr, Scope, inline, substitute, transposed
+from generator.parse import Expr, Scope, Shape, inline, is_scalar, is_vector, substitute, transposed
 
 
 @functools.lru_cache(maxsize=1)
@@ -141,3 +142,67 @@ class Verdict:
         return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
                        data["max_rel_error"], data["seconds"], data["detail"], example,
                        data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""))
+
+
+# ---------------------------------------------------------------- sizes and layouts, shared by every check
+# (pure: the SymPy path, the numeric witness and the browser's point evaluator use the same ones)
+
+def dims_in_order(symbols: dict[str, Any], functions: dict[str, Any]) -> list[str]:
+    """Dimension letters in order of first use: the symbols' shapes, then the functions' signatures."""
+    dims: list[str] = []
+    shapes = list(symbols.values()) + [s for f in functions.values() for s in list(f["args"]) + [f["to"]]]
+    for shape in shapes:
+        for d in shape:
+            if isinstance(d, str) and d not in dims:
+                dims.append(d)
+    return dims
+
+
+def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
+    """Two assignments in which every dimension differs and no two letters are tied.
+
+    The first is 2, 3, 4, ... in order. In the second every letter changes and every pair of
+    letters is a different distance apart than in the first, so no relation such as m = n + 1
+    or (m - n)^2 = 1 holds at both (the all-sizes check does not rely on these sizes; the
+    SymPy and numeric witnesses do).
+    """
+    if not dims:
+        return ((),)
+    first = [2 + i for i in range(len(dims))]
+    second = _untied(first)
+    return tuple(tuple(sorted(zip(dims, values))) for values in (first, second))
+
+
+def _untied(first: list[int]) -> list[int]:
+    """The assignment of distinct sizes >= 2 with the smallest total that changes every letter and every distance."""
+    k = len(first)
+    if k > 5:  # 3, 5, 7, ...: every distance doubles, no letter keeps its size (a search would take too long)
+        return [2 * i + 3 for i in range(k)]
+    best: list[int] | None = None
+    top = k + 3
+    while best is None:
+        for values in itertools.permutations(range(2, top + 1), k):
+            if any(v == f for v, f in zip(values, first)):
+                continue
+            if any(abs(values[i] - values[j]) == abs(first[i] - first[j]) for i in range(k) for j in range(i + 1, k)):
+                continue
+            if best is None or (sum(values), values) < (sum(best), tuple(best)):
+                best = list(values)
+        top += 1
+    return best
+
+
+def numerator_entries(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int],
+                      partial: Callable[[int, int, int, int], Any]) -> list[list[Any]]:
+    """The numerator-layout derivative as rows, from partial(a, b, i, j) = d of[a,b] / d wrt[i,j]."""
+    if is_scalar(wrt_shape):
+        return [[partial(a, b, 0, 0) for b in range(of_c[1])] for a in range(of_c[0])]
+    if is_scalar(of_shape):
+        if is_vector(wrt_shape):
+            return [[partial(0, 0, i, 0) for i in range(wrt_c[0])]]
+        return [[partial(0, 0, i, j) for i in range(wrt_c[0])] for j in range(wrt_c[1])]
+    return [[partial(a, 0, i, 0) for i in range(wrt_c[0])] for a in range(of_c[0])]
+
+
+def in_layout(rows: list[list[Any]], layout: str) -> list[list[Any]]:
+    return rows if layout == "numerator" else [list(col) for col in zip(*rows)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Iterable, Union
 
-from generator.claims import Claim
+from generator.claims import Claim, numerator_entries
 from generator.parse import ELEMENTWISE, Expr, Shape, dim_value, is_scalar, is_vector, parse_dim
 
 Num = Union[Fraction, float]
@@ -623,17 +623,6 @@ def _second(x: Dual, i: int, j: int) -> Num:
 
 def _all_exact(*ms: list[list[Num]]) -> bool:
     return all(isinstance(x, Fraction) for m in ms for row in m for x in row)
-
-
-def numerator_entries(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int], partial: Any) -> list[list[Num]]:
-    """The numerator-layout derivative from partial(a, b, i, j) = d of[a,b] / d wrt[i,j] (as generator.verify)."""
-    if is_scalar(wrt_shape):
-        return [[partial(a, b, 0, 0) for b in range(of_c[1])] for a in range(of_c[0])]
-    if is_scalar(of_shape):
-        if is_vector(wrt_shape):
-            return [[partial(0, 0, i, 0) for i in range(wrt_c[0])]]
-        return [[partial(0, 0, i, j) for i in range(wrt_c[0])] for j in range(wrt_c[1])]
-    return [[partial(a, 0, i, 0) for i in range(wrt_c[0])] for a in range(of_c[0])]
 
 
 def uses_transcendental(claim: Claim) -> bool:

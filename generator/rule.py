@@ -6,7 +6,6 @@ here from the same trees the verifier checks.
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +18,7 @@ from generator.parse import (
     shape_from_decl, show_shape, stacked_parts, substitute, walk,
 )
 from generator.problems import Problem
-from generator.claims import Claim
+from generator.claims import Claim, default_sizes, dims_in_order
 
 
 @dataclass(frozen=True)
@@ -35,54 +34,10 @@ class Rule:
     example_latex: dict[str, Any] | None
 
 
-def default_sizes(dims: list[str]) -> tuple[tuple[tuple[str, int], ...], ...]:
-    """Two assignments in which every dimension differs and no two letters are tied.
-
-    The first is 2, 3, 4, ... in order. In the second every letter changes and every pair of
-    letters is a different distance apart than in the first, so no relation such as m = n + 1
-    or (m - n)^2 = 1 holds at both (the all-sizes check does not rely on these sizes; the
-    SymPy and numeric witnesses do).
-    """
-    if not dims:
-        return ((),)
-    first = [2 + i for i in range(len(dims))]
-    second = _untied(first)
-    return tuple(tuple(sorted(zip(dims, values))) for values in (first, second))
-
-
-def _untied(first: list[int]) -> list[int]:
-    """The assignment of distinct sizes >= 2 with the smallest total that changes every letter and every distance."""
-    k = len(first)
-    if k > 5:  # 3, 5, 7, ...: every distance doubles, no letter keeps its size (a search would take too long)
-        return [2 * i + 3 for i in range(k)]
-    best: list[int] | None = None
-    top = k + 3
-    while best is None:
-        for values in itertools.permutations(range(2, top + 1), k):
-            if any(v == f for v, f in zip(values, first)):
-                continue
-            if any(abs(values[i] - values[j]) == abs(first[i] - first[j]) for i in range(k) for j in range(i + 1, k)):
-                continue
-            if best is None or (sum(values), values) < (sum(best), tuple(best)):
-                best = list(values)
-        top += 1
-    return best
-
-
-def _dims_in_order(symbols: dict[str, Any], functions: dict[str, Any]) -> list[str]:
-    dims: list[str] = []
-    shapes = list(symbols.values()) + [s for f in functions.values() for s in list(f["args"]) + [f["to"]]]
-    for shape in shapes:
-        for d in shape:
-            if isinstance(d, str) and d not in dims:
-                dims.append(d)
-    return dims
-
-
 def build_scope(symbols: dict[str, list[Any]], functions: dict[str, Any], kind: str, wrt: str) -> Scope:
     sym_shapes = {name: shape_from_decl(decl) for name, decl in symbols.items()}
     fn_sigs = {name: FunctionSig(tuple(shape_from_decl(a) for a in f["args"]), shape_from_decl(f["to"])) for name, f in functions.items()}
-    dims = tuple(_dims_in_order(symbols, functions))
+    dims = tuple(dims_in_order(symbols, functions))
     return Scope(sym_shapes, fn_sigs, dims, wrt if kind == "differential" else None)
 
 
@@ -171,7 +126,7 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
             what = "the second differential" if kind == "differential" else f"the second derivative of a {show_shape(of.shape)} value by {show_shape(wrt_shape)}"
         problems.append(Problem(doc.shown, line, col, "MC024", f"{_name(base, 'expect')} must be {show_shape(want)}, the shape of {what} (found {show_shape(expect.shape)})"))
         return None, None
-    dims = _dims_in_order(symbols, functions)
+    dims = dims_in_order(symbols, functions)
     sizes = tuple(tuple(sorted(a.items())) for a in fields["sizes"]) if "sizes" in fields else default_sizes(dims)
     claim = Claim(label, kind, layout, scope, of, wrt, expect, assume, sizes,
                   where=tuple(bindings), short_expect=short_expect if bindings or parts else None,

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 
 import generator.allsizes as allsizes
-from generator.claims import Claim, Verdict
+from generator.claims import Claim, Verdict, in_layout, numerator_entries
 from generator.parse import Expr, FunctionSig, Scope, Shape, dim_value, is_scalar, is_vector, parse_dim, walk
 from generator.rational import Opaque, Rat, RationalEvaluator, Unsupported, make_ring
 
@@ -329,18 +329,6 @@ def assumption_substitution(claim: Claim, env: dict[str, sp.Matrix]) -> dict[sp.
 
 # ---------------------------------------------------------------- assembly in a layout
 
-def numerator_entries(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int],
-                      partial: Callable[[int, int, int, int], Any]) -> list[list[Any]]:
-    """The numerator-layout derivative as rows, from partial(a, b, i, j) = d of[a,b] / d wrt[i,j]."""
-    if is_scalar(wrt_shape):
-        return [[partial(a, b, 0, 0) for b in range(of_c[1])] for a in range(of_c[0])]
-    if is_scalar(of_shape):
-        if is_vector(wrt_shape):
-            return [[partial(0, 0, i, 0) for i in range(wrt_c[0])]]
-        return [[partial(0, 0, i, j) for i in range(wrt_c[0])] for j in range(wrt_c[1])]
-    return [[partial(a, 0, i, 0) for i in range(wrt_c[0])] for a in range(of_c[0])]
-
-
 def numerator_entries_2(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int], wrt_c: tuple[int, int],
                         partial2: Callable[[int, int, int, int], Any]) -> list[list[Any]]:
     """The second derivative in numerator layout, from partial2(a, b, i, k) = d2 of[a,b] / d wrt[i] d wrt[k].
@@ -354,8 +342,7 @@ def numerator_entries_2(of_shape: Shape, wrt_shape: Shape, of_c: tuple[int, int]
     return [[partial2(0, 0, i, k) for k in range(wrt_c[0])] for i in range(wrt_c[0])]
 
 
-def in_layout(rows: list[list[Any]], layout: str) -> list[list[Any]]:
-    return rows if layout == "numerator" else [list(col) for col in zip(*rows)]
+
 
 
 # ---------------------------------------------------------------- zero tests
@@ -1126,7 +1113,7 @@ def check_claim(claim: Claim) -> Verdict:
     looked = [dict(s) for s in decision.probe_sizes if _entries_of_wrt(claim, s) <= (PROBE_ENTRIES_PROVED if proved else PROBE_ENTRIES_FAR)
               and max(dict(s).values(), default=1) <= PROBE_DIM]
     if not proved:
-        from generator.rule import default_sizes
+        from generator.claims import default_sizes
 
         defaults = [dict(s) for s in default_sizes(list(claim.scope.dims))]
         if [dict(s) for s in claim.sizes] != defaults:

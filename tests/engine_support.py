@@ -74,7 +74,7 @@ def claim_from(symbols: dict[str, list], of: str, wrt: str, expect: str, layout:
                kind: str = "derivative", sizes: tuple | None = None, label: str = "test-claim"):
     """A Claim built from rule-language text, the way generator.rule builds one."""
     from generator.parse import parse_expression
-    from generator.rule import build_scope, default_sizes, _dims_in_order
+    from generator.rule import build_scope, default_sizes, dims_in_order
     from generator.verify import Claim
 
     functions = functions or {}
@@ -82,5 +82,5 @@ def claim_from(symbols: dict[str, list], of: str, wrt: str, expect: str, layout:
     of_expr = parse_expression(of, type(scope)(scope.symbols, scope.functions, scope.dims, None))
     expect_expr = parse_expression(expect, scope)
     if sizes is None:
-        sizes = default_sizes(_dims_in_order(symbols, functions))
+        sizes = default_sizes(dims_in_order(symbols, functions))
     return Claim(label, kind, layout, scope, of_expr, wrt, expect_expr, dict(assume or {}), sizes)

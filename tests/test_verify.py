@@ -430,7 +430,7 @@ def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(m
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
 def test_default_sizes_never_tie_letters(count: int) -> None:
     """In the two default assignments every letter changes and no distance between two letters repeats (no m = n + 1 in both)."""
-    from generator.rule import default_sizes
+    from generator.claims import default_sizes
 
     letters = list("mnpqrs"[:count])
     first, second = (dict(a) for a in default_sizes(letters))
