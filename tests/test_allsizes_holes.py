@@ -267,3 +267,59 @@ def test_a_long_list_of_sizes_is_shortened_in_a_statement() -> None:
 
     text = show_size_list([{"n": k} for k in range(2, 40)])
     assert text.startswith("n = 2, 3") and text.endswith("and 31 more size tuples")
+
+
+# ---------------------------------------------------------------- every rule of the corpus under a trap
+
+def trapped(claim):
+    """The claim with e4(Q) times ones added to its expect, Q a new square matrix of its first letter: false from that
+    letter = 4 on, true below. The false claim must be refuted, wherever the rule's functions and domain put it."""
+    import dataclasses
+
+    from generator.parse import SCALAR, Expr
+
+    letter = claim.scope.dims[0]
+    scope = dataclasses.replace(claim.scope, symbols={**claim.scope.symbols, "QQ": (letter, letter)})
+    trap = parse_expression(e4("QQ"), dataclasses.replace(scope, differential_of=None))
+    shape = claim.expect.shape
+    bump = trap if shape == SCALAR else Expr("mul", (trap, Expr("call", (), shape, name="ones")), shape)
+    return dataclasses.replace(claim, scope=scope, expect=Expr("add", (claim.expect, bump), shape), short_expect=None), letter
+
+
+@pytest.fixture(scope="module")
+def corpus_claims():
+    from engine_support import RULES
+    from generator.pipeline import load_and_parse
+
+    return [(r.id, r.claim) for r in load_and_parse([RULES], publish=False).rules if r.claim.scope.dims]
+
+
+def test_every_rule_under_a_trap_is_refuted_or_named_where_the_trap_shows(corpus_claims) -> None:
+    """decide() never proves or lists a rule of the corpus plus e4(Q): it refutes it at a size >= 4, or says where the
+    witnesses must look (a probe size >= 4). Found this way: a domain (X X^T invertible, m <= n) that the grid's own
+    tuples all missed; the probes now include every letter tied at its largest size."""
+    wrong = []
+    for rule_id, claim in corpus_claims:
+        bad, letter = trapped(claim)
+        d = decide(bad)
+        if d.status == "refuted":
+            ok = d.counterexample is None or d.counterexample["sizes"].get(letter, 99) >= 4
+        else:
+            ok = d.status in ("nonzero", "outside") and any(s.get(letter, 0) >= 4 for s in d.probe_sizes)
+        if not ok:
+            wrong.append((rule_id, d.status, d.counterexample, d.probe_sizes))
+    assert not wrong, wrong[:5]
+
+
+def test_every_rule_under_a_trap_that_the_model_cannot_refute_is_refuted_by_the_witnesses(corpus_claims) -> None:
+    from generator.verify import check_claim
+
+    wrong = []
+    for rule_id, claim in corpus_claims:
+        bad, _ = trapped(claim)
+        if decide(bad).status == "refuted":
+            continue
+        verdict = check_claim(bad)
+        if verdict.status != "refuted":
+            wrong.append((rule_id, verdict.status, verdict.detail[:200]))
+    assert not wrong, wrong[:5]

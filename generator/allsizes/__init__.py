@@ -427,6 +427,9 @@ def _corners(bounds: Bounds) -> list[dict[str, int]]:
     base, deg = bounds.base(), bounds.degrees()
     top = {t: base[t] + min(deg[t], bounds.D) for t in bounds.letters}
     out = [dict(base), dict(top)] + [{**base, t: top[t]} for t in bounds.letters]
+    # every letter tied at the largest size of the base and of the top: inside a domain that needs m <= n or m >= n (an
+    # invertible X X^T needs m <= n), where the grid's own tuples may all lie outside it
+    out += [{t: max(corner.values(), default=2) for t in bounds.letters} for corner in (base, top)]
     return _unique_sizes(out)
 
 
@@ -579,7 +582,7 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, look: list[d
     """
     probes = [dict(p_) for p_ in (probes or [])]
     required = _unique_sizes([dict(s_) for s_ in look])
-    sizes_list = list(required) + [s_ for s_ in _default_exact_sizes(claim) if s_ not in required]
+    sizes_list = _unique_sizes(list(required) + probes + _default_exact_sizes(claim))
     if first is not None and first in sizes_list:
         sizes_list.remove(first)
         sizes_list.insert(0, first)
