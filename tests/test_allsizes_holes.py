@@ -249,7 +249,7 @@ def test_a_grid_too_large_is_checked_at_its_corners_and_never_listed() -> None:
     assert min(wrong.counterexample["sizes"].values()) >= 6
     right = decide(six_letter_claim(True))
     assert right.status == "outside", right
-    assert {t: 6 for t in "bcdef"}.items() <= max(right.probe_sizes, key=lambda s: sum(s.values())).items()
+    assert any(min(s.values()) >= 6 for s in right.probe_sizes), right.probe_sizes
 
 
 def test_a_grid_of_a_thousand_tuples_is_still_a_proof_when_it_is_cheap() -> None:
