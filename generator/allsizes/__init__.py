@@ -365,8 +365,9 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
             lenient = None
         if lenient is None:
             return _listed_or_outside(claim, str(err), program, [], False, seed, prime, families, start=start)
-        whole = lenient.count() <= LISTED_GRID
-        look = lenient.first(LISTED_GRID if whole else PROBE_TUPLES) + ([] if whole else _corners(lenient))
+        whole = 2 * lenient.count() <= LISTED_GRID
+        look = _unique_sizes(lenient.first(LISTED_GRID) + lenient.tied().first(LISTED_GRID)) if whole else \
+            _unique_sizes(lenient.first(PROBE_TUPLES) + _corners(lenient))
         return _listed_or_outside(claim, str(err), program, look, whole, seed, prime, families, probes=_corners(lenient),
                                   start=start)
     except ZeroDivisionError as err:
@@ -427,9 +428,12 @@ def _corners(bounds: Bounds) -> list[dict[str, int]]:
     base, deg = bounds.base(), bounds.degrees()
     top = {t: base[t] + min(deg[t], bounds.D) for t in bounds.letters}
     out = [dict(base), dict(top)] + [{**base, t: top[t]} for t in bounds.letters]
-    # every letter tied at the largest size of the base and of the top: inside a domain that needs m <= n or m >= n (an
-    # invertible X X^T needs m <= n), where the grid's own tuples may all lie outside it
-    out += [{t: max(corner.values(), default=2) for t in bounds.letters} for corner in (base, top)]
+    # the corners of the same grid with every letter tied at the largest base: the letters in every order, inside a
+    # domain that needs m <= n or m >= n (an invertible X X^T needs m <= n) where the grid's own tuples may all lie
+    tied = bounds.tied()
+    if tied.base() != base:
+        out += _corners(tied)
+    out.append({t: max(top.values(), default=2) for t in bounds.letters})  # every letter tied at the largest size
     return _unique_sizes(out)
 
 
@@ -544,8 +548,11 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
-    whole = len(grid) <= LISTED_GRID
-    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid[:LISTED_GRID], whole, seed, prime, families,
+    # the exact check at listed sizes runs over the grid and over the same grid with every letter tied at the largest
+    # base (the real claim may be defined only where m >= n, say, which the grid may miss)
+    whole = 2 * len(grid) <= LISTED_GRID
+    look = _unique_sizes(grid + bounds.tied().first(len(grid))) if whole else grid[:PROBE_TUPLES]
+    return _listed_or_outside(claim, lossy_reason(set(families)), program, look, whole, seed, prime, families,
                               first=sizes, probes=_unique_sizes([dict(sizes)] + _corners(bounds)), start=start)
 
 

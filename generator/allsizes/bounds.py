@@ -150,13 +150,22 @@ class Bounds:
     # why the theory does not reach, for bounds computed leniently (index_bounds(..., lenient=True)): then the grid
     # is not a proof, only the sizes where a trap of this shape would show (the witnesses look there)
     outside: tuple[str, ...] = ()
+    # the smallest size of any letter in the grid (2, or more: see tied())
+    floor: int = 2
+
+    def tied(self) -> "Bounds":
+        """The same grid shifted so that every letter starts at the largest base: every letter >= B(t) still, so it
+        settles the same identities (the theorem holds for any shift), and it holds tuples with the letters in every
+        order (m >= n and m <= n), inside domains such as an invertible X^T X (m >= n) that the base grid may miss."""
+        top = max((max(2, self.B[t]) for t in self.letters), default=2)
+        return Bounds(self.letters, self.B, self.L, self.U, self.D, self.local, self.outside, max(self.floor, top))
 
     def degrees(self) -> dict[str, int]:
         return {t: self.L[t] + self.U[t] for t in self.letters}
 
     def base(self) -> dict[str, int]:
         """The smallest size of each letter in the grid: B(t), and never below 2."""
-        return {t: max(2, self.B[t]) for t in self.letters}
+        return {t: max(self.floor, self.B[t]) for t in self.letters}
 
     def grid(self) -> list[dict[str, int]]:
         """Every size tuple base + k with k_t <= L(t) + U(t) and sum k_t <= D, smallest first."""
