@@ -543,8 +543,10 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
              grid: list[dict[str, int]], bounds: Bounds, families: list[str], start: Optional[float] = None) -> Decision:
     """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
     field_ = ModP(prime)
-    if not program.lossy:
-        sizes = _smallest_differing(program, sizes, field_, seed)
+    if not program.lossy or _a_real_difference(program, sizes, field_, seed):
+        smaller = _smallest_differing(program, sizes, field_, seed)
+        if not program.lossy or _a_real_difference(program, smaller, field_, seed):
+            sizes = smaller
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
@@ -554,6 +556,104 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
     look = _unique_sizes(grid + bounds.tied().first(len(grid))) if whole else grid[:PROBE_TUPLES]
     return _listed_or_outside(claim, lossy_reason(set(families)), program, look, whole, seed, prime, families,
                               first=sizes, probes=_unique_sizes([dict(sizes)] + _corners(bounds)), start=start)
+
+
+def _differences(program: Program, ev: Evaluator) -> list[list[list[Any]]]:
+    d = ev.value(program.derivative)
+    return [[[ev.F.norm(x - y) for x, y in zip(rd, rc)] for rd, rc in zip(d, ev.value(node))] for node in program.claimed.values()]
+
+
+def _a_real_difference(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> bool:
+    """Is a difference of a model that drops relations a difference of the real functions too? Two sound cases.
+
+    1. The difference does not depend on the leaves whose relations are dropped (exp, log, det, relu steps, generic
+       functions ...) nor on the choice of square roots: re-drawn, it stays the same nonzero value, so it is a nonzero
+       function of the symbols alone (a small rational trap beside exp(x) is one).
+    2. exp is the only function kept generic (no mask), its arguments are rational functions of the symbols, and their
+       entries are Q-linearly independent modulo constants (the evaluation differences at random points have full
+       rank modulo p; an integer relation would survive modulo p). Then the values exp(u_1), ..., exp(u_k) are
+       algebraically independent over the rational functions (Kolchin-Ostrowski: exponentials are dependent only if a
+       product of integer powers is a rational function, exp(sum c_j u_j) = r, so sum c_j u_j' = r'/r, whose residues
+       vanish, so r and sum c_j u_j are constant), and a polynomial in them that is not zero as a polynomial is not
+       zero as a function.
+    Either way a difference at a random point is a counterexample at these sizes (with the error of the check)."""
+    try:
+        base = _differences(program, Evaluator(field_, sizes, seed, 0))
+        if all(x == 0 for m in base for row in m for x in row):
+            return False
+        lossy_leaves = {n.id for n in walk(program.roots()) if n.op == "leaf" and n.attr.family in LOSSY | {"opaque"}}
+        roots = _sqrt_nodes(program)
+        independent = True
+        for salt in (1, 2):
+            def redraw(node: Node, shape: tuple[int, int], salt: int = salt) -> Optional[list[list[int]]]:
+                if node.id not in lossy_leaves:
+                    return None
+                import random
+
+                rng = random.Random(f"redraw|{salt}|{seed}|{node.attr.key}|{sorted(sizes.items())}")
+                r, c = shape
+                m = [[field_.random(rng) for _ in range(c)] for _ in range(r)]
+                if node.attr.kind in ("sym", "idemsym", "signsym", "symval"):
+                    m = [[m[min(i, j)][max(i, j)] for j in range(c)] for i in range(r)]
+                elif node.attr.kind == "diagval":
+                    m = [[m[i][j] if i == j else 0 for j in range(c)] for i in range(r)]
+                return m
+            signs = {n.id: (-1 if (salt + i) % 2 else 1) for i, n in enumerate(roots)}
+            if _differences(program, Evaluator(field_, sizes, seed, 0, redraw, roots=signs)) != base:
+                independent = False
+                break
+        if independent:
+            return True
+    except (ZeroDenominator, NotSquare):
+        return False
+    return _exp_is_exact(program, sizes, field_, seed)
+
+
+MAX_EXP_ENTRIES = 160  # entries of exp arguments tested for independence at one size
+
+
+def _exp_is_exact(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> bool:
+    """Case 2 of _a_real_difference: only exp is generic, and its arguments' entries are independent (see there)."""
+    if program.families != {"exp"} or program.exp_masked or not program.exp_arguments:
+        return False
+    for node, _ in program.exp_arguments:  # arguments must be rational functions of the symbols alone
+        if any(n.op == "leaf" and n.attr.family != "symbol" for n in walk([node])):
+            return False
+    try:
+        def entries(point: int) -> list[Any]:
+            ev = Evaluator(field_, sizes, seed, 1000 + point)
+            out: list[Any] = []
+            for node, upper in program.exp_arguments:
+                m = ev.value(node)
+                out += [x for i, row in enumerate(m) for j, x in enumerate(row) if not upper or i <= j]
+            return out
+
+        origin = entries(0)
+        k = len(origin)
+        if k > MAX_EXP_ENTRIES:
+            return False
+        columns = [[field_.norm(x - o) for x, o in zip(entries(point), origin)] for point in range(1, k + 1)]
+    except (ZeroDenominator, NotSquare):
+        return False
+    return _rank_mod_p([list(row) for row in zip(*columns)], field_.p) == k
+
+
+def _rank_mod_p(rows: list[list[int]], p: int) -> int:
+    rank = 0
+    m = [r[:] for r in rows]
+    cols = len(m[0]) if m else 0
+    for c in range(cols):
+        pivot = next((r for r in range(rank, len(m)) if m[r][c] % p), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        inv = pow(m[rank][c], -1, p)
+        for r in range(len(m)):
+            if r != rank and m[r][c] % p:
+                f = m[r][c] * inv % p
+                m[r] = [(x - f * y) % p for x, y in zip(m[r], m[rank])]
+        rank += 1
+    return rank
 
 
 def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
