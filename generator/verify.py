@@ -1138,9 +1138,9 @@ def witness_sizes(claim: Claim) -> list[dict[str, int]]:
     A dimension of 1 turns vectors into scalars (a dropped transpose passes there), so a
     verdict never rests on such sizes alone: each 1 is replaced by the smallest unused size.
     """
-    sizes = [dict(s) for s in claim.sizes]
+    sizes = [_defined(claim, dict(s)) for s in claim.sizes]
     if not sizes or _counted(sizes):
-        return sizes
+        return _unique(sizes)
     base = dict(sizes[0])
     used = {v for v in base.values() if v >= 2}
     for letter in [t for t, v in base.items() if v < 2]:
@@ -1148,6 +1148,16 @@ def witness_sizes(claim: Claim) -> list[dict[str, int]]:
         base[letter] = value
         used.add(value)
     return sizes + [base]
+
+
+def _defined(claim: Claim, sizes: dict[str, int]) -> dict[str, int]:
+    """The sizes, or (where a divisor made of sizes alone, such as n - 2, is 0 there) the nearest larger ones where the
+    claim says something: every letter moved up by the same amount, so no two letters become tied."""
+    for shift in range(0, 32):
+        moved = {t: v + shift if v >= 2 else v for t, v in sizes.items()}
+        if not allsizes.size_only_zero(claim, moved):
+            return moved
+    return sizes
 
 
 def _unique(sizes: list[dict[str, int]]) -> list[dict[str, int]]:
@@ -1191,7 +1201,7 @@ def check_claim(claim: Claim) -> Verdict:
         defaults = [dict(s) for s in default_sizes(list(claim.scope.dims))]
         if [dict(s) for s in claim.sizes] != defaults:
             looked += defaults
-    extra = [s for s in _unique(looked) if s not in sizes_list]
+    extra = [s for s in _unique(looked) if s not in sizes_list and not allsizes.size_only_zero(claim, s)]
     numeric_sizes = _unique(([] if proved else extra) + sizes_list + (extra if proved else []))
     worst = 0.0
     undecided: str | None = None
@@ -1269,7 +1279,9 @@ def _proved_verdict(claim: Claim, decision: allsizes.Decision, sizes: tuple[dict
     primes = " and ".join("2^61 - 1" if p == allsizes.P61 else "2^62 - 57" if p == allsizes.P62 else str(p) for p in decision.primes)
     grid = decision.grid
     letters = bool(grid and grid[0])
-    statement = (f"Proved for every size (exact, randomized: error < {error})" if letters
+    where_defined = "".join(f" where {text} is not 0" if i == 0 else f" and {text} is not 0"
+                            for i, text in enumerate(decision.excluded))
+    statement = (f"Proved for every size{where_defined} (exact, randomized: error < {error})" if letters
                  else f"Proved (exact, randomized: error < {error})")
     where = f"at {show_size_list(grid)}, which settle every size" if letters else "at a random point"
     detail = (f"proved{' for every size' if letters else ''}: both sides agree exactly (modulo {primes}) {where}, "

@@ -359,3 +359,52 @@ def test_true_claims_that_need_a_dropped_relation_are_never_refuted(symbols, of,
     wrt = "x"
     decision = decide(claim_from(symbols, of, wrt, expect, layout="numerator" if not symbols["x"] else "denominator"))
     assert decision.status in ("proved", "nonzero", "listed"), decision
+
+
+# ---------------------------------------------------------------- H8: a divisor made of sizes alone
+
+@pytest.mark.parametrize(("of", "expect", "symbols"), [
+    ("sum(x**3) / (n - 2)", "3 * x**2 / (n - 2)", {"x": ["n"]}),
+    ("sum(x**3) / ((n - 2) * (n - 3))", "3 * x**2 / ((n - 2) * (n - 3))", {"x": ["n"]}),
+    ("sum(x) * sum(y) / (m - n)", "sum(y) / (m - n) * ones(n)", {"x": ["n"], "y": ["m"]}),
+    ("(n**2 - 5*n + 8) * sum(x) / (n - 2)", "(n**2 - 5*n + 8) / (n - 2) * ones(n)", {"x": ["n"]}),
+], ids=["n-2", "skewness-like", "m-n", "with-a-trap-shape"])
+def test_h8_a_divisor_of_sizes_alone_is_avoided_not_a_refutation(of: str, expect: str, symbols: dict) -> None:
+    """1 / (n - 2) says nothing at n = 2: the grid takes other sizes (any distinct sizes >= B settle the identity), and
+    the verdict says where the claim is defined. An unbiased skewness carries (n - 2); it was refuted."""
+    decision = decide(claim_from(symbols, of, "x", expect))
+    assert decision.status == "proved", decision
+    assert decision.excluded and all(not __import__("generator.allsizes", fromlist=["x"]).size_only_zero(
+        claim_from(symbols, of, "x", expect), s) for s in decision.grid)
+
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(x**3) / (n - 2)", "3 * x**2 / (n - 3)"),
+    ("(n**2 - 5*n + 8) * sum(x) / (n - 2)", "2 / (n - 2) * ones(n)"),
+])
+def test_h8_a_wrong_claim_with_a_size_divisor_is_still_refuted(of: str, expect: str) -> None:
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect))
+    assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 4, decision
+
+
+def test_h8_a_divisor_of_sizes_that_is_always_zero_is_undefined_and_named() -> None:
+    decision = decide(claim_from({"x": ["n"]}, "sum(x) / (n - n)", "x", "ones(n)"))
+    assert decision.status == "undefined" and "n - n" in decision.reason, decision
+
+
+def test_h8_the_whole_check_and_its_witnesses_skip_the_excluded_sizes() -> None:
+    from generator.verify import check_claim
+
+    verdict = check_claim(claim_from({"x": ["n"]}, "sum(x**3) / (n - 2)", "x", "3 * x**2 / (n - 2)"))
+    assert verdict.status == "verified" and verdict.scope == "all-sizes", verdict.detail
+    assert "where n - 2 is not 0" in verdict.statement
+
+
+def test_h8_an_entry_that_is_zero_as_a_function_is_no_kink() -> None:
+    """|X - X^T| has a constant 0 diagonal: differentiable there (derivative 0), not a kink; with X symmetric, the
+    off-diagonal entries are 0 at every allowed point but move along the generic direction: a kink."""
+    right = decide(claim_from({"X": ["n", "n"]}, "sum(abs(X - X.T))", "X", "sign(X - X.T) - sign(X - X.T).T"))
+    assert right.status == "proved", right
+    kink = decide(claim_from({"X": ["n", "n"]}, "sum(abs(X - X.T))", "X", "sign(X - X.T) - sign(X - X.T).T",
+                             assume={"X": ("symmetric",)}))
+    assert kink.status == "undefined" and "no derivative" in kink.reason, kink

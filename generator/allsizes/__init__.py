@@ -56,7 +56,7 @@ from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSq
 from generator.allsizes.ir import Node, walk
 from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, compile_claim
 
-__all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test_candidate", "true_derivative"]
+__all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "size_only_zero", "test_candidate", "true_derivative"]
 
 MAX_GRID = 4000  # size tuples of a proof grid (checked within TIME_BUDGET)
 LISTED_GRID = 400  # size tuples of a grid checked at listed sizes (outside the theory)
@@ -89,6 +89,9 @@ class Decision:
     # where a model that drops relations differed. For a proved claim: the smallest grid tuple (a witness there
     # would catch an error of the engine itself).
     probe_sizes: list[dict[str, int]] = field(default_factory=list)
+    # divisors made of sizes alone (n - 2): the claim says nothing at the sizes where one is 0, and a proof is for every
+    # other size (its grid avoids them); the statement says so
+    excluded: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -372,6 +375,15 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
                                   start=start)
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
+    excluded = _size_only_denominators(program)
+    texts: list[str] = []
+    if excluded:
+        nodes = _nodes_avoiding(bounds, excluded)
+        texts = _excluded_texts(program, excluded)
+        if nodes is None:
+            return Decision("undefined", f"{_side(program, excluded[0][0])} divides by {texts[0]}, which is 0 at every size tried",
+                            families=families)
+        bounds = bounds.with_nodes(nodes)
     probes = _corners(bounds)
     base = probes[0]
     kink = _kink_everywhere(program, base, seed)
@@ -418,15 +430,127 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
                                       probes=_unique_sizes([dict(sizes)] + probes), start=start)
         checked.append(dict(sizes))
     return Decision("proved", grid=grid, bounds=bounds.to_json(), primes=primes, seeds=seeds, error_bound=error_bound,
-                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=probes[:1])
+                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=probes[:1], excluded=texts)
+
+
+def size_only_zero(claim: Claim, sizes: dict[str, int]) -> str:
+    """The text of a divisor of the claim made of sizes alone (n - 2) that is 0 at these sizes, or "": the claim says
+    nothing there, so no check (and no witness) runs at such sizes. Works on the parsed expressions (pure)."""
+    from generator.allsizes.text import to_text
+
+    def value(e: Expr) -> Optional[Fraction]:
+        if e.op == "const":
+            return Fraction(e.value)
+        if e.op == "dim":
+            return Fraction(dim_value(e.name, sizes))
+        if e.op == "neg":
+            v = value(e.args[0])
+            return None if v is None else -v
+        if e.op in ("add", "sub", "mul", "div") and len(e.args) == 2:
+            a, b = value(e.args[0]), value(e.args[1])
+            if a is None or b is None or (e.op == "div" and b == 0):
+                return None
+            return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else None}[e.op]
+        if e.op == "pow":
+            a, k = value(e.args[0]), value(e.args[1])
+            if a is None or k is None or k.denominator != 1 or (a == 0 and k < 0):
+                return None
+            return a ** int(k)
+        return None
+
+    def divisors(e: Expr) -> list[Expr]:
+        out = [x for a in e.args for x in divisors(a)]
+        if e.op == "div":
+            out.append(e.args[1])
+        if e.op == "pow" and value(e.args[1]) is not None and value(e.args[1]) < 0:
+            out.append(e.args[0])
+        return out
+
+    for root in (claim.of, claim.expect):
+        for d in divisors(root):
+            if _mentions_dim(d) and value(d) == 0:
+                return to_text(d)
+    return ""
+
+
+def _mentions_dim(e: Expr) -> bool:
+    return e.op == "dim" or any(_mentions_dim(a) for a in e.args)
+
+
+def _size_only_denominators(program: Program) -> list[tuple[Node, Node]]:
+    """(division node, divisor factor) for every factor of a divisor made of sizes and constants alone (1 / (n - 2)):
+    the claim says nothing at the sizes where it vanishes, and the grid must avoid them."""
+    from generator.allsizes.bounds import multiplicative_factors
+
+    out = []
+    for n in walk(program.roots()):
+        if n.op != "div":
+            continue
+        for factor, power in multiplicative_factors(n.args[1]):
+            if power > 0 and any(x.op == "dim" for x in walk([factor])) and \
+                    not any(x.op in ("leaf", "vleaf") for x in walk([factor])):
+                out.append((n, factor))
+    return out
+
+
+def _zero_at(excluded: list[tuple[Node, Node]], sizes: dict[str, int]) -> bool:
+    for _, factor in excluded:
+        try:
+            if Evaluator(Rationals(), sizes, 0).value(factor)[0][0] == 0:
+                return True
+        except ZeroDenominator:
+            return True
+    return False
+
+
+def _nodes_avoiding(bounds: Bounds, excluded: list[tuple[Node, Node]]) -> Optional[dict[str, tuple[int, ...]]]:
+    """Sizes per letter (>= the base, distinct) such that no tuple of the grid makes a size-only denominator 0: the
+    consecutive sizes first, then spread and shifted ones (a factor such as m - n vanishes on a diagonal only)."""
+    import random
+
+    base, deg = bounds.base(), bounds.degrees()
+    letters = bounds.letters
+    rng = random.Random(0)
+    top = max(base.values(), default=2)
+    for attempt in range(60):
+        if attempt < 6:  # consecutive sizes from the base, shifted past a zero such as n = 2
+            nodes = {t: tuple(base[t] + attempt + k for k in range(deg[t] + 1)) for t in letters}
+        elif attempt < 12:  # one residue class per letter, from a common start: m and n never equal (m - n)
+            step = len(letters)
+            nodes = {t: tuple(top + attempt - 6 + i + step * k for k in range(deg[t] + 1)) for i, t in enumerate(letters)}
+        else:
+            width = 2 * (attempt // 10 + 1)
+            nodes = {t: tuple(sorted(rng.sample(range(base[t], base[t] + width * (deg[t] + 1) + attempt), deg[t] + 1)))
+                     for t in letters}
+        candidate = bounds.with_nodes(nodes)
+        if candidate.count() > MAX_GRID:
+            return nodes  # too many to test here: the check at listed sizes skips a size where it is 0
+        if not any(_zero_at(excluded, sizes) for sizes in candidate.first(candidate.count())):
+            return nodes
+    return None
+
+
+def _excluded_texts(program: Program, excluded: list[tuple[Node, Node]]) -> list[str]:
+    """The rule-language texts of the size-only divisors, as the claim writes them (n - 2)."""
+    out: list[str] = []
+    for div, _ in excluded:
+        text = program.graph.origin.get(div.id)
+        if text and text not in out:
+            out.append(text)
+    return out or ["an expression of the sizes"]
+
+
+def _side(program: Program, node: Node) -> str:
+    return "of" if _reaches(program.derivative, node) and not any(_reaches(n, node) for n in program.claimed.values()) else "expect"
 
 
 def _corners(bounds: Bounds) -> list[dict[str, int]]:
     """Where a trap of the claim's shape shows first or last: the grid's smallest tuple, its largest (every letter at its
     largest size), and each letter alone at its largest (the others smallest). A polynomial in the sizes that vanishes
     on the rest of the grid need not vanish there."""
-    base, deg = bounds.base(), bounds.degrees()
-    top = {t: base[t] + min(deg[t], bounds.D) for t in bounds.letters}
+    deg = bounds.degrees()
+    base = {t: bounds.node(t, 0) for t in bounds.letters}
+    top = {t: bounds.node(t, min(deg[t], bounds.D)) for t in bounds.letters}
     out = [dict(base), dict(top)] + [{**base, t: top[t]} for t in bounds.letters]
     # the corners of the same grid with every letter tied at the largest base: the letters in every order, inside a
     # domain that needs m <= n or m >= n (an invertible X X^T needs m <= n) where the grid's own tuples may all lie
@@ -516,6 +640,19 @@ def _kink_everywhere(program: Program, sizes: dict[str, int], seed: int) -> str:
                 return ""
             zeros = {(i, j) for i, row in enumerate(value) for j, x in enumerate(row) if x == 0}
             zero_everywhere = zeros if zero_everywhere is None else zero_everywhere & zeros
+        if zero_everywhere and family in ("step", "sign") and program.differentiate and program.wrt_value is not None:
+            # |u| and relu(u) are differentiable where u and its derivative are both 0 (|u| = O(h^2) there): an entry that
+            # is 0 as a function of wrt (the diagonal of X - X^T) is no kink; one that the assumptions put at 0 while
+            # the generic direction moves it (X - X^T for a symmetric X) is
+            du = program.differentiate(arg, {program.wrt_value.id: program.direction})
+            if du is None:
+                continue
+            for point in range(2):
+                try:
+                    moving = Evaluator(ModP(P61), sizes, seed, 100 + point).value(du)
+                except (ZeroDenominator, NotSquare):
+                    return ""
+                zero_everywhere = {(i, j) for i, j in zero_everywhere if moving[i][j] != 0}
         if zero_everywhere:
             i, j = min(zero_everywhere)
             where = f"entry ({i + 1}, {j + 1}) of {text}" if leaf.shape != (1, 1) else text

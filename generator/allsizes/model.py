@@ -341,6 +341,7 @@ class Program:
     # rational functions (Kolchin-Ostrowski), so the model loses nothing and a difference is a counterexample
     exp_arguments: list[tuple[Node, bool]] = field(default_factory=list)
     exp_masked: bool = False
+    wrt_value: Optional[Node] = None  # the node of the symbol of wrt (seeded with `direction` to differentiate)
 
     @property
     def lossy(self) -> bool:
@@ -418,7 +419,12 @@ class Differentiator:
             if dx is None and dy is None:
                 return None
             num = c.dsub(dx, None if dy is None else g.mul(n, dy))
-            return None if num is None else g.div(num, y)
+            if num is None:
+                return None
+            out = g.div(num, y)
+            if n.id in g.origin:  # the same divisor: messages name it as the claim writes it
+                g.origin.setdefault(out.id, g.origin[n.id])
+            return out
         if op == "pow":
             dx = self.d(n.args[0])
             k = n.attr
@@ -1028,4 +1034,5 @@ def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False, op
     domain = [(family, comp.val(arg), leaf, _text(arg)) for family, arg, leaf in comp.domain]
     exp_arguments = [(comp.val(arg), upper) for arg, upper in comp.exp_args]
     return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, second=W,
-                   differentiate=differentiate, domain=domain, exp_arguments=exp_arguments, exp_masked=comp.exp_masked)
+                   differentiate=differentiate, domain=domain, exp_arguments=exp_arguments, exp_masked=comp.exp_masked,
+                   wrt_value=wrt_value)
