@@ -91,7 +91,9 @@ class EngineChecker:
             sizes = _sizes_list(d.grid, 3)
             check = (f"all-sizes exact check: the identity at {sizes} (the sizes that settle every size), "
                      f"{d.seeds} random points each, exact arithmetic modulo 2^61 - 1")
-            return Decision("verified", "all-sizes", f"Proved for every size (exact, randomized: error < {_bound(d.error_bound)})",
+            where = "".join(f" where {text} is not 0" if i == 0 else f" and {text} is not 0"
+                            for i, text in enumerate(getattr(d, "excluded", [])))
+            return Decision("verified", "all-sizes", f"Proved for every size{where} (exact, randomized: error < {_bound(d.error_bound)})",
                             (check,), "")
         if d.status == "refuted":
             cx = d.counterexample or {}

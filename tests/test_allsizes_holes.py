@@ -249,7 +249,7 @@ def test_a_grid_too_large_is_checked_at_its_corners_and_never_listed() -> None:
     assert min(wrong.counterexample["sizes"].values()) >= 6
     right = decide(six_letter_claim(True))
     assert right.status == "outside", right
-    assert {t: 6 for t in "bcdef"}.items() <= max(right.probe_sizes, key=lambda s: sum(s.values())).items()
+    assert any(min(s.values()) >= 6 for s in right.probe_sizes), right.probe_sizes
 
 
 def test_a_grid_of_a_thousand_tuples_is_still_a_proof_when_it_is_cheap() -> None:
@@ -267,3 +267,144 @@ def test_a_long_list_of_sizes_is_shortened_in_a_statement() -> None:
 
     text = show_size_list([{"n": k} for k in range(2, 40)])
     assert text.startswith("n = 2, 3") and text.endswith("and 31 more size tuples")
+
+
+# ---------------------------------------------------------------- every rule of the corpus under a trap
+
+def with_trap(claim, text: str, extra: dict):
+    """The claim with `text` (a scalar, with the extra symbols) times ones added to its expect."""
+    import dataclasses
+
+    from generator.parse import SCALAR, Expr
+
+    scope = dataclasses.replace(claim.scope, symbols={**claim.scope.symbols, **extra})
+    trap = parse_expression(text, dataclasses.replace(scope, differential_of=None))
+    shape = claim.expect.shape
+    bump = trap if shape == SCALAR else Expr("mul", (trap, Expr("call", (), shape, name="ones")), shape)
+    return dataclasses.replace(claim, scope=scope, expect=Expr("add", (claim.expect, bump), shape), short_expect=None)
+
+
+def traps_for(claim):
+    """For each letter t: e4 of a new t x t matrix (zero for t <= 3) and (t-2)(t-3)(t-4)(t-5) (zero for t <= 5); for each
+    pair s, t: (s-t)(s-t-1)(s-t+1) (zero when s - t is -1, 0 or 1). Each makes the claim false at some sizes only."""
+    from itertools import combinations
+
+    dims = list(claim.scope.dims)
+    out = []
+    for t in dims:
+        out.append((f"e4({t})", e4("QQ"), {"QQ": (t, t)}))
+        out.append((f"poly({t})", f"({t} - 2) * ({t} - 3) * ({t} - 4) * ({t} - 5)", {}))
+    for s, t in combinations(dims, 2):
+        out.append((f"tie({s}, {t})", f"({s} - {t}) * ({s} - {t} - 1) * ({s} - {t} + 1)", {}))
+    return out
+
+
+def test_every_rule_of_the_corpus_under_every_trap_is_refuted() -> None:
+    """No rule of the corpus plus a trap is proved, listed or verified: decide() refutes it, or the whole check does at
+    the sizes the engine names. Found this way while fixing H2-H7: a domain (an invertible X^T X needs m >= n) that the
+    grid's own tuples all missed, so a tie trap was "listed"; the listed check and the probes now also use the grid
+    shifted so that every letter starts at the largest base (the letters in every order)."""
+    from engine_support import RULES
+    from generator.pipeline import load_and_parse
+    from generator.verify import check_claim
+
+    wrong = []
+    for rule in load_and_parse([RULES], publish=False).rules:
+        for name, text, extra in traps_for(rule.claim):
+            bad = with_trap(rule.claim, text, extra)
+            decision = decide(bad)
+            if decision.status == "refuted":
+                continue
+            if decision.status in ("proved", "listed"):
+                wrong.append((rule.id, name, decision.status))
+                continue
+            verdict = check_claim(bad)
+            if verdict.status != "refuted":
+                wrong.append((rule.id, name, decision.status, verdict.status, verdict.detail[:160]))
+    assert not wrong, wrong[:5]
+
+
+# ---------------------------------------------------------------- small differences beside functions the model keeps generic
+
+@pytest.mark.parametrize("expect", [
+    "exp(x) + (1 / 10**12) * ({e4}) * ones(n)",
+    "exp(x) + (1 / 10**12) * ({e4}) * exp(x)",
+    "exp(x) * (1 + (1 / 10**12) * ({e4}))",
+], ids=["beside", "times-exp", "inside"])
+def test_a_small_trap_beside_exp_is_refuted_exactly(expect: str) -> None:
+    """exp(x) plus 10^-12 e4(B): the model (exp a generic atom) differs from n = 4 on, but used to call that only a
+    suspicion ("nonzero"); the witnesses there are finite differences, blind to 10^-12, and SymPy runs at n = 2, 3: the
+    claim was "verified". A difference that does not depend on the generic atoms, or one where exp is the only generic
+    function of Q-linearly independent arguments (Kolchin-Ostrowski), is a real counterexample."""
+    claim = claim_from({"x": ["n"], "B": ["n", "n"]}, "sum(exp(x))", "x", expect.format(e4=e4("B")), assume={"x": ("positive",)})
+    decision = decide(claim)
+    assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 4, decision
+
+
+@pytest.mark.parametrize(("symbols", "of", "expect"), [
+    ({"x": [], "y": []}, "exp(x) * exp(y)", "exp(x + y) * ones(1)"),
+    ({"x": ["n"]}, "sum(exp(2 * x))", "2 * exp(x) * exp(x)"),
+    ({"x": ["n"]}, "sum(exp(x + x))", "2 * exp(2 * x)"),
+    ({"x": ["n"]}, "sum(tanh(x))", "4 * exp(2 * x) / (exp(2 * x) + 1)**2"),
+    ({"x": ["n"]}, "logsumexp(x)", "exp(x - logsumexp(x))"),
+    ({"x": ["n"]}, "sum(exp(x)**2)", "2 * exp(2 * x)"),
+    ({"x": ["n"], "y": ["n"]}, "sum(exp(x) / exp(y))", "exp(x - y)"),
+    ({"x": ["n"]}, "sum(exp(x) * exp(1))", "exp(x + 1)"),
+    ({"x": ["n"]}, "sum(relu(x) - relu(-x))", "ones(n)"),
+    ({"x": ["n"]}, "sum(sqrt(exp(x)))", "exp(x / 2) / 2"),
+], ids=["exp-sum", "exp-double", "exp-x-plus-x", "tanh-by-exp", "lse", "exp-squared", "exp-quotient", "exp-constant",
+        "relu-odd", "sqrt-exp"])
+def test_true_claims_that_need_a_dropped_relation_are_never_refuted(symbols, of, expect) -> None:
+    """Arguments that are Q-linearly dependent (x, 2x, x + 1), other generic functions, square roots: no refutation."""
+    wrt = "x"
+    decision = decide(claim_from(symbols, of, wrt, expect, layout="numerator" if not symbols["x"] else "denominator"))
+    assert decision.status in ("proved", "nonzero", "listed"), decision
+
+
+# ---------------------------------------------------------------- H8: a divisor made of sizes alone
+
+@pytest.mark.parametrize(("of", "expect", "symbols"), [
+    ("sum(x**3) / (n - 2)", "3 * x**2 / (n - 2)", {"x": ["n"]}),
+    ("sum(x**3) / ((n - 2) * (n - 3))", "3 * x**2 / ((n - 2) * (n - 3))", {"x": ["n"]}),
+    ("sum(x) * sum(y) / (m - n)", "sum(y) / (m - n) * ones(n)", {"x": ["n"], "y": ["m"]}),
+    ("(n**2 - 5*n + 8) * sum(x) / (n - 2)", "(n**2 - 5*n + 8) / (n - 2) * ones(n)", {"x": ["n"]}),
+], ids=["n-2", "skewness-like", "m-n", "with-a-trap-shape"])
+def test_h8_a_divisor_of_sizes_alone_is_avoided_not_a_refutation(of: str, expect: str, symbols: dict) -> None:
+    """1 / (n - 2) says nothing at n = 2: the grid takes other sizes (any distinct sizes >= B settle the identity), and
+    the verdict says where the claim is defined. An unbiased skewness carries (n - 2); it was refuted."""
+    decision = decide(claim_from(symbols, of, "x", expect))
+    assert decision.status == "proved", decision
+    assert decision.excluded and all(not __import__("generator.allsizes", fromlist=["x"]).size_only_zero(
+        claim_from(symbols, of, "x", expect), s) for s in decision.grid)
+
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(x**3) / (n - 2)", "3 * x**2 / (n - 3)"),
+    ("(n**2 - 5*n + 8) * sum(x) / (n - 2)", "2 / (n - 2) * ones(n)"),
+])
+def test_h8_a_wrong_claim_with_a_size_divisor_is_still_refuted(of: str, expect: str) -> None:
+    decision = decide(claim_from({"x": ["n"]}, of, "x", expect))
+    assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 4, decision
+
+
+def test_h8_a_divisor_of_sizes_that_is_always_zero_is_undefined_and_named() -> None:
+    decision = decide(claim_from({"x": ["n"]}, "sum(x) / (n - n)", "x", "ones(n)"))
+    assert decision.status == "undefined" and "n - n" in decision.reason, decision
+
+
+def test_h8_the_whole_check_and_its_witnesses_skip_the_excluded_sizes() -> None:
+    from generator.verify import check_claim
+
+    verdict = check_claim(claim_from({"x": ["n"]}, "sum(x**3) / (n - 2)", "x", "3 * x**2 / (n - 2)"))
+    assert verdict.status == "verified" and verdict.scope == "all-sizes", verdict.detail
+    assert "where n - 2 is not 0" in verdict.statement
+
+
+def test_h8_an_entry_that_is_zero_as_a_function_is_no_kink() -> None:
+    """|X - X^T| has a constant 0 diagonal: differentiable there (derivative 0), not a kink; with X symmetric, the
+    off-diagonal entries are 0 at every allowed point but move along the generic direction: a kink."""
+    right = decide(claim_from({"X": ["n", "n"]}, "sum(abs(X - X.T))", "X", "sign(X - X.T) - sign(X - X.T).T"))
+    assert right.status == "proved", right
+    kink = decide(claim_from({"X": ["n", "n"]}, "sum(abs(X - X.T))", "X", "sign(X - X.T) - sign(X - X.T).T",
+                             assume={"X": ("symmetric",)}))
+    assert kink.status == "undefined" and "no derivative" in kink.reason, kink

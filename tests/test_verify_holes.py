@@ -326,3 +326,28 @@ def test_h7_a_witness_runs_at_the_smallest_grid_tuple_of_a_proved_claim(monkeypa
     claim = claim_from({"X": ["n", "n"]}, e4("X"), "X", "zeros(n, n)")
     verdict = check_claim(claim)
     assert verdict.status == "undecided" and "engine is wrong" in verdict.detail, verdict.detail
+
+
+@pytest.mark.parametrize("factor", ["log(x)", "sqrt(x)", "relu(x)", "ones(n)"])
+def test_a_small_trap_beside_a_generic_function_is_refuted_by_the_precise_point_witness(factor: str) -> None:
+    """exp(x) + 10^-12 e4(B) f(x): the model differs at n >= 4 but keeps exp, log, sqrt, relu generic ("nonzero" when
+    the difference depends on them); finite differences cannot see 10^-12 and SymPy ran at n = 2, 3 only: "verified".
+    The witness at the engine's size evaluates the claim at random points in 60-digit arithmetic."""
+    from test_allsizes_holes import e4
+
+    claim = claim_from({"x": ["n"], "B": ["n", "n"]}, "sum(exp(x))", "x", f"exp(x) + (1 / 10**12) * ({e4('B')}) * {factor}",
+                       assume={"x": ("positive",)})
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted", verdict.detail
+
+
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(exp(2 * x))", "2 * exp(x) * exp(x)"),
+    ("logsumexp(x)", "exp(x - logsumexp(x))"),
+    ("sum(sqrt(exp(x)))", "exp(x / 2) / 2"),
+    ("sum(exp(x) * exp(1))", "exp(x + 1)"),
+    ("sum(sqrt(x**2))", "sign(x)"),
+])
+def test_true_claims_beyond_the_model_stay_verified_with_the_precise_point_witness(of: str, expect: str) -> None:
+    verdict = check_claim(claim_from({"x": ["n"]}, of, "x", expect))
+    assert verdict.status == "verified", verdict.detail

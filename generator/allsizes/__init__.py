@@ -56,7 +56,7 @@ from generator.allsizes.evaluate import P61, P62, PRIMES, Evaluator, ModP, NotSq
 from generator.allsizes.ir import Node, walk
 from generator.allsizes.model import LOSSY, TRANSCENDENTAL, Outside, Program, compile_claim
 
-__all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "test_candidate", "true_derivative"]
+__all__ = ["Decision", "Outside", "P61", "P62", "claimed_value", "decide", "size_only_zero", "test_candidate", "true_derivative"]
 
 MAX_GRID = 4000  # size tuples of a proof grid (checked within TIME_BUDGET)
 LISTED_GRID = 400  # size tuples of a grid checked at listed sizes (outside the theory)
@@ -89,6 +89,9 @@ class Decision:
     # where a model that drops relations differed. For a proved claim: the smallest grid tuple (a witness there
     # would catch an error of the engine itself).
     probe_sizes: list[dict[str, int]] = field(default_factory=list)
+    # divisors made of sizes alone (n - 2): the claim says nothing at the sizes where one is 0, and a proof is for every
+    # other size (its grid avoids them); the statement says so
+    excluded: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items()}
@@ -365,12 +368,22 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
             lenient = None
         if lenient is None:
             return _listed_or_outside(claim, str(err), program, [], False, seed, prime, families, start=start)
-        whole = lenient.count() <= LISTED_GRID
-        look = lenient.first(LISTED_GRID if whole else PROBE_TUPLES) + ([] if whole else _corners(lenient))
+        whole = 2 * lenient.count() <= LISTED_GRID
+        look = _unique_sizes(lenient.first(LISTED_GRID) + lenient.tied().first(LISTED_GRID)) if whole else \
+            _unique_sizes(lenient.first(PROBE_TUPLES) + _corners(lenient))
         return _listed_or_outside(claim, str(err), program, look, whole, seed, prime, families, probes=_corners(lenient),
                                   start=start)
     except ZeroDivisionError as err:
         return Decision("undefined", f"{err}", families=families)
+    excluded = _size_only_denominators(program)
+    texts: list[str] = []
+    if excluded:
+        nodes = _nodes_avoiding(bounds, excluded)
+        texts = _excluded_texts(program, excluded)
+        if nodes is None:
+            return Decision("undefined", f"{_side(program, excluded[0][0])} divides by {texts[0]}, which is 0 at every size tried",
+                            families=families)
+        bounds = bounds.with_nodes(nodes)
     probes = _corners(bounds)
     base = probes[0]
     kink = _kink_everywhere(program, base, seed)
@@ -417,16 +430,134 @@ def _decide_model(claim: Claim, seed: int, prime: int, seeds: int, start: float,
                                       probes=_unique_sizes([dict(sizes)] + probes), start=start)
         checked.append(dict(sizes))
     return Decision("proved", grid=grid, bounds=bounds.to_json(), primes=primes, seeds=seeds, error_bound=error_bound,
-                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=probes[:1])
+                    degree=sb.d, checked_sizes=checked, families=families, probe_sizes=probes[:1], excluded=texts)
+
+
+def size_only_zero(claim: Claim, sizes: dict[str, int]) -> str:
+    """The text of a divisor of the claim made of sizes alone (n - 2) that is 0 at these sizes, or "": the claim says
+    nothing there, so no check (and no witness) runs at such sizes. Works on the parsed expressions (pure)."""
+    from generator.allsizes.text import to_text
+
+    def value(e: Expr) -> Optional[Fraction]:
+        if e.op == "const":
+            return Fraction(e.value)
+        if e.op == "dim":
+            return Fraction(dim_value(e.name, sizes))
+        if e.op == "neg":
+            v = value(e.args[0])
+            return None if v is None else -v
+        if e.op in ("add", "sub", "mul", "div") and len(e.args) == 2:
+            a, b = value(e.args[0]), value(e.args[1])
+            if a is None or b is None or (e.op == "div" and b == 0):
+                return None
+            return {"add": a + b, "sub": a - b, "mul": a * b, "div": a / b if b else None}[e.op]
+        if e.op == "pow":
+            a, k = value(e.args[0]), value(e.args[1])
+            if a is None or k is None or k.denominator != 1 or (a == 0 and k < 0):
+                return None
+            return a ** int(k)
+        return None
+
+    def divisors(e: Expr) -> list[Expr]:
+        out = [x for a in e.args for x in divisors(a)]
+        if e.op == "div":
+            out.append(e.args[1])
+        if e.op == "pow" and value(e.args[1]) is not None and value(e.args[1]) < 0:
+            out.append(e.args[0])
+        return out
+
+    for root in (claim.of, claim.expect):
+        for d in divisors(root):
+            if _mentions_dim(d) and value(d) == 0:
+                return to_text(d)
+    return ""
+
+
+def _mentions_dim(e: Expr) -> bool:
+    return e.op == "dim" or any(_mentions_dim(a) for a in e.args)
+
+
+def _size_only_denominators(program: Program) -> list[tuple[Node, Node]]:
+    """(division node, divisor factor) for every factor of a divisor made of sizes and constants alone (1 / (n - 2)):
+    the claim says nothing at the sizes where it vanishes, and the grid must avoid them."""
+    from generator.allsizes.bounds import multiplicative_factors
+
+    out = []
+    for n in walk(program.roots()):
+        if n.op != "div":
+            continue
+        for factor, power in multiplicative_factors(n.args[1]):
+            if power > 0 and any(x.op == "dim" for x in walk([factor])) and \
+                    not any(x.op in ("leaf", "vleaf") for x in walk([factor])):
+                out.append((n, factor))
+    return out
+
+
+def _zero_at(excluded: list[tuple[Node, Node]], sizes: dict[str, int]) -> bool:
+    for _, factor in excluded:
+        try:
+            if Evaluator(Rationals(), sizes, 0).value(factor)[0][0] == 0:
+                return True
+        except ZeroDenominator:
+            return True
+    return False
+
+
+def _nodes_avoiding(bounds: Bounds, excluded: list[tuple[Node, Node]]) -> Optional[dict[str, tuple[int, ...]]]:
+    """Sizes per letter (>= the base, distinct) such that no tuple of the grid makes a size-only denominator 0: the
+    consecutive sizes first, then spread and shifted ones (a factor such as m - n vanishes on a diagonal only)."""
+    import random
+
+    base, deg = bounds.base(), bounds.degrees()
+    letters = bounds.letters
+    rng = random.Random(0)
+    top = max(base.values(), default=2)
+    for attempt in range(60):
+        if attempt < 6:  # consecutive sizes from the base, shifted past a zero such as n = 2
+            nodes = {t: tuple(base[t] + attempt + k for k in range(deg[t] + 1)) for t in letters}
+        elif attempt < 12:  # one residue class per letter, from a common start: m and n never equal (m - n)
+            step = len(letters)
+            nodes = {t: tuple(top + attempt - 6 + i + step * k for k in range(deg[t] + 1)) for i, t in enumerate(letters)}
+        else:
+            width = 2 * (attempt // 10 + 1)
+            nodes = {t: tuple(sorted(rng.sample(range(base[t], base[t] + width * (deg[t] + 1) + attempt), deg[t] + 1)))
+                     for t in letters}
+        candidate = bounds.with_nodes(nodes)
+        if candidate.count() > MAX_GRID:
+            return nodes  # too many to test here: the check at listed sizes skips a size where it is 0
+        if not any(_zero_at(excluded, sizes) for sizes in candidate.first(candidate.count())):
+            return nodes
+    return None
+
+
+def _excluded_texts(program: Program, excluded: list[tuple[Node, Node]]) -> list[str]:
+    """The rule-language texts of the size-only divisors, as the claim writes them (n - 2)."""
+    out: list[str] = []
+    for div, _ in excluded:
+        text = program.graph.origin.get(div.id)
+        if text and text not in out:
+            out.append(text)
+    return out or ["an expression of the sizes"]
+
+
+def _side(program: Program, node: Node) -> str:
+    return "of" if _reaches(program.derivative, node) and not any(_reaches(n, node) for n in program.claimed.values()) else "expect"
 
 
 def _corners(bounds: Bounds) -> list[dict[str, int]]:
     """Where a trap of the claim's shape shows first or last: the grid's smallest tuple, its largest (every letter at its
     largest size), and each letter alone at its largest (the others smallest). A polynomial in the sizes that vanishes
     on the rest of the grid need not vanish there."""
-    base, deg = bounds.base(), bounds.degrees()
-    top = {t: base[t] + min(deg[t], bounds.D) for t in bounds.letters}
+    deg = bounds.degrees()
+    base = {t: bounds.node(t, 0) for t in bounds.letters}
+    top = {t: bounds.node(t, min(deg[t], bounds.D)) for t in bounds.letters}
     out = [dict(base), dict(top)] + [{**base, t: top[t]} for t in bounds.letters]
+    # the corners of the same grid with every letter tied at the largest base: the letters in every order, inside a
+    # domain that needs m <= n or m >= n (an invertible X X^T needs m <= n) where the grid's own tuples may all lie
+    tied = bounds.tied()
+    if tied.base() != base:
+        out += _corners(tied)
+    out.append({t: max(top.values(), default=2) for t in bounds.letters})  # every letter tied at the largest size
     return _unique_sizes(out)
 
 
@@ -509,6 +640,19 @@ def _kink_everywhere(program: Program, sizes: dict[str, int], seed: int) -> str:
                 return ""
             zeros = {(i, j) for i, row in enumerate(value) for j, x in enumerate(row) if x == 0}
             zero_everywhere = zeros if zero_everywhere is None else zero_everywhere & zeros
+        if zero_everywhere and family in ("step", "sign") and program.differentiate and program.wrt_value is not None:
+            # |u| and relu(u) are differentiable where u and its derivative are both 0 (|u| = O(h^2) there): an entry that
+            # is 0 as a function of wrt (the diagonal of X - X^T) is no kink; one that the assumptions put at 0 while
+            # the generic direction moves it (X - X^T for a symmetric X) is
+            du = program.differentiate(arg, {program.wrt_value.id: program.direction})
+            if du is None:
+                continue
+            for point in range(2):
+                try:
+                    moving = Evaluator(ModP(P61), sizes, seed, 100 + point).value(du)
+                except (ZeroDenominator, NotSquare):
+                    return ""
+                zero_everywhere = {(i, j) for i, j in zero_everywhere if moving[i][j] != 0}
         if zero_everywhere:
             i, j = min(zero_everywhere)
             where = f"entry ({i + 1}, {j + 1}) of {text}" if leaf.shape != (1, 1) else text
@@ -536,14 +680,117 @@ def _differs(claim: Claim, program: Program, sizes: dict[str, int], seed: int, p
              grid: list[dict[str, int]], bounds: Bounds, families: list[str], start: Optional[float] = None) -> Decision:
     """The model differs at `sizes`: a counterexample if nothing was lost, else look closer."""
     field_ = ModP(prime)
-    if not program.lossy:
-        sizes = _smallest_differing(program, sizes, field_, seed)
+    if not program.lossy or _a_real_difference(program, sizes, field_, seed):
+        smaller = _smallest_differing(program, sizes, field_, seed)
+        if not program.lossy or _a_real_difference(program, smaller, field_, seed):
+            sizes = smaller
         where = _locate(program, sizes, field_, seed) or {"sizes": dict(sizes), "layout": "", "entry": None}
         where["exact"] = True
         return Decision("refuted", "", grid=grid, bounds=bounds.to_json(), primes=[prime], counterexample=where, families=families)
-    whole = len(grid) <= LISTED_GRID
-    return _listed_or_outside(claim, lossy_reason(set(families)), program, grid[:LISTED_GRID], whole, seed, prime, families,
+    # the exact check at listed sizes runs over the grid and over the same grid with every letter tied at the largest
+    # base (the real claim may be defined only where m >= n, say, which the grid may miss)
+    whole = 2 * len(grid) <= LISTED_GRID
+    look = _unique_sizes(grid + bounds.tied().first(len(grid))) if whole else grid[:PROBE_TUPLES]
+    return _listed_or_outside(claim, lossy_reason(set(families)), program, look, whole, seed, prime, families,
                               first=sizes, probes=_unique_sizes([dict(sizes)] + _corners(bounds)), start=start)
+
+
+def _differences(program: Program, ev: Evaluator) -> list[list[list[Any]]]:
+    d = ev.value(program.derivative)
+    return [[[ev.F.norm(x - y) for x, y in zip(rd, rc)] for rd, rc in zip(d, ev.value(node))] for node in program.claimed.values()]
+
+
+def _a_real_difference(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> bool:
+    """Is a difference of a model that drops relations a difference of the real functions too? Two sound cases.
+
+    1. The difference does not depend on the leaves whose relations are dropped (exp, log, det, relu steps, generic
+       functions ...) nor on the choice of square roots: re-drawn, it stays the same nonzero value, so it is a nonzero
+       function of the symbols alone (a small rational trap beside exp(x) is one).
+    2. exp is the only function kept generic (no mask), its arguments are rational functions of the symbols, and their
+       entries are Q-linearly independent modulo constants (the evaluation differences at random points have full
+       rank modulo p; an integer relation would survive modulo p). Then the values exp(u_1), ..., exp(u_k) are
+       algebraically independent over the rational functions (Kolchin-Ostrowski: exponentials are dependent only if a
+       product of integer powers is a rational function, exp(sum c_j u_j) = r, so sum c_j u_j' = r'/r, whose residues
+       vanish, so r and sum c_j u_j are constant), and a polynomial in them that is not zero as a polynomial is not
+       zero as a function.
+    Either way a difference at a random point is a counterexample at these sizes (with the error of the check)."""
+    try:
+        base = _differences(program, Evaluator(field_, sizes, seed, 0))
+        if all(x == 0 for m in base for row in m for x in row):
+            return False
+        lossy_leaves = {n.id for n in walk(program.roots()) if n.op == "leaf" and n.attr.family in LOSSY | {"opaque"}}
+        roots = _sqrt_nodes(program)
+        independent = True
+        for salt in (1, 2):
+            def redraw(node: Node, shape: tuple[int, int], salt: int = salt) -> Optional[list[list[int]]]:
+                if node.id not in lossy_leaves:
+                    return None
+                import random
+
+                rng = random.Random(f"redraw|{salt}|{seed}|{node.attr.key}|{sorted(sizes.items())}")
+                r, c = shape
+                m = [[field_.random(rng) for _ in range(c)] for _ in range(r)]
+                if node.attr.kind in ("sym", "idemsym", "signsym", "symval"):
+                    m = [[m[min(i, j)][max(i, j)] for j in range(c)] for i in range(r)]
+                elif node.attr.kind == "diagval":
+                    m = [[m[i][j] if i == j else 0 for j in range(c)] for i in range(r)]
+                return m
+            signs = {n.id: (-1 if (salt + i) % 2 else 1) for i, n in enumerate(roots)}
+            if _differences(program, Evaluator(field_, sizes, seed, 0, redraw, roots=signs)) != base:
+                independent = False
+                break
+        if independent:
+            return True
+    except (ZeroDenominator, NotSquare):
+        return False
+    return _exp_is_exact(program, sizes, field_, seed)
+
+
+MAX_EXP_ENTRIES = 160  # entries of exp arguments tested for independence at one size
+
+
+def _exp_is_exact(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> bool:
+    """Case 2 of _a_real_difference: only exp is generic, and its arguments' entries are independent (see there)."""
+    if program.families != {"exp"} or program.exp_masked or not program.exp_arguments:
+        return False
+    for node, _ in program.exp_arguments:  # arguments must be rational functions of the symbols alone
+        if any(n.op == "leaf" and n.attr.family != "symbol" for n in walk([node])):
+            return False
+    try:
+        def entries(point: int) -> list[Any]:
+            ev = Evaluator(field_, sizes, seed, 1000 + point)
+            out: list[Any] = []
+            for node, upper in program.exp_arguments:
+                m = ev.value(node)
+                out += [x for i, row in enumerate(m) for j, x in enumerate(row) if not upper or i <= j]
+            return out
+
+        origin = entries(0)
+        k = len(origin)
+        if k > MAX_EXP_ENTRIES:
+            return False
+        columns = [[field_.norm(x - o) for x, o in zip(entries(point), origin)] for point in range(1, k + 1)]
+    except (ZeroDenominator, NotSquare):
+        return False
+    return _rank_mod_p([list(row) for row in zip(*columns)], field_.p) == k
+
+
+def _rank_mod_p(rows: list[list[int]], p: int) -> int:
+    rank = 0
+    m = [r[:] for r in rows]
+    cols = len(m[0]) if m else 0
+    for c in range(cols):
+        pivot = next((r for r in range(rank, len(m)) if m[r][c] % p), None)
+        if pivot is None:
+            continue
+        m[rank], m[pivot] = m[pivot], m[rank]
+        inv = pow(m[rank][c], -1, p)
+        for r in range(len(m)):
+            if r != rank and m[r][c] % p:
+                f = m[r][c] * inv % p
+                m[r] = [(x - f * y) % p for x, y in zip(m[r], m[rank])]
+        rank += 1
+    return rank
 
 
 def _smallest_differing(program: Program, sizes: dict[str, int], field_: ModP, seed: int) -> dict[str, int]:
@@ -579,7 +826,7 @@ def _listed_or_outside(claim: Claim, reason: str, program: Program, look: list[d
     """
     probes = [dict(p_) for p_ in (probes or [])]
     required = _unique_sizes([dict(s_) for s_ in look])
-    sizes_list = list(required) + [s_ for s_ in _default_exact_sizes(claim) if s_ not in required]
+    sizes_list = _unique_sizes(list(required) + probes + _default_exact_sizes(claim))
     if first is not None and first in sizes_list:
         sizes_list.remove(first)
         sizes_list.insert(0, first)

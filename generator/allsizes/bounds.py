@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 from generator.allsizes.ir import Dim, Node, Shape, walk
 from generator.parse import dim_value
@@ -150,22 +150,36 @@ class Bounds:
     # why the theory does not reach, for bounds computed leniently (index_bounds(..., lenient=True)): then the grid
     # is not a proof, only the sizes where a trap of this shape would show (the witnesses look there)
     outside: tuple[str, ...] = ()
+    # the smallest size of any letter in the grid (2, or more: see tied())
+    floor: int = 2
+    # the sizes each letter takes in the grid, k -> nodes[t][k] (default base + k): any distinct sizes >= B(t) settle
+    # the same identities (interpolation on a lower set works with any distinct nodes per letter); chosen to avoid the
+    # sizes where a denominator made of sizes alone (1 / (n - 2)) vanishes
+    nodes: Optional[dict[str, tuple[int, ...]]] = None
+
+    def node(self, t: str, k: int) -> int:
+        return self.nodes[t][k] if self.nodes else self.base()[t] + k
+
+    def with_nodes(self, nodes: dict[str, tuple[int, ...]]) -> "Bounds":
+        return Bounds(self.letters, self.B, self.L, self.U, self.D, self.local, self.outside, self.floor, dict(nodes))
+
+    def tied(self) -> "Bounds":
+        """The same grid shifted so that every letter starts at the largest base: every letter >= B(t) still, so it
+        settles the same identities (the theorem holds for any shift), and it holds tuples with the letters in every
+        order (m >= n and m <= n), inside domains such as an invertible X^T X (m >= n) that the base grid may miss."""
+        top = max((max(2, self.B[t]) for t in self.letters), default=2)
+        return Bounds(self.letters, self.B, self.L, self.U, self.D, self.local, self.outside, max(self.floor, top))
 
     def degrees(self) -> dict[str, int]:
         return {t: self.L[t] + self.U[t] for t in self.letters}
 
     def base(self) -> dict[str, int]:
         """The smallest size of each letter in the grid: B(t), and never below 2."""
-        return {t: max(2, self.B[t]) for t in self.letters}
+        return {t: max(self.floor, self.B[t]) for t in self.letters}
 
     def grid(self) -> list[dict[str, int]]:
         """Every size tuple base + k with k_t <= L(t) + U(t) and sum k_t <= D, smallest first."""
-        base, deg = self.base(), self.degrees()
-        out: list[dict[str, int]] = [{}]
-        for t in self.letters:
-            out = [{**s, t: base[t] + k} for s in out for k in range(deg[t] + 1)
-                   if sum(v - base[x] for x, v in s.items()) + k <= self.D]
-        return sorted(out, key=lambda s: (sum(s.values()), tuple(s[t] for t in self.letters)))
+        return self.first(self.count())
 
     def count(self) -> int:
         """How many tuples grid() has (counted, not built)."""
@@ -191,7 +205,7 @@ class Bounds:
                     yield (k, *rest)
 
         for total in range(self.D + 1):
-            level = sorted(tuple(base[t] + k for t, k in zip(letters, ks)) for ks in compositions(0, total))
+            level = sorted(tuple(self.node(t, k) for t, k in zip(letters, ks)) for ks in compositions(0, total))
             for values in level:
                 out.append(dict(zip(letters, values)))
                 if len(out) >= count:

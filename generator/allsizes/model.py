@@ -335,6 +335,13 @@ class Program:
     second: Optional[Node] = None  # W, the second direction of a Hessian or a second derivative
     domain: list[tuple[str, Node, Node, str]] = field(default_factory=list)  # (family, argument node, leaf, text)
     differentiate: Optional[Callable[[Node, dict[int, Node]], Der]] = None  # (node, seeds) -> derivative
+    # the value nodes of the arguments of the exp atoms (True: only the upper entries count, a symmetric leaf), and
+    # whether a masked exp occurs: when exp is the only function the model keeps generic, and the entries of these
+    # arguments are Q-linearly independent modulo constants, the exp values are algebraically independent over the
+    # rational functions (Kolchin-Ostrowski), so the model loses nothing and a difference is a counterexample
+    exp_arguments: list[tuple[Node, bool]] = field(default_factory=list)
+    exp_masked: bool = False
+    wrt_value: Optional[Node] = None  # the node of the symbol of wrt (seeded with `direction` to differentiate)
 
     @property
     def lossy(self) -> bool:
@@ -412,7 +419,12 @@ class Differentiator:
             if dx is None and dy is None:
                 return None
             num = c.dsub(dx, None if dy is None else g.mul(n, dy))
-            return None if num is None else g.div(num, y)
+            if num is None:
+                return None
+            out = g.div(num, y)
+            if n.id in g.origin:  # the same divisor: messages name it as the claim writes it
+                g.origin.setdefault(out.id, g.origin[n.id])
+            return out
         if op == "pow":
             dx = self.d(n.args[0])
             k = n.attr
@@ -447,6 +459,10 @@ class Compiler:
         self._vmemo: dict[Expr, Node] = {}
         # (family, argument, leaf) of the functions that are not differentiable where their argument is 0
         self.domain: list[tuple[str, Expr, Node]] = []
+        # the arguments of the exp atoms (in the leaf's orientation; True: a symmetric leaf, upper entries only), and
+        # whether a masked exp (exp(S) * M, one atom) occurs: see Program.exp_arguments
+        self.exp_args: list[tuple[Expr, bool]] = []
+        self.exp_masked = False
 
     # -- helpers
     def key(self, e: Expr, t: bool = False) -> str:
@@ -533,6 +549,8 @@ class Compiler:
             self.rules[leaf.id] = self._rule(family, fn, leaf, own)
             if family in KINK_FAMILIES:
                 self.domain.append((family, own, leaf))
+            if family == "exp" and not prefix:
+                self.exp_args.append((own, leaf.attr.kind == "sym"))
         return g.T(leaf) if flipped and shape != SCALAR else leaf
 
     def log_derivative(self, dx: "Differentiator", arg: Expr) -> Der:
@@ -572,6 +590,7 @@ class Compiler:
         for ex, mask in ((left, right), (right, left)):
             if ex.op == "call" and ex.name == "exp" and not _mentions(mask, self.claim.wrt):
                 self.families.add("exp")
+                self.exp_masked = True
                 key = f"exp*mask:{self.key(ex.args[0])}*{self.key(mask)}"
                 return self.exp_matrix(key, ex.args[0], e.shape)
         return None
@@ -594,6 +613,8 @@ class Compiler:
         e = g.mul(g.matmul(t, g.ones((1, k))), p)
         if e.id not in self.rules:
             self.rules[e.id] = self._rule("exp", None, e, arg)
+            if not key.startswith("exp*mask:"):
+                self.exp_args.append((arg, False))
             g.row_sums[e.id] = t
             self.rules[t.id] = lambda dx: None if dx.d(e) is None else g.matmul(dx.d(e), g.ones((k, 1)))
         return e
@@ -1011,5 +1032,7 @@ def compile_claim(claim: Claim, mode: str = "model", exp_forms: bool = False, op
         return Differentiator(comp, seeds).d(node)
 
     domain = [(family, comp.val(arg), leaf, _text(arg)) for family, arg, leaf in comp.domain]
+    exp_arguments = [(comp.val(arg), upper) for arg, upper in comp.exp_args]
     return Program(g, claim, mode, V, derivative, claimed, expect_values, of_value, comp.families, second=W,
-                   differentiate=differentiate, domain=domain)
+                   differentiate=differentiate, domain=domain, exp_arguments=exp_arguments, exp_masked=comp.exp_masked,
+                   wrt_value=wrt_value)
