@@ -30,7 +30,7 @@ def _load() -> str:
 
 
 def bench_stage(slowest: int = 10) -> dict[str, float]:
-    from generator.allsizes import decide
+    from generator.engine.allsizes import decide
     from generator.pipeline import load_and_parse
 
     rules = load_and_parse([ROOT / "rules"], publish=False).rules
@@ -67,8 +67,8 @@ def _lu(d) -> dict[str, int]:
 
 def bench_witnesses() -> None:
     """CPU of the three checks per rule, in one process (what a cold `mcref check` spreads over the cores)."""
-    from generator import verify
-    from generator.allsizes import decide
+    from generator.engine import verify
+    from generator.engine.allsizes import decide
     from generator.pipeline import load_and_parse
 
     rules = load_and_parse([ROOT / "rules"], publish=False).rules
@@ -99,7 +99,7 @@ def bench_witnesses() -> None:
 
 
 def bench_mutants() -> None:
-    from generator.allsizes import decide
+    from generator.engine.allsizes import decide
     from test_mutants import KINDS, corpus, mutant_claims
 
     counts = collections.Counter()

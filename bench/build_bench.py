@@ -94,7 +94,8 @@ def bench_build(work: Path) -> dict[str, float]:
 def phases() -> int:
     """Run `mcref build --rules rules --out out` in this process with a timer on each phase; print them."""
     sys.path.insert(0, str(ROOT))
-    from generator import build, cli, pdf
+    from generator import build, cli
+    from generator.render import pdf
 
     times: dict[str, float] = {}
 

@@ -23,8 +23,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from generator import pdf  # noqa: E402
-from generator.sheets import Sheet, read_sheet  # noqa: E402
+from generator.render import pdf  # noqa: E402
+from generator.render.sheets import Sheet, read_sheet  # noqa: E402
 
 GOALS_S = {"cheatsheet": 3.0, "reference": 5.0}
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 from search_support import HELDOUT, QUERIES, load_queries, run_node, score  # noqa: E402
 
-from generator.site import search_documents  # noqa: E402
+from generator.render.site import search_documents  # noqa: E402
 
 
 def main() -> int:

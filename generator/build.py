@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from generator.cache import default_cache_dir
-from generator.load import read_yaml
+from generator.engine.cache import default_cache_dir
+from generator.engine.load import read_yaml
 from generator.pipeline import DEFAULT_RULES, ROOT, export_rules, source_date_epoch
-from generator.problems import BuildFailed
-from generator.validate import latex_problems
+from generator.engine.problems import BuildFailed
+from generator.engine.validate import latex_problems
 
 PAPERS = ("a4", "letter")
 LAYOUTS = ("numerator", "denominator")
@@ -115,7 +115,7 @@ def cheatsheet_path(rules_dir: Path) -> Path:
 
 def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> tuple[int, bool]:
     """Compile, or copy the PDF an identical .tex gave before. (pages, whether it was cached)."""
-    from generator import pdf
+    from generator.render import pdf
 
     key = hashlib.sha256(f"{epoch}\n{tex}".encode()).hexdigest()
     cached = _pdf_cache_dir() / f"{key}.pdf"
@@ -144,13 +144,13 @@ def _compile_cached(tex: str, out_pdf: Path, epoch: int) -> tuple[int, bool]:
 class _Job:
     name: str  # file name under pdf/
     tex: str
-    sheet: Any  # generator.sheets.Sheet, for its page limit
+    sheet: Any  # generator.render.sheets.Sheet, for its page limit
 
 
 def pdf_jobs(export: dict[str, Any], rules_dir: Path) -> tuple[list[_Job], list[str]]:
     """What build/pdf holds: the cheat sheets (if sheets/cheatsheet.yaml is beside the rules) and the references."""
-    from generator import pdf
-    from generator.sheets import Sheet, SheetError, read_sheet
+    from generator.render import pdf
+    from generator.render.sheets import Sheet, SheetError, read_sheet
 
     jobs: list[_Job] = []
     notes: list[str] = []
@@ -178,7 +178,7 @@ def pdf_jobs(export: dict[str, Any], rules_dir: Path) -> tuple[list[_Job], list[
 
 def write_pdfs(export: dict[str, Any], rules_dir: Path, folder: Path, epoch: int, workers: int) -> str:
     """Typeset every PDF into folder/ (two at a time by default); the note for the summary line."""
-    from generator import pdf
+    from generator.render import pdf
 
     jobs, notes = pdf_jobs(export, rules_dir)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -197,7 +197,7 @@ def write_pdfs(export: dict[str, Any], rules_dir: Path, folder: Path, epoch: int
 
 def write_latex(export: dict[str, Any], out: Path) -> None:
     """mcref.bib, latex/mcref.sty, latex/<layout>/<id>.tex and latex/example.tex."""
-    from generator.cite import bib_file, example_tex, rule_tex, sty_file
+    from generator.render.cite import bib_file, example_tex, rule_tex, sty_file
 
     (out / "mcref.bib").write_text(bib_file(export), encoding="utf-8")
     latex = out / "latex"
@@ -212,8 +212,8 @@ def write_latex(export: dict[str, Any], out: Path) -> None:
 
 SITE_STAMP = "site-inputs.sha256"
 # What the site is made of besides the export and the errata; a change to any re-runs mkdocs.
-SITE_SOURCES = ("mkdocs.yml", "package-lock.json", "generator/site.py", "generator/mkdocs_hooks.py",
-                "generator/katex_prerender.cjs", "rules/README.md")
+SITE_SOURCES = ("mkdocs.yml", "package-lock.json", "generator/render/site.py", "generator/render/mkdocs_hooks.py",
+                "generator/render/katex_prerender.cjs", "rules/README.md")
 
 
 def site_inputs_hash(export: bytes, errata: Path, epoch: int) -> str:

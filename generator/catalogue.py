@@ -9,13 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from generator import ENGINE_VERSION, __version__
-from generator import concordance as conc
-from generator.cite import reference_cite, rule_cite, standalone
-from generator.latex import MACROS, symbol_latex
-from generator.plaintext import text_with_math
-from generator.parse import is_scalar, is_vector, show_shape
-from generator.rule import Rule
-from generator.claims import Verdict, sympy_version
+from generator.engine import concordance as conc
+from generator.render.cite import reference_cite, rule_cite, standalone
+from generator.render.latex import MACROS, symbol_latex
+from generator.render.plaintext import text_with_math
+from generator.engine.parse import is_scalar, is_vector, show_shape
+from generator.engine.rule import Rule
+from generator.engine.claims import Verdict, sympy_version
 
 FORMAT = "mcref-rules/1"
 SOURCE_NAMES = {

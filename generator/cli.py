@@ -14,10 +14,10 @@ from typing import Any, TextIO
 
 from generator import __version__
 from generator.pipeline import DEFAULT_RULES, Report, build_date, build_export, check, failure_message, site_url
-from generator.problems import BuildFailed
-from generator.rule import Rule
-from generator.runner import DEFAULT_TIMEOUT
-from generator.claims import Verdict
+from generator.engine.problems import BuildFailed
+from generator.engine.rule import Rule
+from generator.engine.runner import DEFAULT_TIMEOUT
+from generator.engine.claims import Verdict
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +61,7 @@ def make_parser() -> argparse.ArgumentParser:
     _common(p)
 
     try:
-        from generator import pdf
+        from generator.render import pdf
     except ImportError:  # the PDF module is optional for check/export
         pdf = None  # type: ignore[assignment]
     if pdf is not None:
@@ -72,7 +72,7 @@ def make_parser() -> argparse.ArgumentParser:
         _common(p)
 
     p = sub.add_parser("show", help="print one rule as LaTeX, Markdown, text or JSON, with its citation")
-    from generator import show
+    from generator.render import show
 
     show.add_arguments(p)
     p.add_argument("--rules", type=Path, default=DEFAULT_RULES, help="rules folder (default: rules/)")
@@ -140,8 +140,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     if any(getattr(args, name, None) is not None for name in CLAIM_FLAGS):
         return cmd_check_claim(args)
     paths = args.paths or [DEFAULT_RULES]
-    from generator.claim_check import run_claim_documents, split_claim_files
-    from generator.load import find_rule_files
+    from generator.student.claim_check import run_claim_documents, split_claim_files
+    from generator.engine.load import find_rule_files
     from generator.pipeline import load_and_parse, verify
 
     files, missing = find_rule_files(paths)
@@ -173,7 +173,7 @@ def cmd_check_claim(args: argparse.Namespace) -> int:
     if args.paths:
         print("mcref check: give rule or claim files, or a one-line claim (--of ...), not both", file=sys.stderr)
         return 2
-    from generator.claim_check import run_command_line_claim
+    from generator.student.claim_check import run_command_line_claim
 
     problems, verdicts, caret = run_command_line_claim(args)
     report = Report(files=1, verdicts=verdicts, problems=problems, one_input=True)
@@ -206,7 +206,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_pdf(args: argparse.Namespace) -> int:
-    from generator import pdf
+    from generator.render import pdf
     from generator.pipeline import export_rules
 
     export = export_rules(args.rules, jobs=args.jobs, use_cache=not args.no_cache, url=args.site_url)
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "pdf":
             return cmd_pdf(args)
         if args.command == "show":
-            from generator import show
+            from generator.render import show
 
             return show.run(args)
         from generator import build

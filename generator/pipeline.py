@@ -1,6 +1,6 @@
 """The pipeline, end to end: load -> validate -> parse -> verify -> catalogue.
 
-File reading happens here and in generator.load only; everything between is pure.
+File reading happens here and in generator.engine.load only; everything between is pure.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from generator import concordance as conc
-from generator.cache import VerdictCache, default_cache_dir
+from generator.engine import concordance as conc
+from generator.engine.cache import VerdictCache, default_cache_dir
 from generator.catalogue import build_export, combined
-from generator.load import REDIRECTS_FILE, SECTIONS_FILE, Document, find_rule_files, read_yaml
-from generator.problems import BuildFailed, Problem
-from generator.rule import Rule, parse_rule
-from generator.runner import DEFAULT_TIMEOUT, verify_claims
-from generator.validate import cross_rule_problems, redirect_problems, teaching_order_problems, validate_document
-from generator.claims import Claim, Verdict
+from generator.engine.load import REDIRECTS_FILE, SECTIONS_FILE, Document, find_rule_files, read_yaml
+from generator.engine.problems import BuildFailed, Problem
+from generator.engine.rule import Rule, parse_rule
+from generator.engine.runner import DEFAULT_TIMEOUT, verify_claims
+from generator.engine.validate import cross_rule_problems, redirect_problems, teaching_order_problems, validate_document
+from generator.engine.claims import Claim, Verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RULES = ROOT / "rules"

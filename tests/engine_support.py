@@ -72,10 +72,10 @@ def parse_file(path: Path):
 def claim_from(symbols: dict[str, list], of: str, wrt: str, expect: str, layout: str = "denominator",
                assume: dict[str, tuple[str, ...]] | None = None, functions: dict | None = None,
                kind: str = "derivative", sizes: tuple | None = None, label: str = "test-claim"):
-    """A Claim built from rule-language text, the way generator.rule builds one."""
-    from generator.parse import parse_expression
-    from generator.rule import build_scope, default_sizes, dims_in_order
-    from generator.verify import Claim
+    """A Claim built from rule-language text, the way generator.engine.rule builds one."""
+    from generator.engine.parse import parse_expression
+    from generator.engine.rule import build_scope, default_sizes, dims_in_order
+    from generator.engine.verify import Claim
 
     functions = functions or {}
     scope = build_scope(symbols, functions, kind, wrt)

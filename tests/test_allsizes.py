@@ -1,4 +1,4 @@
-"""The all-sizes check (generator.allsizes): traps that hold at small sizes are refuted at the size where they fail;
+"""The all-sizes check (generator.engine.allsizes): traps that hold at small sizes are refuted at the size where they fail;
 true claims are proved; the API of seam 8 behaves as documented.
 
 Trap families (issue 9): e_k of a matrix for k = 3..6 (square, and A B rectangular), e_k of a
@@ -15,9 +15,9 @@ from itertools import product
 
 import pytest
 
-from generator.allsizes import P61, P62, decide, claimed_value, test_candidate as candidate, true_derivative
-from generator.allsizes.model import Outside
-from generator.parse import parse_expression
+from generator.engine.allsizes import P61, P62, decide, claimed_value, test_candidate as candidate, true_derivative
+from generator.engine.allsizes.model import Outside
+from generator.engine.parse import parse_expression
 
 from engine_support import claim_from
 
@@ -261,14 +261,14 @@ def test_decisions_of_lossy_models_are_never_counterexamples() -> None:
 
 
 def test_the_all_sizes_package_imports_only_the_standard_library() -> None:
-    """generator.allsizes runs under Pyodide: importing it and deciding a claim loads no SymPy, NumPy or YAML."""
+    """generator.engine.allsizes runs under Pyodide: importing it and deciding a claim loads no SymPy, NumPy or YAML."""
     import subprocess
     import sys
 
     from engine_support import ROOT
 
-    code = ("import sys; from generator.parse import parse_expression, Scope; from generator.claims import Claim; "
-            "import generator.allsizes as a; s = Scope({'x': ('n', 1)}, {}, ('n',)); "
+    code = ("import sys; from generator.engine.parse import parse_expression, Scope; from generator.engine.claims import Claim; "
+            "import generator.engine.allsizes as a; s = Scope({'x': ('n', 1)}, {}, ('n',)); "
             "c = Claim('t', 'derivative', 'denominator', s, parse_expression('x.T @ x', s), 'x', parse_expression('2 * x', s), {}, ()); "
             "assert a.decide(c).status == 'proved'; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sympy', 'numpy', 'yaml', 'jsonschema', 'mpmath')); print(bad)")
@@ -334,7 +334,7 @@ def test_chain_rule_through_matrix_valued_functions() -> None:
 
 def test_the_primes_are_primes_of_the_right_form() -> None:
     """Every prime of the exact arithmetic is a prime (deterministic Miller-Rabin below 2^64), 3 mod 4, above 2^60."""
-    from generator.allsizes.evaluate import PRIMES
+    from generator.engine.allsizes.evaluate import PRIMES
 
     def is_prime(n: int) -> bool:
         bases = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
@@ -397,7 +397,7 @@ def test_a_second_derivative_of_a_function_of_scalars() -> None:
 def test_a_trap_through_the_row_softmax_model_is_never_proved() -> None:
     """6 e_3 of each softmax row is 0 for rows of length k <= 2: claimed constant, it is not proved, and the witnesses
     refute it at the size the model flags (k >= 3)."""
-    from generator.verify import check_claim
+    from generator.engine.verify import check_claim
 
     row = "(P @ ones(k))"
     e3 = f"sum({row}**3 - 3 * {row} * ((P * P) @ ones(k)) + 2 * ((P * P * P) @ ones(k)))".replace("P", "softmax(Z)")
@@ -442,7 +442,7 @@ def test_a_coefficient_that_is_a_multiple_of_the_primes_is_refuted(count: int) -
     primes until a nonzero coefficient must show: refuted, never proved."""
     import math
 
-    from generator.allsizes.evaluate import PRIMES
+    from generator.engine.allsizes.evaluate import PRIMES
 
     value, digits = math.prod(PRIMES[:count]), []
     while value:

@@ -2,7 +2,7 @@
 
 B(t) bounds the distinct index variables of letter t in one term, L(t) the degree of the
 coefficients in n_t, U(t) the index variables that may sit in no leaf entry, D the total
-degree; the grid is B + k with k_t <= L(t) + U(t) and sum k_t <= D (generator/allsizes/bounds.py).
+degree; the grid is B + k with k_t <= L(t) + U(t) and sum k_t <= D (generator/engine/allsizes/bounds.py).
 Over-counting costs time; under-counting lets a false claim be proved, which the last tests show.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-import generator.allsizes as allsizes
-from generator.allsizes.bounds import Bounds, index_bounds
-from generator.allsizes.model import compile_claim
+import generator.engine.allsizes as allsizes
+from generator.engine.allsizes.bounds import Bounds, index_bounds
+from generator.engine.allsizes.model import compile_claim
 
 from engine_support import claim_from
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.allsizes import decide
-from generator.allsizes.model import canon
-from generator.parse import parse_expression
+from generator.engine.allsizes import decide
+from generator.engine.allsizes.model import canon
+from generator.engine.parse import parse_expression
 
 from engine_support import claim_from, run_inprocess
 
@@ -48,7 +48,7 @@ def test_h1_a_vector_function_named_like_a_jacobian_is_its_own_function() -> Non
 
 def test_h1_keys_of_functions_are_injective() -> None:
     """No (name, component) pair spells another's key: the separator is not a character of a name."""
-    from generator.allsizes.model import fn_key
+    from generator.engine.allsizes.model import fn_key
 
     pairs = [("f", "D1"), ("D1f", ""), ("f", "H11"), ("H11f", ""), ("fD", "1"), ("f", "D"), ("D", "1f")]
     keys = [fn_key(name, comp) for name, comp in pairs]
@@ -190,15 +190,15 @@ def test_a_proved_claim_names_the_smallest_grid_tuple_for_the_witnesses() -> Non
 @pytest.mark.parametrize("hole", ["H2", "H4", "H6"])
 def test_the_browser_checker_looks_where_the_engine_says(hole: str) -> None:
     """Engine first, then exact evaluation at random points at the claim's sizes and the engine's probe sizes."""
-    from generator.claim_deciders import EngineChecker, FirstThat
-    from generator.pointeval import PointChecker
+    from generator.student.claim_deciders import EngineChecker, FirstThat
+    from generator.student.pointeval import PointChecker
 
     (decision,) = FirstThat(EngineChecker(), PointChecker()).decide([trap_claims()[hole]])
     assert decision.status == "refuted", decision
 
 
 def test_the_browser_checker_is_never_verified_at_a_size_it_did_not_evaluate() -> None:
-    from generator.pointeval import MAX_DIM, PointChecker
+    from generator.student.pointeval import MAX_DIM, PointChecker
 
     claim = claim_from({"x": ["n"]}, "sum(exp(x))", "x", "exp(x)")
     wide = PointChecker.with_probes(claim, [{"n": MAX_DIM + 1}])
@@ -220,8 +220,8 @@ def test_h2_the_one_line_claim_is_not_verified(tmp_path, monkeypatch, capsys) ->
 def test_a_size_that_is_a_sum_of_letters_counts_as_a_number_in_each() -> None:
     """A row softmax over n+1 columns divides by n+1 in the model (a size used as a number): counted, not a crash."""
     claim = claim_from({"X": ["m", "n"]}, "sum(softmax(hstack(X, ones(m, 1))) * hstack(X, ones(m, 1)))", "X", "zeros(m, n)")
-    from generator.allsizes.bounds import index_bounds
-    from generator.allsizes.model import compile_claim
+    from generator.engine.allsizes.bounds import index_bounds
+    from generator.engine.allsizes.model import compile_claim
 
     program = compile_claim(claim)
     bounds = index_bounds(program.roots(), claim.scope.dims)
@@ -263,7 +263,7 @@ def test_a_grid_of_a_thousand_tuples_is_still_a_proof_when_it_is_cheap() -> None
 
 
 def test_a_long_list_of_sizes_is_shortened_in_a_statement() -> None:
-    from generator.verify import show_size_list
+    from generator.engine.verify import show_size_list
 
     text = show_size_list([{"n": k} for k in range(2, 40)])
     assert text.startswith("n = 2, 3") and text.endswith("and 31 more size tuples")
@@ -275,7 +275,7 @@ def with_trap(claim, text: str, extra: dict):
     """The claim with `text` (a scalar, with the extra symbols) times ones added to its expect."""
     import dataclasses
 
-    from generator.parse import SCALAR, Expr
+    from generator.engine.parse import SCALAR, Expr
 
     scope = dataclasses.replace(claim.scope, symbols={**claim.scope.symbols, **extra})
     trap = parse_expression(text, dataclasses.replace(scope, differential_of=None))
@@ -306,7 +306,7 @@ def test_every_rule_of_the_corpus_under_every_trap_is_refuted() -> None:
     shifted so that every letter starts at the largest base (the letters in every order)."""
     from engine_support import RULES
     from generator.pipeline import load_and_parse
-    from generator.verify import check_claim
+    from generator.engine.verify import check_claim
 
     wrong = []
     for rule in load_and_parse([RULES], publish=False).rules:
@@ -374,7 +374,7 @@ def test_h8_a_divisor_of_sizes_alone_is_avoided_not_a_refutation(of: str, expect
     the verdict says where the claim is defined. An unbiased skewness carries (n - 2); it was refuted."""
     decision = decide(claim_from(symbols, of, "x", expect))
     assert decision.status == "proved", decision
-    assert decision.excluded and all(not __import__("generator.allsizes", fromlist=["x"]).size_only_zero(
+    assert decision.excluded and all(not __import__("generator.engine.allsizes", fromlist=["x"]).size_only_zero(
         claim_from(symbols, of, "x", expect), s) for s in decision.grid)
 
 
@@ -393,7 +393,7 @@ def test_h8_a_divisor_of_sizes_that_is_always_zero_is_undefined_and_named() -> N
 
 
 def test_h8_the_whole_check_and_its_witnesses_skip_the_excluded_sizes() -> None:
-    from generator.verify import check_claim
+    from generator.engine.verify import check_claim
 
     verdict = check_claim(claim_from({"x": ["n"]}, "sum(x**3) / (n - 2)", "x", "3 * x**2 / (n - 2)"))
     assert verdict.status == "verified" and verdict.scope == "all-sizes", verdict.detail

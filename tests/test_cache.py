@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-import generator.cache as cache
-from generator.cache import VerdictCache, claim_key, default_cache_dir
-from generator.verify import Verdict
+import generator.engine.cache as cache
+from generator.engine.cache import VerdictCache, claim_key, default_cache_dir
+from generator.engine.verify import Verdict
 
 from engine_support import GOOD, claim_from, run_inprocess, run_subprocess
 

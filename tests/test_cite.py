@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from generator.cite import bib_file, example_tex, reference_cite, rule_cite, rule_tex, standalone, sty_file
-from generator.texescape import TexError, expand_macros
+from generator.render.cite import bib_file, example_tex, reference_cite, rule_cite, rule_tex, standalone, sty_file
+from generator.render.texescape import TexError, expand_macros
 
 from sheets_support import needs_latex, pdflatex, real_export
 
@@ -132,7 +132,7 @@ def test_every_rule_of_the_export_has_its_citation_and_standalone_forms() -> Non
 
 def test_every_title_text_is_printable_by_pdflatex() -> None:
     """The BibTeX title (title_text) of every rule escapes for pdfLaTeX: no character is left raw."""
-    from generator.texescape import latex_escape
+    from generator.render.texescape import latex_escape
 
     unprintable = {}
     for rule in real_export()["rules"]:

@@ -118,7 +118,7 @@ def test_a_file_in_a_corpus_folder_is_a_rule_even_without_an_id(tmp_path: Path, 
 
 def test_a_checker_failure_is_an_undecided_verdict_not_a_traceback(tmp_path: Path, monkeypatch, capsys) -> None:
     """A bug in the checker prints one undecided verdict with the error in a sentence, exit 1, no traceback."""
-    import generator.claim_check as cc
+    import generator.student.claim_check as cc
 
     def broken(*args, **kwargs):
         raise KeyError("boom")

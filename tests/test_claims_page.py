@@ -1,5 +1,5 @@
 """The browser checker's Python: a pure bundle that runs without SymPy, NumPy or YAML, and the
-Pyodide files the site copies (generator/check_page.py, generator/browser_check.py)."""
+Pyodide files the site copies (generator/render/check_page.py, generator/student/browser_check.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.check_page import CheckPageError, PYODIDE_FILES, python_bundle, python_files, site_files
+from generator.render.check_page import CheckPageError, PYODIDE_FILES, python_bundle, python_files, site_files
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,9 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_the_bundle_holds_the_claim_path_and_repeats_its_bytes() -> None:
     """The entry point and everything it imports are in the bundle; two builds give the same bytes."""
     names = {p.relative_to(ROOT).as_posix() for p in python_files(ROOT)}
-    assert {"generator/browser_check.py", "generator/claim.py", "generator/hints.py", "generator/parse.py",
-            "generator/syntax_hints.py", "generator/pointeval.py", "generator/__init__.py"} <= names
-    assert not names & {"generator/verify.py", "generator/load.py", "generator/validate.py", "generator/runner.py"}
+    assert {"generator/student/browser_check.py", "generator/student/claim.py", "generator/student/hints.py", "generator/engine/parse.py",
+            "generator/engine/syntax_hints.py", "generator/student/pointeval.py", "generator/__init__.py"} <= names
+    assert not names & {"generator/engine/verify.py", "generator/engine/load.py", "generator/engine/validate.py", "generator/engine/runner.py"}
     assert python_bundle(ROOT) == python_bundle(ROOT)
     assert list(json.loads(python_bundle(ROOT))) == sorted(json.loads(python_bundle(ROOT)))
 
@@ -45,7 +45,7 @@ def test_the_bundle_checks_a_claim_without_sympy_numpy_or_yaml(tmp_path: Path) -
     script = BLOCKER + textwrap.dedent("""
         import json
         sys.path.insert(0, sys.argv[1])
-        from generator.browser_check import check
+        from generator.student.browser_check import check
         a = check({"of": "x' @ A @ x", "wrt": "x", "expect": "2 * A @ x", "symbols": "x: [n]; A: [n, n]"})
         b = check({"of": "x^T @ A @ x", "wrt": "x", "expect": "2 * A @ x", "symbols": "x: [n]; A: [n, n]"})
         print(json.dumps([a["status"], a["repairs"][0]["expect"], b["status"], b["problems"][0]["col"]]))
@@ -58,9 +58,10 @@ def test_the_bundle_checks_a_claim_without_sympy_numpy_or_yaml(tmp_path: Path) -
 def test_a_module_that_needs_numpy_cannot_enter_the_bundle(tmp_path: Path) -> None:
     """If the claim path imported NumPy at module level, the site build stops and says which file."""
     gen = tmp_path / "generator"
-    gen.mkdir()
+    (gen / "student").mkdir(parents=True)
     (gen / "__init__.py").write_text("", encoding="utf-8")
-    (gen / "browser_check.py").write_text("from generator import helper\n", encoding="utf-8")
+    (gen / "student" / "__init__.py").write_text("", encoding="utf-8")
+    (gen / "student" / "browser_check.py").write_text("from generator import helper\n", encoding="utf-8")
     (gen / "helper.py").write_text("import numpy as np\n", encoding="utf-8")
     with pytest.raises(CheckPageError, match=r"generator/helper.py imports numpy"):
         python_files(tmp_path)
@@ -81,7 +82,7 @@ def test_the_site_gets_the_pinned_pyodide_runtime() -> None:
 
 def test_the_page_reports_an_engine_failure_without_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in the checker reaches the page as one line, status error, never a traceback."""
-    import generator.browser_check as bc
+    import generator.student.browser_check as bc
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("division by zero")
@@ -111,7 +112,7 @@ def test_hostile_input_gets_an_answer_not_an_exception(fields: dict) -> None:
     """Whatever a page visitor types, check() answers with a status and messages, quickly, and never raises."""
     import time
 
-    from generator.browser_check import check
+    from generator.student.browser_check import check
 
     start = time.perf_counter()
     out = check(fields)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.parse import Expr, ExprError, FunctionSig, Scope, parse_expression
+from generator.engine.parse import Expr, ExprError, FunctionSig, Scope, parse_expression
 
 SCOPE = Scope(
     symbols={"x": ("n", 1), "y": ("m", 1), "s": (1, 1), "A": ("n", "n"), "B": ("m", "n"), "X": ("n", "n")},

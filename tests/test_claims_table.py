@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from generator.claim import from_command_line
-from generator.claim_check import default_checker
-from generator.hints import judge
+from generator.student.claim import from_command_line
+from generator.student.claim_check import default_checker
+from generator.student.hints import judge
 
 from claims_support import flags_of, student_claims
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.exprtext import gather_constants, to_text
-from generator.parse import Scope, inline, parse_expression, transposed
+from generator.student.exprtext import gather_constants, to_text
+from generator.engine.parse import Scope, inline, parse_expression, transposed
 from generator.pipeline import load_and_parse
-from generator.pointeval import same_value
+from generator.student.pointeval import same_value
 
 ROOT = Path(__file__).resolve().parent.parent
 SCOPE = Scope({"x": ("n", 1), "y": ("n", 1), "A": ("n", "n"), "B": ("m", "n"), "s": (1, 1), "P": ("n", "m"), "Q": ("n", "m")},
@@ -42,7 +42,7 @@ def test_printed_text_reads_back_with_the_same_value(text: str, printed: str) ->
 
 
 def _claim(tree):
-    from generator.claims import Claim
+    from generator.engine.claims import Claim
 
     return Claim("t", "derivative", "denominator", SCOPE, tree, "x", tree, {}, ((("m", 2), ("n", 3)), (("m", 3), ("n", 2))))
 

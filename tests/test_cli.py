@@ -49,7 +49,7 @@ def test_good_fixture_is_verified(path: Path, good_report) -> None:
 
 def test_good_fixtures_cover_every_form(good_report) -> None:
     """Together the good fixtures use every function, assumption, derivative kind and layout of the language."""
-    from generator.parse import FUNCTIONS, walk
+    from generator.engine.parse import FUNCTIONS, walk
 
     ops: set[str] = set()
     names: set[str] = set()

@@ -1,4 +1,4 @@
-"""Every error code of generator/problems.py, from a bad rule file, with its exact output lines.
+"""Every error code of generator/engine/problems.py, from a bad rule file, with its exact output lines.
 
 Each file tests/fixtures/bad/mcNNN-<what>.yaml ends with its golden lines as comments:
 `# expect: <line>` for every problem line `mcref check` must print (`# expect-without-libyaml:`
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.problems import CODES
+from generator.engine.problems import CODES
 
 from engine_support import BAD, PROBLEM_LINE, Run, run_inprocess, run_subprocess, write_rule
 
@@ -104,7 +104,7 @@ def test_every_code_has_a_bad_fixture() -> None:
 
 
 def test_codes_table_in_readme_matches_problems_module() -> None:
-    """rules/README.md lists exactly the codes of generator/problems.py."""
+    """rules/README.md lists exactly the codes of generator/engine/problems.py."""
     readme = (BAD.parent.parent.parent / "rules" / "README.md").read_text(encoding="utf-8")
     assert set(re.findall(r"^\| (MC\d{3}) \|", readme, re.MULTILINE)) == set(CODES)
 

@@ -1,4 +1,4 @@
-"""Concordances (generator/concordance.py): the loader's checks, the export field, and the real Cookbook map.
+"""Concordances (generator/engine/concordance.py): the loader's checks, the export field, and the real Cookbook map.
 
 The loader tests write a small rules folder with a concordance beside it and assert the exact
 problem lines `mcref check` prints. The corpus tests read rules/_concordance-cookbook-2012.yaml.
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator import concordance as conc
-from generator.load import parse_yaml
+from generator.engine import concordance as conc
+from generator.engine.load import parse_yaml
 from generator.pipeline import DEFAULT_RULES, ROOT, load_and_parse
 
 from engine_support import PROBLEM_LINE, Run, run_inprocess, write_rule

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from generator import concordance as conc
-from generator.load import parse_yaml
+from generator.engine import concordance as conc
+from generator.engine.load import parse_yaml
 from generator.pipeline import DEFAULT_RULES, load_and_parse
 
 # The article's tables in its order, with their number of rows.

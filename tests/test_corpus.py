@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from generator.pipeline import DEFAULT_RULES, load_and_parse, verify
-from generator.validate import PAPER_SECTIONS as SECTIONS_OF_THE_PAPER
+from generator.engine.validate import PAPER_SECTIONS as SECTIONS_OF_THE_PAPER
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLISHED_IDS = DEFAULT_RULES / "_published-ids.txt"

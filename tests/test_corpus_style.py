@@ -2,7 +2,7 @@
 
 Every test is parametrised by section, so `pytest tests/test_corpus_style.py -k traces` shows
 one section's state and a failure names the rule file, line and the fix. The checks of
-titles and notation live in generator/style.py (pure, code MC041).
+titles and notation live in generator/engine/style.py (pure, code MC041).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.parse import walk
+from generator.engine.parse import walk
 from generator.pipeline import DEFAULT_RULES, load_and_parse
-from generator.style import notation_problems, title_problems
-from generator.validate import PAPER_SECTIONS
+from generator.engine.style import notation_problems, title_problems
+from generator.engine.validate import PAPER_SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = [s["slug"] for s in yaml.safe_load((DEFAULT_RULES / "_sections.yaml").read_text(encoding="utf-8"))]
@@ -155,7 +155,7 @@ def test_the_duplicate_check_can_fail(corpus) -> None:
     rule = next(r for r in corpus.rules if r.id == "trace-axb")
     assert _canonical(rule.claim) == _canonical(rule.claim)
     renamed = {n: f"{n}{n}" for n in rule.claim.scope.symbols}
-    from generator.parse import Expr
+    from generator.engine.parse import Expr
 
     def rename(e: Expr) -> Expr:
         return Expr(e.op, tuple(rename(a) for a in e.args), e.shape, renamed.get(e.name, e.name) if e.op == "sym" else e.name, e.value)

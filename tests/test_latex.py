@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from generator.latex import MACROS, Printer, derivative_latex, name_latex
-from generator.parse import FunctionSig, Scope, parse_expression
-from generator.validate import LATEX_WHITELIST
+from generator.render.latex import MACROS, Printer, derivative_latex, name_latex
+from generator.engine.parse import FunctionSig, Scope, parse_expression
+from generator.engine.validate import LATEX_WHITELIST
 
 from engine_support import GOOD, parse_file
 
@@ -96,7 +96,7 @@ def test_printed_latex(text: str, expected: str) -> None:
 
 def test_jacobian_at_a_named_intermediate_prints_as_a_fraction() -> None:
     """D(g, y) with y a where-binding prints as dg/dy, like a Jacobian at a symbol (not as a partial of argument 1)."""
-    from generator.parse import Scope as S
+    from generator.engine.parse import Scope as S
     scope = S(SCOPE.symbols, SCOPE.functions, SCOPE.dims, bindings={"y": ("n", 1)})
     assert Printer(scope).latex(parse_expression("D(g, y)", scope)) == r"\frac{\partial \mathbf{g}}{\partial \mathbf{y}}"
 
@@ -240,6 +240,6 @@ def test_a_jacobian_at_a_where_name_is_named_by_it() -> None:
 ])
 def test_plain_text_of_title_math(tex_in: str, text: str) -> None:
     """Titles read as plain text (search, bookmarks) keep accents and separate juxtaposed words."""
-    from generator.plaintext import tex_to_text
+    from generator.render.plaintext import tex_to_text
 
     assert tex_to_text(tex_in, MACROS) == text

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.load import MAX_FILE_BYTES, expression_position, find_rule_files, parse_yaml, read_yaml
+from generator.engine.load import MAX_FILE_BYTES, expression_position, find_rule_files, parse_yaml, read_yaml
 
 from engine_support import BAD, GOOD
 

@@ -1,7 +1,7 @@
 """Mutation tests: for every real rule, small wrong edits of `expect` must be refuted by the verifier.
 
 A verifier that said yes to everything would pass every rule of the corpus; it cannot pass
-these tests. Mutants are built on the parsed tree (generator.parse.Expr), printed back to the
+these tests. Mutants are built on the parsed tree (generator.engine.parse.Expr), printed back to the
 rule language and parsed again, so a mutant that is not well-typed is never checked. A mutant
 that is mathematically equal to the original (the negation of a zero result, the transpose of a
 symmetric one, ...) is recognised by evaluating both at random points, not by a hand list.
@@ -18,11 +18,11 @@ from typing import Iterator
 import numpy as np
 import pytest
 
-import generator.runner
-from generator.parse import Expr, ExprError, Scope, inline, parse_expression, substitute
+import generator.engine.runner
+from generator.engine.parse import Expr, ExprError, Scope, inline, parse_expression, substitute
 from generator.pipeline import load_and_parse
-from generator.rule import Rule
-from generator.verify import Claim, NumericEvaluator, Verdict, check_claim, sample_values
+from generator.engine.rule import Rule
+from generator.engine.verify import Claim, NumericEvaluator, Verdict, check_claim, sample_values
 
 from engine_support import GOOD, RULES
 
@@ -188,7 +188,7 @@ def mutant_claims(rule: Rule, max_kinds: int = MAX_KINDS) -> dict[str, Claim]:
 
 def surviving_mutants(claims: dict[str, Claim]) -> dict[str, Verdict]:
     """The mutants the verifier did not refute, with their verdicts (empty: every mutant was caught)."""
-    verdicts = generator.runner.verify_claims(list(claims.values()), jobs=2, timeout=MUTANT_TIMEOUT)
+    verdicts = generator.engine.runner.verify_claims(list(claims.values()), jobs=2, timeout=MUTANT_TIMEOUT)
     return {kind: verdicts[c.label] for kind, c in claims.items() if verdicts[c.label].status != "refuted"}
 
 def report(survivors: dict[str, Verdict], claims: dict[str, Claim]) -> str:
@@ -217,7 +217,7 @@ def corpus_verdicts(request: pytest.FixtureRequest) -> dict[str, Verdict]:
     selected = [item.callspec.params["path"] for item in request.session.items
                 if item.originalname == "test_mutants_of_rule_are_refuted" and hasattr(item, "callspec")]
     claims = [c for path in selected if path.stem in corpus() for c in mutant_claims(corpus()[path.stem]).values()]
-    return generator.runner.verify_claims(claims, timeout=MUTANT_TIMEOUT)
+    return generator.engine.runner.verify_claims(claims, timeout=MUTANT_TIMEOUT)
 
 
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
@@ -295,9 +295,9 @@ def _always_verified(claim: Claim) -> Verdict:
 
 def test_a_yes_to_everything_verifier_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """With check_claim replaced by one that always says verified, the mutation test reports surviving mutants."""
-    import generator.verify
+    import generator.engine.verify
 
-    monkeypatch.setattr(generator.verify, "check_claim", _always_verified)  # the runner's workers call this
+    monkeypatch.setattr(generator.engine.verify, "check_claim", _always_verified)  # the runner's workers call this
     rule = good_rule("scalar-by-vector-quad-symmetric")
     claims = mutant_claims(rule)
     assert claims
@@ -308,8 +308,8 @@ def test_a_yes_to_everything_verifier_is_caught(monkeypatch: pytest.MonkeyPatch)
 
 def test_a_verifier_whose_checks_pass_everything_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """With the all-sizes, symbolic and numeric checks made to accept anything, check_claim verifies a mutant: the test would fail."""
-    import generator.allsizes as allsizes
-    import generator.verify as verify
+    import generator.engine.allsizes as allsizes
+    import generator.engine.verify as verify
 
     monkeypatch.setattr(verify, "_all_sizes", lambda claim: allsizes.Decision("outside", "a check that says nothing"))
     monkeypatch.setattr(verify, "symbolic_check", lambda claim, sizes: None)
@@ -331,7 +331,7 @@ def test_the_real_verifier_refutes_the_mutants_of_a_good_fixture() -> None:
 
 def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
     """With `where:` names the mutants edit expect as written (names kept) and are checked fully inlined."""
-    from generator.parse import walk
+    from generator.engine.parse import walk
     rule = corpus()["softmax-backward"]
     claims = mutant_claims(rule)
     assert claims
@@ -344,7 +344,7 @@ def test_mutants_of_a_where_rule_edit_the_short_form() -> None:
 @pytest.mark.parametrize("path", RULE_FILES, ids=[p.stem for p in RULE_FILES])
 def test_mutants_of_rule_are_never_proved_for_all_sizes(path) -> None:
     """The all-sizes check alone never proves a mutant of the rule (it refutes it, or leaves it to the witnesses)."""
-    from generator.allsizes import decide
+    from generator.engine.allsizes import decide
 
     rule = corpus_rule(path)
     claims = mutant_claims(rule, len(KINDS))
@@ -356,7 +356,7 @@ def test_mutants_of_rule_are_never_proved_for_all_sizes(path) -> None:
 
 def test_the_all_sizes_check_is_second_seed_and_prime_stable() -> None:
     """Every corpus rule gets the same all-sizes decision with seed 1 modulo 2^62 - 57 as with seed 0 modulo 2^61 - 1."""
-    from generator.allsizes import P62, decide
+    from generator.engine.allsizes import P62, decide
 
     changed = {rid: (decide(r.claim).status, decide(r.claim, seed=1, prime=P62).status) for rid, r in corpus().items()}
     changed = {rid: pair for rid, pair in changed.items() if pair[0] != pair[1]}

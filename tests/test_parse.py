@@ -7,11 +7,11 @@ import ast
 import numpy as np
 import pytest
 
-import generator.parse as parse_module
-from generator.parse import (
+import generator.engine.parse as parse_module
+from generator.engine.parse import (
     Expr, ExprError, FunctionSig, Scope, derivative_shape, numerator_shape, parse_expression, transposed,
 )
-from generator.verify import NumericEvaluator
+from generator.engine.verify import NumericEvaluator
 
 SCOPE = Scope(
     symbols={"x": ("n", 1), "y": ("n", 1), "a": ("m", 1), "s": (1, 1), "A": ("m", "n"), "B": ("n", "m"),

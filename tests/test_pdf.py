@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator import pdf
-from generator.pdf import PdfError, compile_pdf, latex_escape, render_sheet, render_tex, select_rules
-from generator.sheets import Group, Sheet, read_sheet, reference_sheet
+from generator.render import pdf
+from generator.render.pdf import PdfError, compile_pdf, latex_escape, render_sheet, render_tex, select_rules
+from generator.render.sheets import Group, Sheet, read_sheet, reference_sheet
 
 from sheets_support import id_pattern, needs_latex, needs_poppler, pdf_pages, poppler, real_export
 
@@ -34,7 +34,7 @@ HOSTILE = [
     "a--b---c << >> `` '' !` ?` ~~ ^^41",
 ]
 
-# Formulas as the engine prints them (generator/latex.py): fractions, \left(...\right),
+# Formulas as the engine prints them (generator/render/latex.py): fractions, \left(...\right),
 # \boldsymbol, a matrix with '&', a differential, and one too long for one line.
 FORMULAS = [
     (r"\frac{\partial \mathbf{x}^{\top} \mathbf{A} \mathbf{x}}{\partial \mathbf{x}}",

@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from engine_support import GOOD, RULES, claim_from, parse_file
-from generator import verify
-from generator.rational import Unsupported
-from generator.verify import Refuted, Undecided, rational_check
+from generator.engine import verify
+from generator.engine.rational import Unsupported
+from generator.engine.verify import Refuted, Undecided, rational_check
 
 
 def sympy_path(claim, sizes) -> None:
@@ -107,7 +107,7 @@ def test_rat_sum_keeps_the_larger_denominator_when_one_divides_the_other() -> No
     """a/d^2 + b/d has denominator d^2 (not d^3), and the value is right."""
     import sympy as sp
 
-    from generator.rational import Rat, make_ring
+    from generator.engine.rational import Rat, make_ring
 
     x, y = sp.symbols("x y")
     ring, gen = make_ring([x, y])
@@ -129,7 +129,7 @@ def test_rat_second_derivative_over_the_cubed_denominator() -> None:
     from sympy import QQ
     from sympy.polys.rings import ring
 
-    from generator.rational import Rat
+    from generator.engine.rational import Rat
 
     R, x, y, z = ring("x, y, z", QQ)
     value = Rat(x**2 * y + z, x * y + 1 + z * x)

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import yaml
 
-from generator import pdf
-from generator.sheets import CODES, MAX_ENTRIES, SheetError, read_sheet, reference_sheet, suggestions
+from generator.render import pdf
+from generator.render.sheets import CODES, MAX_ENTRIES, SheetError, read_sheet, reference_sheet, suggestions
 
 from sheets_support import needs_latex, needs_poppler, poppler, real_export
 

@@ -1,4 +1,4 @@
-"""Unit tests of generator.site: pages rendered from the export sample, no MkDocs involved."""
+"""Unit tests of generator.render.site: pages rendered from the export sample, no MkDocs involved."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import yaml
 from markupsafe import escape
 from site_fixtures import HOSTILE_TITLE, ROOT, errata_sample, hostile_export, sample_export
 
-from generator.site import (
+from generator.render.site import (
     RESERVED_SLUGS,
     SEARCH_DOCUMENTS,
     VERIFIED_STATEMENT,
@@ -218,7 +218,7 @@ def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> No
 ])
 def test_badge_is_the_head_of_the_statement(statement: str, badge: str) -> None:
     """The badge holds the statement's head; head and rest are the statement verbatim."""
-    from generator.site import _split_statement
+    from generator.render.site import _split_statement
     head, rest = _split_statement(statement)
     assert head == badge and head + rest == statement
 
@@ -274,7 +274,7 @@ def test_all_sizes_badge_prints_the_statement() -> None:
 
 
 def test_cite_box_prints_the_export(pages: dict[str, str]) -> None:
-    """The cite box and Copy LaTeX print the export's strings verbatim (generator/cite.py makes them, once)."""
+    """The cite box and Copy LaTeX print the export's strings verbatim (generator/render/cite.py makes them, once)."""
     export = hostile_export()
     assert "@misc{mcref:trace-axb," in _rule_page(pages, "trace-axb")
     export["rules"][1]["cite"] = {"key": "mcref:trace-axb", "url": None, "text": "CITE-TEXT", "markdown": "CITE-MD",
@@ -355,7 +355,7 @@ def test_redirects_get_a_page_and_an_anchor() -> None:
 ])
 def test_conditions_do_not_repeat_the_assumptions(conditions, assume, shown) -> None:
     """An `assume` property is shown unless the conditions already say it in words."""
-    from generator.site import _conditions
+    from generator.render.site import _conditions
     assert _conditions({"conditions": conditions, "assume": assume}) == shown
 
 
@@ -587,14 +587,14 @@ def test_site_dir_is_not_the_docs_folder() -> None:
     assert "site_url" not in config, "no placeholder host: whoever hosts the site sets site_url (see the README)"
     assert "navigation.instant" in config["theme"]["features"]
     assert config["plugins"] == []  # the site's own search box; Material's search plugin is off
-    assert config["hooks"] == ["generator/mkdocs_hooks.py"]
+    assert config["hooks"] == ["generator/render/mkdocs_hooks.py"]
 
 
 def test_plain_text_titles_typeset_in_bibtex() -> None:
-    """Every superscript, subscript and accent the plain-text titles use (generator/plaintext.py) has a
-    pdfLaTeX form in generator/texescape.py, so a title never breaks the BibTeX of mcref.bib."""
-    from generator import plaintext
-    from generator.texescape import latex_escape
+    """Every superscript, subscript and accent the plain-text titles use (generator/render/plaintext.py) has a
+    pdfLaTeX form in generator/render/texescape.py, so a title never breaks the BibTeX of mcref.bib."""
+    from generator.render import plaintext
+    from generator.render.texescape import latex_escape
 
     produced = set()
     for table in (plaintext._SUPERSCRIPTS, plaintext._SUBSCRIPTS):

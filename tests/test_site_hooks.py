@@ -13,7 +13,7 @@ from site_fixtures import ROOT, sample_export
 
 
 def _hooks() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("mcref_hooks_under_test", ROOT / "generator" / "mkdocs_hooks.py")
+    spec = importlib.util.spec_from_file_location("mcref_hooks_under_test", ROOT / "generator" / "render" / "mkdocs_hooks.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -31,7 +31,7 @@ def test_export_from_env_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_build_failed_becomes_a_clean_plugin_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """The engine's BuildFailed stops the build as a PluginError carrying the engine's message."""
     from generator import pipeline
-    from generator.problems import BuildFailed
+    from generator.engine.problems import BuildFailed
 
     def refuse(rules_dir: Path) -> dict:
         raise BuildFailed("rules/trace-axb.yaml:1:1: refuted: entry (0, 1) differs at m=2, n=3, p=4")

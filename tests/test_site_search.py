@@ -7,7 +7,7 @@ import pytest
 from search_support import HELDOUT, QUERIES, load_queries, run_node, score
 from site_fixtures import ROOT, hostile_export
 
-from generator.site import search_documents
+from generator.render.site import search_documents
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from generator import verify
+from generator.engine import verify
 from generator.catalogue import rule_entry
-from generator.parse import Scope, dim_sum, dim_value, parse_expression, transposed, walk
-from generator.rational import Unsupported
-from generator.verify import check_claim
+from generator.engine.parse import Scope, dim_sum, dim_value, parse_expression, transposed, walk
+from generator.engine.rational import Unsupported
+from generator.engine.verify import check_claim
 
 from engine_support import GOOD, parse_file, write_rule
 
@@ -143,7 +143,7 @@ def test_export_keeps_wrt_a_string_and_lists_the_parts() -> None:
 @pytest.mark.parametrize("name", ["wrt-list-gradient", "wrt-list-jacobian", "stack-bias-trick"])
 def test_the_all_sizes_check_proves_stacked_variables_and_blocks(name: str) -> None:
     """wrt lists (slices of one stacked variable) and vstack/hstack blocks are inside the all-sizes theory: proved."""
-    from generator.allsizes import decide
+    from generator.engine.allsizes import decide
 
     rule, _ = parse_file(GOOD / f"{name}.yaml")
     decision = decide(rule.claim)

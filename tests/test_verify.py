@@ -8,12 +8,12 @@ import re
 import numpy as np
 import pytest
 
-import generator.verify as verify
+import generator.engine.verify as verify
 from generator.catalogue import combined
-from generator.parse import parse_expression
+from generator.engine.parse import parse_expression
 from generator.pipeline import check
-from generator.runner import verify_claims
-from generator.verify import Claim, Refuted, Verdict, check_claim, numeric_check, symbolic_check
+from generator.engine.runner import verify_claims
+from generator.engine.verify import Claim, Refuted, Verdict, check_claim, numeric_check, symbolic_check
 
 from engine_support import GOOD, claim_from, write_rule
 
@@ -219,7 +219,7 @@ def test_second_differential() -> None:
 
 def test_second_order_on_the_rational_path() -> None:
     """The sparse-polynomial path takes second derivatives too, through a log: right claims pass, a dropped sign is refuted."""
-    from generator.verify import rational_check
+    from generator.engine.verify import rational_check
 
     claim = _second(claim_from({"t": [], "A": ["n", "n"]}, "log(det(eye(n) + t * A))", "t",
                                "-trace(inv(eye(n) + t * A) @ A @ inv(eye(n) + t * A) @ A)", layout="numerator"))
@@ -355,7 +355,7 @@ def test_runner_runs_claims_in_parallel_and_keeps_labels() -> None:
 
 def test_engine_failure_in_a_worker_is_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception inside the check becomes an undecided verdict naming it, not a crash of the run."""
-    import generator.verify as verify
+    import generator.engine.verify as verify
 
     def boom(claim: Claim) -> Verdict:
         raise ZeroDivisionError("boom")
@@ -430,7 +430,7 @@ def test_symbolic_check_still_refutes_when_the_numeric_check_leaves_the_domain(m
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 6])
 def test_default_sizes_never_tie_letters(count: int) -> None:
     """In the two default assignments every letter changes and no distance between two letters repeats (no m = n + 1 in both)."""
-    from generator.claims import default_sizes
+    from generator.engine.claims import default_sizes
 
     letters = list("mnpqrs"[:count])
     first, second = (dict(a) for a in default_sizes(letters))
@@ -462,7 +462,7 @@ def test_a_cached_verdict_gives_the_same_json_as_a_fresh_one() -> None:
 
 def test_a_rule_without_sizes_is_proved_by_exact_symbolic_equality(monkeypatch: pytest.MonkeyPatch) -> None:
     """With no dimension letter there is one size; when SymPy shows exact equality there, the rule is proved."""
-    import generator.allsizes as allsizes
+    import generator.engine.allsizes as allsizes
 
     monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("nonzero", "a relation the model lacks",
                                                                                  counterexample={"sizes": {}, "exact": False}))

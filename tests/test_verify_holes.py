@@ -13,17 +13,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-import generator.verify as verify
-from generator.parse import parse_expression
+import generator.engine.verify as verify
+from generator.engine.parse import parse_expression
 from generator.pipeline import check
-from generator.verify import check_claim, numeric_check, sample_values, symbolic_check
+from generator.engine.verify import check_claim, numeric_check, sample_values, symbolic_check
 
 from engine_support import claim_from, write_rule
 
 
 def witnesses_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make the all-sizes check step aside, so that the SymPy and numeric witnesses decide alone."""
-    import generator.allsizes as allsizes
+    import generator.engine.allsizes as allsizes
 
     monkeypatch.setattr(allsizes, "decide", lambda claim, **kw: allsizes.Decision("outside", "switched off for this test"))
 
@@ -311,7 +311,7 @@ def test_h7_an_engine_error_under_a_trap_is_never_proved(which: str) -> None:
 
 def test_h7_a_witness_runs_at_the_smallest_grid_tuple_of_a_proved_claim(monkeypatch: pytest.MonkeyPatch) -> None:
     """Were the engine wrong under a trap that vanishes below the grid, the numeric witness there would say so."""
-    import generator.allsizes as allsizes
+    import generator.engine.allsizes as allsizes
 
     from test_allsizes_holes import e4
 

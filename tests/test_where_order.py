@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.parse import walk
+from generator.engine.parse import walk
 
 from engine_support import PROBLEM_LINE, parse_file, run_inprocess, write_rule
 

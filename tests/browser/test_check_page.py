@@ -11,7 +11,7 @@ import pytest
 
 from claims_support import flags_of, student_claims
 
-from generator.check_page import PYODIDE_DEST, BUNDLE_DEST
+from generator.render.check_page import PYODIDE_DEST, BUNDLE_DEST
 
 ROWS = student_claims()
 FIELDS = ("of", "wrt", "expect", "symbols", "assume", "layout", "where", "functions", "order")

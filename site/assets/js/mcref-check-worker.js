@@ -40,7 +40,7 @@ function boot(base) {
       pyodide.runPython(
         "import sys, json\n" +
         "sys.path.insert(0, '/home/pyodide/mcref')\n" +
-        "from generator.browser_check import check as _mcref_check\n" +
+        "from generator.student.browser_check import check as _mcref_check\n" +
         "def _mcref_run(text):\n" +
         "    return json.dumps(_mcref_check(json.loads(text)))\n"
       );

@@ -1,6 +1,6 @@
 /* mcref search: a search box whose results are rules.
  *
- * The documents (assets/mcref-search.json, written by generator/site.py: one per rule and
+ * The documents (assets/mcref-search.json, written by generator/render/site.py: one per rule and
  * one per section) are indexed in the browser with MiniSearch (npm package minisearch,
  * copied into assets/minisearch/ by the build), loaded the first time the box opens.
  *

@@ -2,7 +2,7 @@
  *
  * Math is written by pymdownx.arithmatex (generic) and by the rule generator as
  * <span class="arithmatex">\( ... \)</span> and <div class="arithmatex">\[ ... \]</div>.
- * The build typesets all of it with KaTeX (generator/mkdocs_hooks.py, on_env) and marks it
+ * The build typesets all of it with KaTeX (generator/render/mkdocs_hooks.py, on_env) and marks it
  * data-mc-math="1", so pages arrive with their math. Should any element arrive untypeset,
  * this script loads the site's own copy of KaTeX and renders it with katex.render, on the
  * first load and after every instant navigation (Material's document$ observable).
