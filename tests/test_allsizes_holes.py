@@ -341,6 +341,21 @@ def test_a_small_trap_beside_exp_is_refuted_exactly(expect: str) -> None:
     assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 4, decision
 
 
+@pytest.mark.parametrize(("of", "expect"), [
+    ("sum(exp(x)) + sqrt(sum(x))", "exp(x) + ones(n) / (2 * sqrt(sum(x)))"),
+    ("sum(exp(x)) * sqrt(sum(x))", "exp(x) * sqrt(sum(x)) + sum(exp(x)) * ones(n) / (2 * sqrt(sum(x)))"),
+])
+def test_a_small_trap_beside_exp_and_a_square_root_is_refuted_exactly(of: str, expect: str) -> None:
+    """The test for a real difference used the first random point, where a square root may not exist modulo p (about
+    half of the values are not squares): it then gave up and the trap stayed a mere suspicion ("nonzero"). It now looks
+    for a point where every square root exists, as the check of one size does. The true claims stay unrefuted."""
+    claim = claim_from({"x": ["n"], "B": ["n", "n"]}, of, "x", f"{expect} + (1 / 10**12) * ({e4('B')}) * ones(n)",
+                       assume={"x": ("positive",)})
+    decision = decide(claim)
+    assert decision.status == "refuted" and decision.counterexample["sizes"]["n"] >= 4, decision
+    assert decide(claim_from({"x": ["n"]}, of, "x", expect, assume={"x": ("positive",)})).status in ("proved", "nonzero", "listed")
+
+
 @pytest.mark.parametrize(("symbols", "of", "expect"), [
     ({"x": [], "y": []}, "exp(x) * exp(y)", "exp(x + y) * ones(1)"),
     ({"x": ["n"]}, "sum(exp(2 * x))", "2 * exp(x) * exp(x)"),

@@ -332,7 +332,7 @@ def test_h7_a_witness_runs_at_the_smallest_grid_tuple_of_a_proved_claim(monkeypa
 def test_a_small_trap_beside_a_generic_function_is_refuted_by_the_precise_point_witness(factor: str) -> None:
     """exp(x) + 10^-12 e4(B) f(x): the model differs at n >= 4 but keeps exp, log, sqrt, relu generic ("nonzero" when
     the difference depends on them); finite differences cannot see 10^-12 and SymPy ran at n = 2, 3 only: "verified".
-    The witness at the engine's size evaluates the claim at random points in 60-digit arithmetic."""
+    The witness at the engine's size evaluates the claim along random directions at random points in 200-digit arithmetic."""
     from test_allsizes_holes import e4
 
     claim = claim_from({"x": ["n"], "B": ["n", "n"]}, "sum(exp(x))", "x", f"exp(x) + (1 / 10**12) * ({e4('B')}) * {factor}",
@@ -351,3 +351,94 @@ def test_a_small_trap_beside_a_generic_function_is_refuted_by_the_precise_point_
 def test_true_claims_beyond_the_model_stay_verified_with_the_precise_point_witness(of: str, expect: str) -> None:
     verdict = check_claim(claim_from({"x": ["n"]}, of, "x", expect))
     assert verdict.status == "verified", verdict.detail
+
+
+# ---------------------------------------------------------------- the precise point witness along random directions
+
+def test_a_tiny_trap_beside_exp_with_hundreds_of_unknowns_is_refuted() -> None:
+    """exp(X) + 10^-30 e6(B) tr(C) log(X), with X, B, C square: zero for n < 6, and the engine's model (exp, log kept
+    generic) names n = 9 as the size where it differs: 3 * 81 = 243 unknowns. The precise witness used to stop at 100 unknowns
+    (a whole symbolic Jacobian), so the claim was "verified at n = 2 and 3"; along a random direction (one symbol t
+    left for SymPy) it reaches 300 unknowns and refutes it there."""
+    from test_redteam import ek
+
+    claim = claim_from({"X": ["n", "n"], "B": ["n", "n"], "C": ["n", "n"]}, "sum(exp(X))", "X",
+                       f"exp(X) + (1 / 10**30) * {ek(6, 'B')} * trace(C) * log(X)", assume={"X": ("positive",)})
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted", verdict.detail
+    sizes = [int(word.split("=")[1].rstrip(",")) for word in verdict.detail.split() if word.startswith("n=")]
+    assert sizes and sizes[0] >= 6, verdict.detail
+
+
+TINY = "(1 / 10**30)"
+
+# (symbols, of, wrt, true claim, a tiny wrong one, options): every shape of claim the precise witness assembles
+PRECISE_CASES = {
+    "scalar-by-vector": ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "(A + A.T) @ x", f"(A + A.T) @ x + {TINY} * x", {}),
+    "scalar-by-vector-numerator": ({"x": ["n"], "A": ["n", "n"]}, "x.T @ A @ x", "x", "x.T @ (A + A.T)",
+                                   f"x.T @ (A + A.T) + {TINY} * x.T", {"layout": "numerator"}),
+    "scalar-by-matrix": ({"X": ["m", "n"], "A": ["n", "m"]}, "trace(A @ exp(X))", "X", "A.T * exp(X)",
+                         f"A.T * exp(X) + {TINY} * X", {}),
+    "vector-by-vector": ({"x": ["n"], "A": ["m", "n"]}, "exp(A @ x)", "x", "A.T @ diag(exp(A @ x))",
+                         f"A.T @ diag(exp(A @ x)) + {TINY} * ones(n, m)", {}),
+    "vector-by-vector-numerator": ({"x": ["n"], "A": ["m", "n"]}, "exp(A @ x)", "x", "diag(exp(A @ x)) @ A",
+                                   f"diag(exp(A @ x)) @ A + {TINY} * ones(m, n)", {"layout": "numerator"}),
+    "matrix-by-scalar": ({"s": [], "A": ["m", "n"]}, "exp(s * A)", "s", "A * exp(s * A)", f"A * exp(s * A) + {TINY} * A",
+                         {"layout": "numerator"}),
+    "matrix-by-scalar-denominator": ({"s": [], "A": ["m", "n"]}, "exp(s * A)", "s", "A.T * exp(s * A.T)",
+                                     f"A.T * exp(s * A.T) + {TINY} * A.T", {}),
+    "differential": ({"X": ["n", "n"], "A": ["n", "n"]}, "log(det(X)) + trace(A @ X)", "X", "trace((inv(X) + A) @ d(X))",
+                     f"trace((inv(X) + A) @ d(X)) + {TINY} * trace(d(X))", {"kind": "differential"}),
+    "symmetric-wrt": ({"X": ["n", "n"], "A": ["n", "n"]}, "trace(A @ X.T)", "X", "A", f"A + {TINY} * A.T",
+                      {"assume": {"X": ("symmetric",)}}),
+    "probability": ({"z": ["n"], "y": ["n"]}, "-(y.T @ log(softmax(z)))", "z", "softmax(z) - y",
+                    f"softmax(z) - y + {TINY} * z", {"assume": {"y": ("probability",)}}),
+    "relu": ({"x": ["n"], "w": ["n"]}, "sum(relu(x) * w)", "x", "step(x) * w", f"step(x) * w + {TINY} * relu(x)", {}),
+}
+
+
+@pytest.mark.parametrize("case", PRECISE_CASES, ids=list(PRECISE_CASES))
+def test_the_precise_point_witness_accepts_the_truth_and_refutes_a_tiny_error(case: str) -> None:
+    """Both layouts, a differential, a symmetric wrt (entries independent), a probability vector (its entries sum to 1
+    exactly, not to 16 digits: the softmax gradient depends on it), relu (points on both sides of every kink)."""
+    symbols, of, wrt, right, wrong, options = PRECISE_CASES[case]
+    sizes = {d: 3 + k for k, d in enumerate(sorted({d for shape in symbols.values() for d in shape}))}
+    verify.precise_point_check(claim_from(symbols, of, wrt, right, **options), sizes)
+    with pytest.raises(verify.Refuted):
+        verify.precise_point_check(claim_from(symbols, of, wrt, wrong, **options), sizes)
+
+
+@pytest.mark.parametrize(("of", "right", "wrong"), [
+    ("x.T @ A @ x + sum(exp(x))", "A + A.T + diag(exp(x))", "2 * A + diag(exp(x))"),
+    ("x.T @ A @ x + sum(exp(x))", "A + A.T + diag(exp(x))", f"A + A.T + diag(exp(x)) + {TINY} * (A - A.T)"),
+])
+def test_the_precise_point_witness_sees_an_antisymmetric_error_in_a_hessian(of: str, right: str, wrong: str) -> None:
+    """One direction alone (V^T H V) is blind to an antisymmetric error: 2A and A + A^T agree on every V. The witness
+    applies the claimed Hessian to two independent directions, U^T H V = d2/ds dt of(x + s U + t V)."""
+    symbols = {"x": ["n"], "A": ["n", "n"]}
+    verify.precise_point_check(dataclasses.replace(claim_from(symbols, of, "x", right), order=2), {"n": 4})
+    with pytest.raises(verify.Refuted):
+        verify.precise_point_check(dataclasses.replace(claim_from(symbols, of, "x", wrong), order=2), {"n": 4})
+
+
+@pytest.mark.parametrize(("of", "right", "wrong"), [
+    ("exp(s) * A", "exp(s) * A", f"exp(s) * A + {TINY} * A"),
+])
+def test_the_precise_point_witness_checks_second_derivatives_by_a_scalar_and_second_differentials(of, right, wrong) -> None:
+    symbols = {"s": [], "A": ["m", "n"]}
+    sizes = {"m": 2, "n": 3}
+    verify.precise_point_check(dataclasses.replace(claim_from(symbols, of, "s", right, layout="numerator"), order=2), sizes)
+    with pytest.raises(verify.Refuted):
+        verify.precise_point_check(dataclasses.replace(claim_from(symbols, of, "s", wrong, layout="numerator"), order=2), sizes)
+    dsym = {"X": ["n", "n"]}
+    second = dataclasses.replace(claim_from(dsym, "trace(X @ X @ X)", "X", "6 * trace(X @ d(X) @ d(X))", kind="differential"), order=2)
+    verify.precise_point_check(second, {"n": 3})
+    with pytest.raises(verify.Refuted):
+        verify.precise_point_check(dataclasses.replace(second, expect=claim_from(
+            dsym, "trace(X @ X @ X)", "X", f"6 * trace(X @ d(X) @ d(X)) + {TINY} * trace(d(X))**2", kind="differential").expect), {"n": 3})
+
+
+def test_the_precise_point_witness_refutes_a_claim_of_the_wrong_shape() -> None:
+    claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "A @ x", "x", "A")  # denominator layout wants A^T (n x m)
+    with pytest.raises(verify.Refuted, match="3x2"):
+        verify.precise_point_check(claim, {"m": 2, "n": 3})

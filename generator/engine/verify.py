@@ -565,77 +565,164 @@ def _compare(claim: Claim, truth: sp.Matrix, claimed: sp.Matrix, sizes: dict[str
         raise Undecided(undecided)
 
 
-PRECISE_DIGITS = 60
-PRECISE_ENTRIES = 100  # scalar unknowns of a claim at one size, at most, for the precise point check
+PRECISE_DIGITS = 60  # digits of the comparison: a difference above 1e-40 (relative) refutes
+PRECISE_WORK = 200  # digits of the arithmetic
+PRECISE_STEPS = ("1e-50", "1e-55")  # two steps of the central differences; they must agree (see precise_point_check)
+PRECISE_ENTRIES = 300  # scalar unknowns of a claim at one size, at most, for the precise point check
+PRECISE_SIZES = 3  # probe sizes (where the model differed, then the corners) checked in high precision
+
+
+class _PreciseEvaluator(Evaluator):
+    """The Evaluator for numbers of PRECISE_WORK digits: det and inv of a matrix of real numbers by mpmath's LU
+    decomposition at that precision (SymPy's Berkowitz expansion of a 12 x 12 matrix of numbers takes a minute); every
+    value a number of that precision after each operation (sqrt(k) or exp of it kept exact would grow every entry)."""
+
+    def ev(self, e: Expr) -> sp.Matrix:
+        return super().ev(e).applyfunc(lambda v: v if isinstance(v, (sp.Float, sp.Integer)) else v.evalf(PRECISE_WORK))
+
+    def call(self, e: Expr, args: list[sp.Matrix]) -> sp.Matrix:
+        if e.name in ("det", "inv") and args[0].shape[0] > 1 and all(isinstance(v, (sp.Float, sp.Rational)) for v in args[0]):
+            import mpmath
+
+            m = args[0]
+            with mpmath.workdps(PRECISE_WORK):
+                a = mpmath.matrix([[mpmath.mpf(sp.Float(m[i, j], PRECISE_WORK)._mpf_) for j in range(m.shape[1])] for i in range(m.shape[0])])
+                if e.name == "det":
+                    return sp.Matrix([[sp.Float(mpmath.det(a), PRECISE_WORK)]])
+                inverse = mpmath.inverse(a)  # ZeroDivisionError when singular: no value at this point
+                return sp.Matrix(m.shape[0], m.shape[1], lambda i, j: sp.Float(inverse[i, j], PRECISE_WORK))
+        return super().call(e, args)
 
 
 def precise_point_check(claim: Claim, sizes: dict[str, int], points: int = 2) -> None:
-    """The claim at random rational points that satisfy the assumptions, in 60-digit arithmetic: the derivative by
-    SymPy's differentiation at these sizes, the difference evaluated exactly where it is rational and to 60 digits where
-    it holds exp, log, ... Raises Refuted on a difference above 1e-40 (relative), Undecided where it cannot tell.
+    """The claim along random directions at random points that satisfy the assumptions, in 200-digit arithmetic.
 
-    A witness for the sizes where the all-sizes model differs but drops relations ("nonzero"): finite differences
-    cannot see a difference of 1e-12 there, SymPy's simplification at the listed sizes never looks there."""
-    env = make_symbols(claim, sizes)
-    if sum(m.shape[0] * m.shape[1] for m in env.values()) > PRECISE_ENTRIES:
+    The truth is the derivative of of(W + t V) at t = 0 along a random direction V, by central differences with steps
+    h = 1e-50 and 1e-55 (truncation error about h^2, round-off about 1e-200 / h^2: both far below 1e-60); the two steps
+    must agree to 1e-50, which bounds what the finer one misses (else the point is too close to a singularity: no
+    verdict). The claim is the claimed derivative applied to V. A second derivative is the mixed
+    d2/ds dt of(W + s U + t V) against U^T H V, with two independent directions (one direction alone, V^T H V, cannot see
+    an antisymmetric error); a second derivative by a scalar and a second differential are d2/dt2 along V; a
+    differential is the claim with d(wrt) = V. Raises Refuted on a difference above 1e-40 (relative), Undecided where it
+    cannot tell (generic functions, a point outside the domain, too many unknowns).
+
+    A witness for the sizes the all-sizes engine names where its model drops relations ("nonzero", "outside"): finite
+    differences in double precision cannot see a difference of 1e-12 there, SymPy's simplification at the listed sizes
+    never looks there. A wrong claim differs from the truth in some entry; applied to random directions the difference is
+    nonzero with probability 1. Every value is a number (no symbol is left for SymPy), so claims with up to
+    PRECISE_ENTRIES unknowns are cheap."""
+    if _unknowns(claim, sizes) > PRECISE_ENTRIES:
         raise Undecided(f"too many unknowns at {show_sizes(sizes)} for the precise point check")
-    W = env[claim.wrt]
-    subs = assumption_substitution(claim, env)
-    evaluator = Evaluator(claim.scope, sizes, env)
-    if claim.kind == "differential":
-        t = sp.Symbol("(t)", real=True)
-        V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: sp.Symbol(f"d{claim.wrt}[{i},{j}]", real=True))
-        moved = dict(env)
-        moved[claim.wrt] = W + t * V
-        truth = Evaluator(claim.scope, sizes, moved).ev(claim.of).applyfunc(lambda v: _derivative(v, *[t] * claim.order)).subs(t, 0)
-        pairs = [("differential", truth, Evaluator(claim.scope, sizes, {**env, f"d({claim.wrt})": V}).ev(claim.expect))]
-        directions = list(V)
-    else:
-        O = evaluator.ev(claim.of)
-        wrt_shape = claim.scope.symbols[claim.wrt]
-        if claim.order == 2:
-            num = numerator_entries_2(claim.of.shape, wrt_shape, O.shape, W.shape,
-                                      lambda a, b, i, k: _derivative(O[a, b], W[i, 0], W[k, 0]))
-        else:
-            num = numerator_entries(claim.of.shape, wrt_shape, O.shape, W.shape, lambda a, b, i, j: _derivative(O[a, b], W[i, j]))
-        pairs = [(layout, sp.Matrix(in_layout(num, layout)), evaluator.ev(expr))
-                 for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other()))]
-        directions = []
+    if any(e.op in ("apply", "D", "DD") for root in (claim.of, claim.expect) for e in walk(root)):
+        raise Undecided("generic functions have no value at a point")
     seed = _stable_seed(claim.content()) + 2
     rng = np.random.default_rng(seed)
-    for _ in range(points):
-        values = sample_values(claim, sizes, rng)
-        point: dict[sp.Symbol, sp.Expr] = {}
-        for name, m in env.items():
-            for i in range(m.shape[0]):
-                for j in range(m.shape[1]):
-                    point[m[i, j]] = sp.Rational(float(values[name][i, j]))
-        for d in directions:
-            point[d] = sp.Rational(float(rng.normal()))
-        for layout, truth, claimed in pairs:
+    order = getattr(claim, "order", 1)
+    mixed = order == 2 and claim.kind != "differential"
+    generic = (sp.core.function.AppliedUndef, *_GENERIC.values())
+
+    def number(x: float) -> sp.Float:
+        return sp.Float(repr(float(x)), PRECISE_WORK)
+
+    def no_value(m: sp.Matrix) -> bool:
+        return any(isinstance(f, generic) for v in m for f in v.atoms(sp.Function)) or any(v.has(sp.Derivative, sp.Subs) for v in m)
+
+    # random points; beside relu, step, abs or sign, points that put every kink argument on both sides of 0 (a claim that
+    # drops a step factor agrees wherever the step is 1), none within reach of a kink
+    chosen = numeric_points(claim, sizes, rng, seed) if kink_arguments(claim) else [sample_values(claim, sizes, rng) for _ in range(points)]
+    for values in chosen:
+        env = {name: sp.Matrix(v.shape[0], v.shape[1], lambda i, j, v=v: number(v[i, j])) for name, v in values.items()}
+        for name, props in claim.assume.items():
+            if "probability" in props:  # entries that sum to 1 exactly (to 200 digits), not to the 16 digits of a float
+                flat = list(env[name])
+                flat[-1] = 1 - sum(flat[:-1], sp.Integer(0))
+                env[name] = sp.Matrix(env[name].shape[0], env[name].shape[1], flat)
+        W = env[claim.wrt]
+        V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: number(rng.normal()))
+        U = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: number(rng.normal())) if mixed else V
+
+        def of_at(shift: sp.Matrix | None) -> sp.Matrix:
+            return _PreciseEvaluator(claim.scope, sizes, {**env, claim.wrt: W + shift} if shift is not None else env).ev(claim.of)
+
+        def along(step: str) -> sp.Matrix:
+            h = sp.Float(step, PRECISE_WORK)
+            if mixed:
+                return (of_at(h * (U + V)) - of_at(h * (U - V)) - of_at(h * (V - U)) + of_at(-h * (U + V))) / (4 * h * h)
+            if order == 2:
+                return (of_at(h * V) - 2 * of_at(None) + of_at(-h * V)) / (h * h)
+            return (of_at(h * V) - of_at(-h * V)) / (2 * h)
+
+        try:
+            coarse, truth = along(PRECISE_STEPS[0]), along(PRECISE_STEPS[1])
+            if no_value(truth):
+                raise Undecided("generic functions have no value at a point")
+            if claim.kind == "differential":
+                pairs = [("differential", _PreciseEvaluator(claim.scope, sizes, {**env, f"d({claim.wrt})": V}).ev(claim.expect))]
+            else:
+                evaluator = _PreciseEvaluator(claim.scope, sizes, env)
+                pairs = [(layout, _applied(claim, evaluator.ev(expr), layout, U, V, truth.shape, sizes))
+                         for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other()))]
+        except (TypeError, ValueError, ZeroDivisionError, NotImplementedError, ArithmeticError, sp.PolynomialError):
+            raise Undecided(f"no value at a point at {show_sizes(sizes)}") from None
+        for layout, claimed in pairs:
             if claimed.shape == (1, 1) and truth.shape != (1, 1):
-                claimed = sp.ones(*truth.shape) * claimed[0, 0]
+                claimed = sp.ones(*truth.shape) * claimed[0, 0]  # as in _compare: a scalar claim broadcasts
             if truth.shape != claimed.shape:
                 raise Refuted(f"in {layout} layout at {show_sizes(sizes)} the derivative is {truth.shape[0]}x{truth.shape[1]} "
                               f"but the claim is {claimed.shape[0]}x{claimed.shape[1]}")
+            if no_value(claimed):
+                raise Undecided("generic functions have no value at a point")
             for i in range(truth.shape[0]):
                 for j in range(truth.shape[1]):
-                    a = truth[i, j].xreplace(subs).xreplace(point)
-                    b = claimed[i, j].xreplace(subs).xreplace(point)
-                    if a.has(sp.core.function.AppliedUndef) or b.has(sp.core.function.AppliedUndef) or \
-                            any(isinstance(f, tuple(_GENERIC.values())) for f in (a - b).atoms(sp.Function)):
-                        raise Undecided("generic functions have no value at a point")
+                    a, b = truth[i, j], claimed[i, j]
                     try:
                         va, vb = complex(sp.N(a, PRECISE_DIGITS)), complex(sp.N(b, PRECISE_DIGITS))
-                        gap = abs(sp.N(a - b, PRECISE_DIGITS))
+                        gap = abs(complex(sp.N(a - b, PRECISE_DIGITS)))
+                        drift = abs(complex(sp.N(coarse[i, j] - a, PRECISE_DIGITS)))
                     except (TypeError, ValueError, ZeroDivisionError):
                         raise Undecided(f"no value at a point at {show_sizes(sizes)}") from None
-                    if not (math.isfinite(abs(va)) and math.isfinite(abs(vb))) or abs(va.imag) > 1e-30 or abs(vb.imag) > 1e-30:
+                    if not all(math.isfinite(x) for x in (abs(va), abs(vb), gap, drift)) or abs(va.imag) > 1e-30 or abs(vb.imag) > 1e-30:
                         raise Undecided(f"the point left the domain at {show_sizes(sizes)}")
+                    if drift > 1e-50 * max(1.0, abs(va)):
+                        raise Undecided(f"the point is too close to a singularity at {show_sizes(sizes)} for the precise point check")
                     if gap > 1e-40 * max(1.0, abs(va)):
-                        raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}): at a random point, "
-                                      f"in {PRECISE_DIGITS}-digit arithmetic, the derivative is {va.real:.15g} and the claim "
-                                      f"{vb.real:.15g} (they differ by {float(gap):.3g})")
+                        what = "mixed second derivative along two random directions" if mixed else \
+                            "second differential along a random direction" if order == 2 and claim.kind == "differential" else \
+                            "differential along a random direction" if claim.kind == "differential" else \
+                            "second derivative along a random direction" if order == 2 else "derivative along a random direction"
+                        raise Refuted(f"in {layout} layout at {show_sizes(sizes)}, entry ({i + 1}, {j + 1}) of the {what}: at a "
+                                      f"random point, in {PRECISE_WORK}-digit arithmetic, it is {va.real:.15g} and the claim "
+                                      f"gives {vb.real:.15g} (they differ by {gap:.3g})")
+
+
+def _unknowns(claim: Claim, sizes: dict[str, int]) -> int:
+    """Scalar unknowns of the claim at these sizes (every entry of every symbol)."""
+    return sum(r * c for r, c in (concrete(shape, sizes) for shape in claim.scope.symbols.values()))
+
+
+def _applied(claim: Claim, claimed: sp.Matrix, layout: str, U: sp.Matrix, V: sp.Matrix, of_shape: tuple[int, int],
+             sizes: dict[str, int]) -> sp.Matrix:
+    """The claimed derivative (in `layout`) applied to the direction V, shaped like `of`: entry (a, b) is the sum over the
+    entries (i, j) of wrt of the claimed d of[a,b] / d wrt[i,j] times V[i,j]. A second derivative is applied to U and V:
+    the claimed d2 of[a,b] / d wrt[i] d wrt[k] times U[i] V[k]. Every entry of the claim is used exactly once, at the
+    place numerator_entries (numerator_entries_2) and in_layout give it; a claim of another shape is refuted (a 1x1
+    claim broadcasts, as in _compare)."""
+    wrt_shape = claim.scope.symbols[claim.wrt]
+    if getattr(claim, "order", 1) == 2:
+        index = numerator_entries_2(claim.of.shape, wrt_shape, of_shape, V.shape, lambda a, b, i, k: (a, b, U[i, 0] * V[k, 0]))
+    else:
+        index = numerator_entries(claim.of.shape, wrt_shape, of_shape, V.shape, lambda a, b, i, j: (a, b, V[i, j]))
+    where = in_layout(index, layout)
+    shape = (len(where), len(where[0]) if where else 0)
+    scalar = claimed.shape == (1, 1) and shape != (1, 1)
+    if claimed.shape != shape and not scalar:
+        raise Refuted(f"in {layout} layout at {show_sizes(sizes)} the derivative is {shape[0]}x{shape[1]} "
+                      f"but the claim is {claimed.shape[0]}x{claimed.shape[1]}")
+    out = sp.zeros(*of_shape)
+    for r, row in enumerate(where):
+        for c, (a, b, weight) in enumerate(row):
+            out[a, b] += (claimed[0, 0] if scalar else claimed[r, c]) * weight
+    return out
 
 
 def _numerically_nonzero(diff: sp.Expr) -> bool:
@@ -1205,6 +1292,7 @@ def check_claim(claim: Claim) -> Verdict:
     numeric_sizes = _unique(([] if proved else extra) + sizes_list + (extra if proved else []))
     worst = 0.0
     undecided: str | None = None
+    precise_agrees: list[dict[str, int]] = []
     try:
         # Numbers first: a wrong claim is refuted in milliseconds, before any slow simplification.
         for sizes in numeric_sizes:
@@ -1218,11 +1306,14 @@ def check_claim(claim: Claim) -> Verdict:
             except (ArithmeticError, ValueError, np.linalg.LinAlgError):
                 if sizes not in extra:
                     raise
-        # Where a model that drops relations differed (or the first size the engine names, outside its theory): the claim
-        # at random points in 60-digit arithmetic, which sees a difference of 1e-12 that finite differences cannot.
-        if not proved and decision.probe_sizes:
+        # Where a model that drops relations differed (or the sizes the engine names, outside its theory): the claim
+        # along random directions in 200-digit arithmetic, which sees a difference of 1e-12 that finite differences cannot.
+        precise = [] if proved else [dict(s) for s in _unique([dict(s) for s in decision.probe_sizes])
+                                     if _unknowns(claim, dict(s)) <= PRECISE_ENTRIES and not allsizes.size_only_zero(claim, dict(s))]
+        for sizes in precise[:PRECISE_SIZES]:
             try:
-                precise_point_check(claim, dict(decision.probe_sizes[0]))
+                precise_point_check(claim, sizes)
+                precise_agrees.append(sizes)
             except Undecided:
                 pass  # no verdict there: too many unknowns, generic functions, or outside the domain
             except (ArithmeticError, ValueError, TypeError, np.linalg.LinAlgError):
@@ -1249,6 +1340,9 @@ def check_claim(claim: Claim) -> Verdict:
     witnesses = (f"SymPy agrees exactly at {' and '.join(show_sizes(s) for s in symbolic_sizes)} {layout_words}; central finite "
                  f"differences agree at {NUMERIC_POINTS} random points per size at {' and '.join(show_sizes(s) for s in numeric_sizes)} "
                  f"(largest relative error {worst:.1e})")
+    if precise_agrees:
+        witnesses += (f"; in {PRECISE_WORK}-digit arithmetic the claim agrees with the derivative along random directions at "
+                      f"{' and '.join(show_sizes(s) for s in precise_agrees)}")
     if proved:
         return _proved_verdict(claim, decision, tuple(symbolic_sizes), layouts, worst, seconds, witnesses)
     if not claim.scope.dims and symbolic_sizes:

@@ -714,8 +714,18 @@ def _a_real_difference(program: Program, sizes: dict[str, int], field_: ModP, se
        vanish, so r and sum c_j u_j are constant), and a polynomial in them that is not zero as a polynomial is not
        zero as a function.
     Either way a difference at a random point is a counterexample at these sizes (with the error of the check)."""
+    for point in range(MAX_POINTS):  # a point where every square root exists (about half of the values are squares)
+        try:
+            Evaluator(field_, sizes, seed, point).value(program.derivative)
+            break
+        except NotSquare:
+            continue
+        except ZeroDenominator:
+            return False
+    else:
+        return False
     try:
-        base = _differences(program, Evaluator(field_, sizes, seed, 0))
+        base = _differences(program, Evaluator(field_, sizes, seed, point))
         if all(x == 0 for m in base for row in m for x in row):
             return False
         lossy_leaves = {n.id for n in walk(program.roots()) if n.op == "leaf" and n.attr.family in LOSSY | {"opaque"}}
@@ -736,7 +746,7 @@ def _a_real_difference(program: Program, sizes: dict[str, int], field_: ModP, se
                     m = [[m[i][j] if i == j else 0 for j in range(c)] for i in range(r)]
                 return m
             signs = {n.id: (-1 if (salt + i) % 2 else 1) for i, n in enumerate(roots)}
-            if _differences(program, Evaluator(field_, sizes, seed, 0, redraw, roots=signs)) != base:
+            if _differences(program, Evaluator(field_, sizes, seed, point, redraw, roots=signs)) != base:
                 independent = False
                 break
         if independent:
