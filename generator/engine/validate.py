@@ -119,7 +119,11 @@ def _explain(doc: Document, error: jsonschema.ValidationError, path: tuple[Any, 
         yield Problem(doc.shown, line, col, "MC012", f"{field} must be a dimension: a letter or a positive integer (found {_show(error.instance)})")
         return
     description = _rule_text(error)
-    yield Problem(doc.shown, line, col, "MC012", f"{field} must {description} (found {_show(error.instance)})")
+    suggestion = ""
+    if kind == "enum" and isinstance(error.instance, str):
+        hint = difflib.get_close_matches(error.instance, [str(v) for v in error.validator_value], n=1)
+        suggestion = f"; did you mean {hint[0]}?" if hint else ""
+    yield Problem(doc.shown, line, col, "MC012", f"{field} must {description} (found {_show(error.instance)}{suggestion})")
 
 
 def _rule_text(error: jsonschema.ValidationError) -> str:
