@@ -76,3 +76,23 @@ def test_every_id_is_found_first(real_documents: dict) -> None:
     results = run_node(real_documents, ids)["results"]
     wrong = [(rid, got[:2]) for rid, got in zip(ids, results) if not got or got[0] != rid]
     assert wrong == []
+
+
+def test_operators_said_in_words_are_formula_spellings() -> None:
+    """"x transpose A x" reads as x^T A x and "X inverse" as X^-1, on both sides of the search."""
+    keys = run_node({"docs": []}, [], ["x transpose A x", "x^T A x", "X inverse", "X^-1", "derivative of the inverse"])["keys"]
+    assert keys[0] == keys[1] == "xtax"
+    assert keys[2] == keys[3]
+    assert keys[4].endswith("inverse")  # "the inverse" names no letter: it stays a word
+
+
+@pytest.mark.parametrize("query,first", [
+    ("tr(X^T A X)", "trace-xtbx"),  # the rule names its constant B
+    ("logistic regression gradient", "logistic-regression-w"),  # not its Hessian
+    ("softmax cross entropy logits gradient", "cross-entropy-softmax"),  # not its Hessian
+    ("derivative of x transpose A x", "quad-form-xax"),
+])
+def test_student_spellings_find_the_first_order_rule_first(real_documents: dict, query: str, first: str) -> None:
+    """A formula typed with the textbook's letter for the constant matrix finds the rule that names it otherwise, and
+    a query that does not ask for a Hessian or a second differential gets the gradient before the second derivative."""
+    assert run_node(real_documents, [query])["results"][0][0] == first

@@ -998,6 +998,7 @@ def search_documents(export: Mapping[str, Any]) -> dict[str, Any]:
                     "pw": where,
                     "o": redirects.get(rid, []),
                     "r": rank,
+                    **({"h": 1} if rule.get("order") == 2 else {}),  # a second derivative: ranked below first ones
                 }
             )
             rank += 1

@@ -16,7 +16,9 @@
  * exact id first of all (a retired id finds its rule); the query being a rule's name word
  * for word; a formula spelling equal to (or a prefix of) a rule's formula, also with function
  * arguments dropped (u(x)ᵀv(x) as uᵀv) and repeated factors as powers (X X as X²); the
- * variable of a `d/dX` in the query; teaching order breaks ties.
+ * variable of a `d/dX` in the query; the same formula with its one constant matrix named
+ * otherwise (tr(XᵀAX) finds tr(XᵀBX)); a second derivative below first-order rules unless the
+ * query asks for one (Hessian, second ...); teaching order breaks ties.
  *
  * The core (`createSearch`) also runs under node, for bench/search_bench.py and the tests.
  */
@@ -56,6 +58,8 @@
    * "norm(...)", determinants as "det", traces as "tr". */
   function formulaKey(text) {
     var s = fold(text);
+    // "x transpose A x", "X inverse": the operator said in words after a single letter
+    s = s.replace(/(^|[^A-Za-z])([A-Za-z])\s+transposed?\b/gi, "$1$2^T").replace(/(^|[^A-Za-z])([A-Za-z])\s+inverse\b/gi, "$1$2^-1");
     s = s.replace(/\\(top|intercal)\b/g, "T").replace(/\\(left|right|mathbf|mathrm|operatorname|bm|boldsymbol)\b/g, "");
     // derivative operators say what to differentiate by, not what: d/dX, ∂/∂x, d/dx
     s = s.replace(/(^|[^a-z])d\s*\/\s*d\s*[A-Za-z][A-Za-z0-9_]*/g, "$1 ");
@@ -107,6 +111,25 @@
   /** A key with repeated factors as powers: xx as x2 (X @ X is X^2). */
   function powers(key) {
     return key.replace(/([a-z])\1+/g, function (run) { return run[0] + run.length; });
+  }
+
+  /** The letters people most often give the one constant matrix of a formula (tr(XᵀAX), Wx). */
+  var CONSTANT_LETTERS = ["A", "B", "W", "M"];
+
+  /** A rule's formula (rule language) with its one constant matrix renamed to each of the usual
+   * letters: tr(X.T @ B @ X) also as tr(X.T @ A @ X), W @ x as A @ x. A student writes the
+   * letters of a textbook, not the rule's; none when the formula has more than one constant. */
+  function renamedConstants(of, wrt) {
+    var text = String(of || "");
+    var letter = function (l) { return new RegExp("(^|[^A-Za-z0-9_.])" + l + "(?![A-Za-z0-9_(])", "g"); };
+    var names = [];
+    text.replace(letter("([A-Z])"), function (m, pre, n) {
+      if (n !== wrt && names.indexOf(n) < 0) names.push(n);
+      return m;
+    });
+    if (names.length !== 1) return [];
+    return CONSTANT_LETTERS.filter(function (l) { return l !== names[0] && l !== wrt && !letter(l).test(text); })
+      .map(function (l) { return text.replace(letter(names[0]), "$1" + l); });
   }
 
   /** The keys of one formula spelling: as written, without function arguments, with powers. */
@@ -230,6 +253,9 @@
     }).join(" ");
   }
 
+  /** A query that asks for a second derivative (a Hessian, a second differential). */
+  var SECOND_ORDER = /hessian|second|curvature|newton|\bd2|d²|∂²/i;
+
   /** Words that say "a derivative" without saying of what. */
   var GENERIC = /^(gradients?|derivatives?|deriv|grad|jacobians?|hessians?|differentials?|partials?|d\/d\w+)$/;
 
@@ -279,6 +305,10 @@
       doc.keys = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
         formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0) doc.keys.push(k); });
+      });
+      doc.altKeys = [];
+      renamedConstants((doc.f || [])[0], doc.w).forEach(function (f) {
+        formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0 && doc.altKeys.indexOf(k) < 0) doc.altKeys.push(k); });
       });
       byKey[i] = doc;
     });
@@ -338,7 +368,12 @@
               else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
             });
           });
+          // the same formula with its constant matrix named otherwise: just below the exact letters
+          keys.forEach(function (k) { if (doc.altKeys.indexOf(k) >= 0) bonus = Math.max(bonus, 38); });
           if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
+          // a second derivative only when the query asks for one (a student who types
+          // "logistic regression gradient" wants the gradient, not its Hessian)
+          if (doc.h && !SECOND_ORDER.test(q)) bonus -= 5;
           if (wrt && doc.w) {
             if (doc.w === wrt) bonus += 3;
             else if (doc.w.toLowerCase() === wrt.toLowerCase()) bonus += 1;
