@@ -581,7 +581,7 @@ def _symbols(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, str]]:
 #: How a condition written in words says what an `assume` property says (so it is not repeated).
 _ASSUME_WORDS = {
     "positive": ("> 0", "positive", "> 0"),
-    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0"),
+    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0", " is 0", "not 0"),
     "invertible": ("invertible", "nonsingular", "non-singular"),
     "spd": ("positive definite", "spd"),
     "symmetric": ("symmetric", "spd"),
@@ -598,12 +598,31 @@ def _conditions(rule: Mapping[str, Any]) -> list[str]:
         parts.append(str(conditions))
     said = " ".join(parts)
     for sym, props in (rule.get("assume") or {}).items():
+        # a symbol is named by its identifier (epsilon), as it prints (ε) or as a word (lambda for lam)
+        shown = _symbol_text(rule, str(sym))
+        names = {str(sym), shown, _SPELLED.get(str(sym), str(sym))}
+        named = any(re.search(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_])", said) for n in names if n)
         missing = [str(p) for p in props
-                   if not (re.search(rf"(?<![A-Za-z_]){re.escape(str(sym))}(?![A-Za-z_])", said)
-                           and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
+                   if not (named and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
         if missing:
-            parts.append(f"{sym} {', '.join(missing)}")
+            parts.append(f"{shown} {', '.join(missing)}")
     return parts
+
+
+#: Identifiers that the rule language spells otherwise than a writer does (lambda is a Python keyword).
+_SPELLED = {"lam": "lambda"}
+
+
+def _symbol_text(rule: Mapping[str, Any], sym: str) -> str:
+    """The symbol as it prints, in plain text (epsilon -> ε, sigma_q -> σ_q); its identifier when unknown."""
+    decl = (rule.get("symbols") or {}).get(sym)
+    tex = decl.get("latex") if isinstance(decl, Mapping) else None
+    if not tex:
+        return sym
+    try:
+        return tex_to_text(str(tex), {}) or sym
+    except Exception:  # noqa: BLE001 - only a nicer name; the identifier always reads
+        return sym
 
 
 def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
