@@ -617,3 +617,17 @@ def test_plain_text_titles_typeset_in_bibtex() -> None:
         latex_escape(f"x{ch}", strict=True)  # raises TexError on a character pdfLaTeX cannot print
     for tex in ("\\hat{\\mathbf{x}}", "\\bar{x}", "\\tilde{\\mathbf{y}}", "\\mathbf{1}_{m}", "x_{ij}", "y^{8}"):
         assert "\\ensuremath" in latex_escape(tex_to_text(tex), strict=True)
+
+
+def test_copy_latex_keeps_the_where_lines() -> None:
+    """The "Copy LaTeX" of a rule with named intermediates copies its where lines too (from the standalone forms),
+    so P and dP are defined on the slide it is pasted into."""
+    export = sample_export()
+    rule = next(r for r in export["rules"] if r["id"] == "trace-axb")
+    where = [{"name": "\\mathbf{P}", "value": "\\operatorname{softmax}\\left(\\mathbf{S}\\right)"}]
+    rule["latex"] = dict(rule["latex"], where=[{"name": "\\mathbf{P}", "value": "\\softmax\\left(\\mathbf{S}\\right)"}])
+    rule["latex"]["standalone"] = dict(rule["latex"]["standalone"], where=where)
+    page = _rule_page(render_pages(export, []), "trace-axb")
+    for layout in ("numerator", "denominator"):
+        copy = rule["latex"]["standalone"][layout] + " \\quad \\text{where } \\mathbf{P} = \\operatorname{softmax}\\left(\\mathbf{S}\\right)"
+        assert f'data-latex="{html.escape(copy)}"' in page

@@ -540,9 +540,14 @@ def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:
     forms = []
     for layout in _rule_layouts(rule):
         tex = f"{latex['derivative']} = {latex[layout]}"
-        copy = str(standalone.get(layout)) if standalone and standalone.get(layout) else tex
-        where = _where(rule)
-        if where and not (standalone and standalone.get(layout)):
+        # the copied formula carries its where lines: without them P, dP, x̂ ... are undefined on a slide
+        if standalone and standalone.get(layout):
+            copy = str(standalone[layout])
+            where = [f"{w['name']} = {w['value']}" for w in standalone.get("where") or []
+                     if isinstance(w, Mapping) and w.get("name")]
+        else:
+            copy, where = tex, _where(rule)
+        if where:
             copy += " \\quad \\text{where } " + ", ".join(where)
         forms.append(
             {
