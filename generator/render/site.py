@@ -998,6 +998,8 @@ def search_documents(export: Mapping[str, Any]) -> dict[str, Any]:
                     "pw": where,
                     "o": redirects.get(rid, []),
                     "r": rank,
+                    # a second derivative: the search prefers first-order rules unless asked
+                    **({"d": 2} if rule.get("order") == 2 else {}),
                 }
             )
             rank += 1
