@@ -128,7 +128,14 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["front"] = _front_value
+    env.tests["typed_formula"] = _typed_formula
     return env
+
+
+def _typed_formula(alias: object) -> bool:
+    """An alias that is a formula as typed (x^T A x, X^{-T}, d(X^{-1})) rather than words: shown
+    in code type, so a reader sees a spelling to search for, not mathematics left untypeset."""
+    return bool(re.search(r"[\^_{}()'|/*@=]", str(alias)))
 
 
 def _render(name: str, **context: Any) -> str:
