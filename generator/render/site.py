@@ -128,7 +128,14 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["front"] = _front_value
+    env.tests["typed_formula"] = _typed_formula
     return env
+
+
+def _typed_formula(alias: object) -> bool:
+    """An alias that is a formula as typed (x^T A x, X^{-T}, d(X^{-1})) rather than words: shown
+    in code type, so a reader sees a spelling to search for, not mathematics left untypeset."""
+    return bool(re.search(r"[\^_{}()'|/*@=]", str(alias)))
 
 
 def _render(name: str, **context: Any) -> str:
@@ -1022,7 +1029,8 @@ def search_documents(export: Mapping[str, Any]) -> dict[str, Any]:
                     "pw": where,
                     "o": redirects.get(rid, []),
                     "r": rank,
-                    **({"h": 1} if rule.get("order") == 2 else {}),  # a second derivative: ranked below first ones
+                    # a second derivative: the search prefers first-order rules unless asked
+                    **({"d": 2} if rule.get("order") == 2 else {}),
                 }
             )
             rank += 1

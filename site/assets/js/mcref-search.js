@@ -16,9 +16,7 @@
  * exact id first of all (a retired id finds its rule); the query being a rule's name word
  * for word; a formula spelling equal to (or a prefix of) a rule's formula, also with function
  * arguments dropped (u(x)ᵀv(x) as uᵀv) and repeated factors as powers (X X as X²); the
- * variable of a `d/dX` in the query; the same formula with its one constant matrix named
- * otherwise (tr(XᵀAX) finds tr(XᵀBX)); a second derivative below first-order rules unless the
- * query asks for one (Hessian, second ...); teaching order breaks ties.
+ * variable of a `d/dX` in the query; teaching order breaks ties.
  *
  * The core (`createSearch`) also runs under node, for bench/search_bench.py and the tests.
  */
@@ -58,8 +56,6 @@
    * "norm(...)", determinants as "det", traces as "tr". */
   function formulaKey(text) {
     var s = fold(text);
-    // "x transpose A x", "X inverse": the operator said in words after a single letter
-    s = s.replace(/(^|[^A-Za-z])([A-Za-z])\s+transposed?\b/gi, "$1$2^T").replace(/(^|[^A-Za-z])([A-Za-z])\s+inverse\b/gi, "$1$2^-1");
     s = s.replace(/\\(top|intercal)\b/g, "T").replace(/\\(left|right|mathbf|mathrm|operatorname|bm|boldsymbol)\b/g, "");
     // derivative operators say what to differentiate by, not what: d/dX, ∂/∂x, d/dx
     s = s.replace(/(^|[^a-z])d\s*\/\s*d\s*[A-Za-z][A-Za-z0-9_]*/g, "$1 ");
@@ -102,6 +98,26 @@
     }
   }
 
+  /** Formula words as students say them, in the query only: "x transpose A x" is xᵀAx,
+   * "X inverse" X⁻¹, "x squared" x², and a trailing "wrt W" / "with respect to W" / "by W"
+   * names the variable as d/dW does. Only between a single letter (or a bracket) and the
+   * end, an operator or another single letter: "a transpose with respect to a scalar" and
+   * "x squared norm" stay words. */
+  function spoken(query) {
+    var s = String(query);
+    var by = s.match(/^(.*\S)\s+(?:wrt|w\.r\.t\.?|with respect to|by)\s+([A-Za-z](?:_?\d)?)\s*$/i);
+    if (by && !/(^|[^A-Za-z])d\s*\/\s*d\s*[A-Za-z]/.test(by[1])) s = "d/d" + by[2] + " " + by[1];
+    var SPOKEN = { transpose: "^T", inverse: "^-1", squared: "^2", cubed: "^3" };
+    return s.replace(/((?:^|[^A-Za-z])[A-Za-z]|\))\s+(transpose|inverse|squared|cubed)(?=\s*$|\s*[^A-Za-z\s]|\s+[A-Za-z](?![A-Za-z]))/g,
+      function (all, what, word) { return what + SPOKEN[word]; });
+  }
+
+  /** A formula spelling with its constant letters unified (A, B, C, M, W; a, b, c): tr(XᵀBX) and tr(XᵀAX), Wx and Ax, bᵀx and
+   * aᵀx, are the same rule to a student who names constants differently. */
+  function constantsUnified(text) {
+    return String(text).replace(/(^|[^A-Za-z\\])[BCMW](?![A-Za-z])/g, "$1A").replace(/(^|[^A-Za-z\\])[bc](?![A-Za-z])/g, "$1a");
+  }
+
   /** A function of one variable written without its argument: u(x)ᵀv(x) as uᵀv, U(t)⁻¹ as
    * U⁻¹ (people drop the argument; the rules write it). */
   function dropArgs(text) {
@@ -111,25 +127,6 @@
   /** A key with repeated factors as powers: xx as x2 (X @ X is X^2). */
   function powers(key) {
     return key.replace(/([a-z])\1+/g, function (run) { return run[0] + run.length; });
-  }
-
-  /** The letters people most often give the one constant matrix of a formula (tr(XᵀAX), Wx). */
-  var CONSTANT_LETTERS = ["A", "B", "W", "M"];
-
-  /** A rule's formula (rule language) with its one constant matrix renamed to each of the usual
-   * letters: tr(X.T @ B @ X) also as tr(X.T @ A @ X), W @ x as A @ x. A student writes the
-   * letters of a textbook, not the rule's; none when the formula has more than one constant. */
-  function renamedConstants(of, wrt) {
-    var text = String(of || "");
-    var letter = function (l) { return new RegExp("(^|[^A-Za-z0-9_.])" + l + "(?![A-Za-z0-9_(])", "g"); };
-    var names = [];
-    text.replace(letter("([A-Z])"), function (m, pre, n) {
-      if (n !== wrt && names.indexOf(n) < 0) names.push(n);
-      return m;
-    });
-    if (names.length !== 1) return [];
-    return CONSTANT_LETTERS.filter(function (l) { return l !== names[0] && l !== wrt && !letter(l).test(text); })
-      .map(function (l) { return text.replace(letter(names[0]), "$1" + l); });
   }
 
   /** The keys of one formula spelling: as written, without function arguments, with powers. */
@@ -253,9 +250,6 @@
     }).join(" ");
   }
 
-  /** A query that asks for a second derivative (a Hessian, a second differential). */
-  var SECOND_ORDER = /hessian|second|curvature|newton|\bd2|d²|∂²/i;
-
   /** Words that say "a derivative" without saying of what. */
   var GENERIC = /^(gradients?|derivatives?|deriv|grad|jacobians?|hessians?|differentials?|partials?|d\/d\w+)$/;
 
@@ -303,12 +297,10 @@
       doc.key = i;
       doc.names = [doc.t].concat(doc.a || []).map(phrase).filter(Boolean);
       doc.keys = [];
+      doc.unified = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
         formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0) doc.keys.push(k); });
-      });
-      doc.altKeys = [];
-      renamedConstants((doc.f || [])[0], doc.w).forEach(function (f) {
-        formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0 && doc.altKeys.indexOf(k) < 0) doc.altKeys.push(k); });
+        formulaKeys(constantsUnified(f)).forEach(function (k) { if (doc.unified.indexOf(k) < 0) doc.unified.push(k); });
       });
       byKey[i] = doc;
     });
@@ -317,6 +309,8 @@
     function search(query, limit) {
       var q = String(query || "").trim();
       if (!q) return [];
+      var typed = q.toLowerCase();
+      q = spoken(q);
       var lower = q.toLowerCase();
       var scores = {};
       var words = wordQuery(q);
@@ -346,6 +340,11 @@
                   inverseOf ? formulaKey("(" + formulaPart(inverseOf[1]) + ")^-1") : ""].filter(function (k, i, all) {
         return k.length >= 2 && all.indexOf(k) === i;
       });
+      var unifiedKeys = keys.map(function (k, i) {
+        return formulaKey(constantsUnified([q, formulaPart(q), dropArgs(formulaPart(q))][i] || ""));
+      }).filter(function (k) { return k.length >= 2; });
+      // a Hessian or second differential answers a formula only when the query asks for one
+      var secondAsked = /(^|[^a-z])(second|hessians?|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
       // a query of plain words (each of three letters or more) is not a formula spelling
       var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
       var wrt = wrtOf(q);
@@ -354,7 +353,7 @@
       docs.forEach(function (doc) {
         var bonus = 0;
         if (doc.k === "r") {
-          if (doc.id === lower) bonus += 1000;
+          if (doc.id === lower || doc.id === typed) bonus += 1000;
           else if (said.indexOf(phrase(doc.id)) >= 0) bonus += 50;  // the id with spaces: "attention v"
           else if ((doc.o || []).indexOf(lower) >= 0) bonus += 900;
           else if (lower.indexOf("-") > 0 && doc.id.indexOf(lower) === 0) bonus += 6;
@@ -368,12 +367,9 @@
               else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
             });
           });
-          // the same formula with its constant matrix named otherwise: just below the exact letters
-          keys.forEach(function (k) { if (doc.altKeys.indexOf(k) >= 0) bonus = Math.max(bonus, 38); });
+          if (bonus < 36 && unifiedKeys.some(function (k) { return doc.unified.indexOf(k) >= 0; })) bonus = 36;
+          if (doc.d === 2 && !secondAsked && bonus > 0 && bonus < 900) bonus = bonus / 2;
           if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
-          // a second derivative only when the query asks for one (a student who types
-          // "logistic regression gradient" wants the gradient, not its Hessian)
-          if (doc.h && !SECOND_ORDER.test(q)) bonus -= 5;
           if (wrt && doc.w) {
             if (doc.w === wrt) bonus += 3;
             else if (doc.w.toLowerCase() === wrt.toLowerCase()) bonus += 1;
@@ -383,6 +379,8 @@
         }
         if (bonus > 0 || scores[doc.key] !== undefined) {
           scores[doc.key] = (scores[doc.key] || 0) + bonus;
+          // in words too: "softmax cross entropy logits gradient" asks for the gradient, not its Hessian
+          if (doc.d === 2 && !secondAsked && bonus === 0) scores[doc.key] *= 0.6;
         }
       });
       var out = Object.keys(scores).map(function (key) {
@@ -597,5 +595,6 @@
     win.mcrefOpenSearch = open;
   }
 
-  return { createSearch: createSearch, formulaKey: formulaKey, tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
+  return { createSearch: createSearch, formulaKey: formulaKey, spoken: spoken, constantsUnified: constantsUnified,
+           tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
 });
