@@ -120,6 +120,12 @@ def _explain(doc: Document, error: jsonschema.ValidationError, path: tuple[Any, 
         return
     description = _rule_text(error)
     suggestion = ""
+    expected = error.validator_value if kind == "type" else None
+    wants = set(expected) if isinstance(expected, list) else {expected}
+    if kind == "type" and "string" in wants and isinstance(error.instance, (int, float)) and not isinstance(error.instance, bool):
+        suggestion = f'; write it in quotes: "{error.instance}"'  # YAML reads 4.2 as a number
+    elif kind == "type" and wants & {"integer", "number"} and isinstance(error.instance, str) and error.instance.strip().isdigit():
+        suggestion = f"; write it without quotes: {error.instance.strip()}"
     if kind == "enum" and isinstance(error.instance, str):
         hint = difflib.get_close_matches(error.instance, [str(v) for v in error.validator_value], n=1)
         suggestion = f"; did you mean {hint[0]}?" if hint else ""
