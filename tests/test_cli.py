@@ -306,3 +306,26 @@ def test_export_of_a_refuted_rule_exits_1(tmp_path: Path, monkeypatch, capsys) -
     assert run.code == 1
     data = json.loads(run.out)
     assert data["counts"]["refuted"] == 1 and data["rules"][0]["verification"]["status"] == "refuted"
+
+
+def test_an_invalid_tag_does_not_hide_an_undeclared_name(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A rule with a problem in a field the parser does not read (tags) still has its expressions read: one run
+    reports the undeclared name too, so the author does not fix one problem only to meet the next."""
+    write_rule(tmp_path, "two-problems", "title: Quadratic form, by the vector\nsection: traces\nlayout: denominator\n"
+               "symbols: {x: [n]}\nof: x.T @ A @ x\nwrt: x\nexpect: (A + A.T) @ x\ntags: [Quadratic]\n")
+    run = run_inprocess(["check", "two-problems.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert run.lines[:-2] == [
+        "two-problems.yaml:6:11: MC022 of name A must be declared under symbols (found it undeclared)",
+        "two-problems.yaml:8:10: MC022 expect name A must be declared under symbols (found it undeclared)",
+        "two-problems.yaml:9:8: MC012 tags[0] must be lower-case kebab-case, like chain-rule (found 'Quadratic')",
+    ]
+    assert run.lines[-2] == "0 verified, 0 refuted, 0 undecided, 1 invalid"
+
+
+def test_an_invalid_expression_field_is_not_parsed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """When a field the parser reads is itself invalid (layout), the expressions are not read: only that problem."""
+    write_rule(tmp_path, "bad-layout", TRACE.replace("layout: denominator", "layout: sideways") + "expect: A.T @ C\n")
+    run = run_inprocess(["check", "bad-layout.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert [line.split(": ")[1].split()[0] for line in run.lines[:-2]] == ["MC012"]
