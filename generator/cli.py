@@ -93,11 +93,15 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MAX_RULE_HINTS = 10  # a corpus whose check went badly wrong is not searched for slips rule by rule
+
+
 class Lines:
     """Per-rule verdict lines, with a progress bar on a terminal."""
 
     def __init__(self, total: int, out: TextIO) -> None:
         self.out = out
+        self.hinted = 0
         self.progress: Any = None
         if sys.stderr.isatty() and total > 5:
             try:
@@ -112,7 +116,17 @@ class Lines:
     def __call__(self, rule: Rule, verdict: Verdict, cached: bool) -> None:
         note = "cached" if cached else f"{verdict.seconds:.2f} s"
         line = f"{verdict.status:<10} {rule.id}  ({note})"
-        if verdict.status != "verified":
+        if verdict.status == "refuted" and self.hinted < MAX_RULE_HINTS:
+            from generator.student.claim_check import rule_refutation_hints
+
+            self.hinted += 1
+            field, hints = rule_refutation_hints(rule)
+            at_line, at_col = rule.doc.at(*field)
+            line += f"\n           {rule.doc.shown}:{at_line}:{at_col}: {'.'.join(field)}: {verdict.detail}"
+            for hint in hints or [f"fix {'.'.join(field)} (or a where line): none of the usual slips (layout, transpose, "
+                                  f"factor 2, sign, swapped factors) explains the difference"]:
+                line += f"\n           {hint}"
+        elif verdict.status != "verified":
             line += f"\n           {rule.doc.shown}: {verdict.detail}"
         if self.progress is not None:
             self.progress.console.print(line, markup=False, highlight=False)

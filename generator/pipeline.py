@@ -128,6 +128,25 @@ def redirect_sections(folder_docs: list[Document]) -> dict[str, str]:
     return out
 
 
+#: The fields parse_rule reads: a problem elsewhere (title, sources, tags, related, ...) does not stop
+#: the expressions from being read, so one run reports an undeclared name beside a misspelt tag.
+_PARSED_FIELDS = frozenset({"id", "symbols", "functions", "assume", "where", "of", "wrt", "expect", "layout", "kind",
+                            "order", "sizes", "example"})
+
+
+def _expression_problems_too(doc: Document, problems: list[Problem]) -> list[Problem]:
+    """The problems of the expressions of a rule whose other fields are invalid; none when a field the
+    parser reads is itself invalid (each message starts with its field: "sources[0].paper must ...")."""
+    fields = {re.split(r"[.\[ ]", p.message, maxsplit=1)[0] for p in problems if p.code != "MC041"}
+    if not isinstance(doc.data, dict) or fields & _PARSED_FIELDS or not fields:
+        return []
+    try:
+        _, found = parse_rule(doc)
+    except Exception:  # noqa: BLE001 - only extra help; the file is already reported invalid
+        return []
+    return [p for p in found if p not in problems]
+
+
 def load_and_parse(paths: list[Path], publish: bool) -> Report:
     """Stages load, validate and parse for every file; all problems are collected."""
     report = Report()
@@ -166,6 +185,7 @@ def load_and_parse(paths: list[Path], publish: bool) -> Report:
         problems = validate_document(doc, section_slugs, publish)
         report.problems += problems
         if any(p.code != "MC041" for p in problems):
+            report.problems += _expression_problems_too(doc, problems)
             continue
         docs.append(doc)
     report.problems += cross_rule_problems(docs, known_ids)

@@ -128,9 +128,39 @@ def test_refuted_rule_exits_1_and_says_why(tmp_path: Path, monkeypatch, capsys) 
     assert run.code == 1
     i = next(i for i, line in enumerate(run.lines) if line.startswith("refuted"))
     assert VERDICT.match(run.lines[i]).group(2) == "wrong"
-    assert run.lines[i + 1].strip().startswith("wrong.yaml: in ")
+    assert run.lines[i + 1].strip().startswith("wrong.yaml:8:9: expect: in ")
     assert "entry (" in run.lines[i + 1]
+    assert run.lines[i + 2].strip() == "probably: the sign is wrong: A.T @ B.T holds"
     assert run.lines[-2] == "1 verified, 1 refuted, 0 undecided, 0 invalid"
+
+
+@pytest.mark.parametrize("expect,hint", [
+    ("2 * A.T @ B.T", "probably: there is a factor 2 too many: A.T @ B.T holds"),
+    ("B @ A", "probably: your expression is the derivative in numerator layout (layout: numerator); "
+              "in denominator layout the derivative is its transpose, A.T @ B.T"),
+    ("A.T @ B.T + A.T", "fix expect (or a where line): none of the usual slips (layout, transpose, factor 2, sign, "
+                        "swapped factors) explains the difference"),
+], ids=["factor-2", "layout", "no-slip"])
+def test_refuted_rule_names_the_line_of_expect_and_the_likely_slip(tmp_path: Path, monkeypatch, capsys,
+                                                                     expect: str, hint: str) -> None:
+    """A refuted rule file is reported at the line and column of its expect field, with the usual slip that the
+    exact check confirms (as a claim file gets it), or the field to fix when no slip explains it."""
+    write_rule(tmp_path, "wrong", TRACE.replace("{A: [m, n], X: [n, p], B: [p, m]}", "{A: [n, n], X: [n, n], B: [n, n]}")
+               + f"expect: {expect}\n")
+    run = run_inprocess(["check", "wrong.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 1
+    assert run.lines[1].strip().startswith("wrong.yaml:8:9: expect: in denominator layout")
+    assert run.lines[2].strip() == hint
+    assert "Traceback" not in run.err
+
+
+def test_refuted_example_is_reported_at_the_example(tmp_path: Path, monkeypatch, capsys) -> None:
+    """When the rule holds and its worked example does not, the message points at example.expect, not expect."""
+    write_rule(tmp_path, "wrong-example", TRACE + "expect: A.T @ B.T\nexample:\n  text: With B = I.\n"
+               "  symbols: {A: [n, n], X: [n, n]}\n  of: trace(A @ X)\n  expect: A\n")
+    run = run_inprocess(["check", "wrong-example.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 1
+    assert run.lines[1].strip().startswith("wrong-example.yaml:13:11: example.expect: ")
 
 
 def test_invalid_input_wins_over_refuted(tmp_path: Path, monkeypatch, capsys) -> None:
@@ -276,3 +306,26 @@ def test_export_of_a_refuted_rule_exits_1(tmp_path: Path, monkeypatch, capsys) -
     assert run.code == 1
     data = json.loads(run.out)
     assert data["counts"]["refuted"] == 1 and data["rules"][0]["verification"]["status"] == "refuted"
+
+
+def test_an_invalid_tag_does_not_hide_an_undeclared_name(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A rule with a problem in a field the parser does not read (tags) still has its expressions read: one run
+    reports the undeclared name too, so the author does not fix one problem only to meet the next."""
+    write_rule(tmp_path, "two-problems", "title: Quadratic form, by the vector\nsection: traces\nlayout: denominator\n"
+               "symbols: {x: [n]}\nof: x.T @ A @ x\nwrt: x\nexpect: (A + A.T) @ x\ntags: [Quadratic]\n")
+    run = run_inprocess(["check", "two-problems.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert run.lines[:-2] == [
+        "two-problems.yaml:6:11: MC022 of name A must be declared under symbols (found it undeclared)",
+        "two-problems.yaml:8:10: MC022 expect name A must be declared under symbols (found it undeclared)",
+        "two-problems.yaml:9:8: MC012 tags[0] must be lower-case kebab-case, like chain-rule (found 'Quadratic')",
+    ]
+    assert run.lines[-2] == "0 verified, 0 refuted, 0 undecided, 1 invalid"
+
+
+def test_an_invalid_expression_field_is_not_parsed(tmp_path: Path, monkeypatch, capsys) -> None:
+    """When a field the parser reads is itself invalid (layout), the expressions are not read: only that problem."""
+    write_rule(tmp_path, "bad-layout", TRACE.replace("layout: denominator", "layout: sideways") + "expect: A.T @ C\n")
+    run = run_inprocess(["check", "bad-layout.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 2
+    assert [line.split(": ")[1].split()[0] for line in run.lines[:-2]] == ["MC012"]

@@ -169,3 +169,36 @@ def test_unreadable_file_is_mc001(tmp_path: Path) -> None:
     """A path that is a folder passed to read_yaml (unreadable as a file) gives MC001, not OSError."""
     doc, problems = read_yaml(tmp_path)
     assert doc is None and codes(problems) == ["MC001"]
+
+
+@pytest.mark.parametrize("text,field,fix", [
+    ("id: a\nsymbols: {A: [m, n], X: [n, p}\nof: x\n", "symbols",
+     "close the [ opened at line 2, column 25 with ] (items inside are separated by commas)"),
+    ("id: a\ntitle: [Trace of a product\nsection: traces\n", "title",
+     "close the [ opened at line 2, column 8 with ] (items inside are separated by commas), "
+     "or put the whole value between double quotes if the bracket is text"),
+    ("id: a\nsymbols:\n  A: [m, n]\n   X: [n, p]\nof: x\n", "symbols",
+     "line 4 is indented 3 spaces and line 3 2 spaces: the entries of one mapping or list start in the same column"),
+    ("id: a\nsources:\n  - paper: '4.2'\n - derived: x\nof: x\n", "sources",
+     "line 4 is indented 1 space and line 3 2 spaces: the entries of one mapping or list start in the same column"),
+    ("id: a\nsymbols:\n\tA: [n, n]\n", "symbols", "indent with spaces, not tabs (line 3 starts with a tab)"),
+    ("id: a\ntitle: Gradient: of x\n", "title", 'a value that holds ": " must be quoted: write it between double quotes'),
+    ("id: a\ntitle: \"Gradient of x\nof: x\n", "title", "close the quote opened at line 2, column 8"),
+], ids=["bracket", "bracket-in-text", "indent-more", "indent-less", "tab", "colon-in-value", "open-quote"])
+@pytest.mark.parametrize("loader", ["libyaml", "pyyaml"])
+def test_yaml_syntax_error_names_the_field_and_the_fix(text: str, field: str, fix: str, loader: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A YAML syntax error names the top-level field it sits in and says what to change (the bracket to close, the
+    line whose indentation differs, the tab, the value to quote), with libyaml's and PyYAML's parser alike."""
+    import yaml
+
+    import generator.engine.load as load
+    if loader == "pyyaml":
+        monkeypatch.setattr(load, "SafeLoader", yaml.SafeLoader)
+    elif not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML was built without libyaml")
+    doc, problems = parse_yaml(text, Path("t.yaml"), "t.yaml")
+    assert doc is None and len(problems) == 1
+    message = problems[0].message
+    assert message.startswith(f"file must be valid YAML (found a syntax error in {field}: ")
+    assert message.endswith(f"); {fix}")

@@ -359,6 +359,20 @@ def test_conditions_do_not_repeat_the_assumptions(conditions, assume, shown) -> 
     assert _conditions({"conditions": conditions, "assume": assume}) == shown
 
 
+@pytest.mark.parametrize("conditions, assume, symbols, shown", [
+    ("L differentiable; ε > 0", {"epsilon": ["positive"]}, {"epsilon": {"latex": "\\epsilon"}}, ["L differentiable; ε > 0"]),
+    ("lambda > 0", {"lam": ["positive"]}, {"lam": {"latex": "\\lambda"}}, ["lambda > 0"]),
+    ("no entry of x is 0", {"x": ["nonzero"]}, {"x": {"latex": "\\mathbf{x}"}}, ["no entry of x is 0"]),
+    ("every standard deviation positive", {"sigma_q": ["positive"]}, {"sigma_q": {"latex": "\\sigma_q"}},
+     ["every standard deviation positive", "σ_q positive"]),
+])
+def test_conditions_know_a_symbol_by_how_it_prints(conditions, assume, symbols, shown) -> None:
+    """A condition that names a symbol as it prints (ε for epsilon, lambda for lam) is not repeated as "epsilon
+    positive"; an assumption the words do not say is shown with the printed symbol, not its identifier."""
+    from generator.render.site import _conditions
+    assert _conditions({"conditions": conditions, "assume": assume, "symbols": symbols}) == shown
+
+
 def test_retired_ids_keep_their_old_section_anchor() -> None:
     """`retired` (seam 3): /<old-section>/#<old-id> lands on a row of the old section's table that
     shows the rule the id now is and links to it; a retired id of the same section is an anchor on
@@ -603,3 +617,17 @@ def test_plain_text_titles_typeset_in_bibtex() -> None:
         latex_escape(f"x{ch}", strict=True)  # raises TexError on a character pdfLaTeX cannot print
     for tex in ("\\hat{\\mathbf{x}}", "\\bar{x}", "\\tilde{\\mathbf{y}}", "\\mathbf{1}_{m}", "x_{ij}", "y^{8}"):
         assert "\\ensuremath" in latex_escape(tex_to_text(tex), strict=True)
+
+
+def test_copy_latex_keeps_the_where_lines() -> None:
+    """The "Copy LaTeX" of a rule with named intermediates copies its where lines too (from the standalone forms),
+    so P and dP are defined on the slide it is pasted into."""
+    export = sample_export()
+    rule = next(r for r in export["rules"] if r["id"] == "trace-axb")
+    where = [{"name": "\\mathbf{P}", "value": "\\operatorname{softmax}\\left(\\mathbf{S}\\right)"}]
+    rule["latex"] = dict(rule["latex"], where=[{"name": "\\mathbf{P}", "value": "\\softmax\\left(\\mathbf{S}\\right)"}])
+    rule["latex"]["standalone"] = dict(rule["latex"]["standalone"], where=where)
+    page = _rule_page(render_pages(export, []), "trace-axb")
+    for layout in ("numerator", "denominator"):
+        copy = rule["latex"]["standalone"][layout] + " \\quad \\text{where } \\mathbf{P} = \\operatorname{softmax}\\left(\\mathbf{S}\\right)"
+        assert f'data-latex="{html.escape(copy)}"' in page

@@ -63,6 +63,13 @@ def test_rule_rows_and_pages_in_html(site: Path) -> None:
     assert 'href="../rules/trace-axb/"' not in page.split('<div class="md-content"')[0]
 
 
+def test_aliases_typed_as_formulas_are_shown_as_code(site: Path) -> None:
+    """An alias that is a typed spelling (operators, brackets) is shown in code type, escaped; words stay text."""
+    rule = (site / "rules" / "trace-hostile" / "index.html").read_text(encoding="utf-8")
+    assert '<code class="mc-alias">&lt;img src=x onerror=alert(2)&gt;</code>' in rule
+    assert '<span class="mc-alias">zebra-alias</span>' in rule
+
+
 def test_home_page_says_what_the_checks_proved(site: Path) -> None:
     """The home page's verification paragraph comes from the export (no all-sizes verdicts in the
     sample: it must not claim a proof for every size)."""

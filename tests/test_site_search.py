@@ -46,6 +46,31 @@ def test_formula_keys_keep_what_changes_the_rule() -> None:
     assert keys[6] == keys[7] == "detx3"
 
 
+def test_spoken_formula_words_read_as_formulas() -> None:
+    """Formula words a student says become the formula, only after a single letter and before the end,
+    an operator or another letter: an article "a" or a word after them keeps the words."""
+    cases = {
+        "derivative of x transpose A x": "derivative of x^T A x",
+        "X inverse": "X^-1",
+        "gradient of x squared": "gradient of x^2",
+        "(A x) transpose": "(A x)^T",
+        "gradient of W x wrt W": "d/dW gradient of W x",
+        "derivative of x^T A x with respect to x": "d/dx derivative of x^T A x",
+        "derivative of a transpose with respect to a scalar": "derivative of a transpose with respect to a scalar",
+        "gradient of x squared norm": "gradient of x squared norm",
+        "transpose": "transpose",
+    }
+    got = run_node({"docs": []}, [], spoken=list(cases))["spoken"]
+    assert dict(zip(cases, got)) == cases
+
+
+def test_constant_letters_are_unified_but_variables_are_not() -> None:
+    """tr(X^T B X) and tr(X^T A X) meet, b^T x and a^T x meet; X and x (what is differentiated) stay."""
+    keys = run_node({"docs": []}, [], unified=["tr(X^T B X)", "tr(X^T A X)", "b^T x", "a^T x", "tr(X^T X)", "x^T x"])["unified"]
+    assert keys[0] == keys[1] and keys[2] == keys[3], keys
+    assert len({keys[0], keys[2], keys[4], keys[5]}) == 4, keys
+
+
 def test_operator_queries_answer_without_error() -> None:
     """Queries of operator characters never fail; a formula spelling finds its rule."""
     docs = search_documents(hostile_export())
@@ -76,3 +101,21 @@ def test_every_id_is_found_first(real_documents: dict) -> None:
     results = run_node(real_documents, ids)["results"]
     wrong = [(rid, got[:2]) for rid, got in zip(ids, results) if not got or got[0] != rid]
     assert wrong == []
+
+
+def test_a_two_letter_formula_with_another_constant_letter_is_found(real_documents: dict) -> None:
+    """"jacobian of Ax" finds the rule written W @ x in the top 3 (a two-letter formula is unified too, and W is a
+    constant letter like A, B, C, M)."""
+    assert "jacobian-linear-map" in run_node(real_documents, ["jacobian of Ax"])["results"][0][:3]
+
+
+@pytest.mark.parametrize("query,first", [
+    ("tr(X^T A X)", "trace-xtbx"),  # the rule names its constant B
+    ("logistic regression gradient", "logistic-regression-w"),  # not its Hessian
+    ("softmax cross entropy logits gradient", "cross-entropy-softmax"),  # not its Hessian
+    ("derivative of x transpose A x", "quad-form-xax"),
+])
+def test_student_spellings_find_the_first_order_rule_first(real_documents: dict, query: str, first: str) -> None:
+    """A formula typed with the textbook's letter for the constant matrix finds the rule that names it otherwise, and
+    a query that does not ask for a Hessian or a second differential gets the gradient before the second derivative."""
+    assert run_node(real_documents, [query])["results"][0][0] == first

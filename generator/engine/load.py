@@ -7,6 +7,7 @@ costs nothing and no YAML tag can construct a Python object.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,12 +90,67 @@ def parse_yaml(text: str, path: Path, shown: str) -> tuple[Document | None, list
         mark = getattr(err, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = getattr(err, "problem", None) or str(err).splitlines()[0]
-        return None, [Problem(shown, line, col, "MC002", f"file must be valid YAML (found a syntax error: {what})")]
+        field, fix = yaml_error_hint(text, err)
+        where = f" in {field}" if field else ""
+        return None, [Problem(shown, line, col, "MC002", f"file must be valid YAML (found a syntax error{where}: {what}); {fix}")]
     marks: Marks = {}
     key_marks: Marks = {}
     problems = []
     data = _to_plain(node, (), marks, key_marks, problems, shown)
     return Document(path, shown, data, marks, key_marks), problems
+
+
+_TEXT_FIELDS = frozenset({"title", "subtitle", "notes", "conditions", "display", "text"})
+
+
+def _spaces(count: int) -> str:
+    return "1 space" if count == 1 else f"{count} spaces"
+
+
+def yaml_error_hint(text: str, err: yaml.YAMLError) -> tuple[str, str]:
+    """(the top-level field a YAML syntax error sits in, or ""; the fix in words) from the
+    text around the error, so a rule author learns what to change, not only what the parser
+    expected. Works the same for libyaml's and PyYAML's wording."""
+    lines = text.splitlines()
+    mark = getattr(err, "problem_mark", None)
+    context = getattr(err, "context_mark", None)
+    problem = str(getattr(err, "problem", "") or "")
+    context_text = str(getattr(err, "context", "") or "")
+    at = mark.line if mark else 0
+    opened = context.line if context and ("flow" in context_text or "quoted" in context_text) else at
+
+    def field_of(index: int) -> str:
+        for i in range(min(index, len(lines) - 1), -1, -1):
+            top = re.match(r"([A-Za-z_][\w-]*)\s*:", lines[i])
+            if top:
+                return top.group(1)
+        return ""
+
+    def indent(index: int) -> int:
+        line = lines[index] if 0 <= index < len(lines) else ""
+        return len(line) - len(line.lstrip(" "))
+
+    field = field_of(opened)
+    here = lines[at] if at < len(lines) else ""
+    if "\t" in here[: len(here) - len(here.lstrip())] or "'\\t'" in problem:
+        return field, f"indent with spaces, not tabs (line {at + 1} starts with a tab)"
+    if context is not None and "flow" in context_text:
+        start = lines[context.line][context.column] if context.line < len(lines) and context.column < len(lines[context.line]) else "["
+        close = {"[": "]", "{": "}"}.get(start, "]")
+        text_too = ", or put the whole value between double quotes if the bracket is text" if field in _TEXT_FIELDS else ""
+        return field, (f"close the {start} opened at line {context.line + 1}, column {context.column + 1} with {close} "
+                       f"(items inside are separated by commas){text_too}")
+    if context is not None and "quoted" in context_text:
+        return field, f"close the quote opened at line {context.line + 1}, column {context.column + 1}"
+    if "mapping values are not allowed" in problem:
+        return field, 'a value that holds ": " must be quoted: write it between double quotes'
+    if "expected key" in problem or "<block end>" in problem or "block mapping" in problem:
+        above = next((i for i in range(at - 1, -1, -1) if lines[i].strip() and not lines[i].lstrip().startswith("#")), -1)
+        if above >= 0 and indent(above) != indent(at):
+            return field, (f"line {at + 1} is indented {_spaces(indent(at))} and line {above + 1} {_spaces(indent(above))}: "
+                           f"the entries of one mapping or list start in the same column")
+        return field, "the entries of one mapping or list start in the same column; check the indentation of this line"
+    return field, "check the brackets, quotes and indentation of this line and the line above"
 
 
 MAX_YAML_DEPTH = 20  # a rule nests 4 levels; deeper files are refused before they are built

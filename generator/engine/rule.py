@@ -124,7 +124,16 @@ def _parse_claim(doc: Document, base: tuple[Any, ...], symbols: dict[str, Any], 
         what = "the differential" if kind == "differential" else f"d({show_shape(of.shape)})/d({show_shape(wrt_shape)}) in {layout} layout"
         if order == 2:
             what = "the second differential" if kind == "differential" else f"the second derivative of a {show_shape(of.shape)} value by {show_shape(wrt_shape)}"
-        problems.append(Problem(doc.shown, line, col, "MC024", f"{_name(base, 'expect')} must be {show_shape(want)}, the shape of {what} (found {show_shape(expect.shape)})"))
+        fix = ""
+        if kind != "differential" and order == 1 and layout in ("numerator", "denominator"):
+            other = "denominator" if layout == "numerator" else "numerator"
+            try:
+                if _same_shape(expect.shape, derivative_shape(of.shape, wrt_shape, other)):
+                    fix = (f"; that is its shape in {other} layout: write layout: {other}, or write the transpose"
+                           if not base else f"; that is its shape in {other} layout: the example is in the rule's layout, {layout}: transpose its expect")
+            except ValueError:
+                fix = ""
+        problems.append(Problem(doc.shown, line, col, "MC024", f"{_name(base, 'expect')} must be {show_shape(want)}, the shape of {what} (found {show_shape(expect.shape)}){fix}"))
         return None, None
     dims = dims_in_order(symbols, functions)
     sizes = tuple(tuple(sorted(a.items())) for a in fields["sizes"]) if "sizes" in fields else default_sizes(dims)

@@ -119,7 +119,17 @@ def _explain(doc: Document, error: jsonschema.ValidationError, path: tuple[Any, 
         yield Problem(doc.shown, line, col, "MC012", f"{field} must be a dimension: a letter or a positive integer (found {_show(error.instance)})")
         return
     description = _rule_text(error)
-    yield Problem(doc.shown, line, col, "MC012", f"{field} must {description} (found {_show(error.instance)})")
+    suggestion = ""
+    expected = error.validator_value if kind == "type" else None
+    wants = set(expected) if isinstance(expected, list) else {expected}
+    if kind == "type" and "string" in wants and isinstance(error.instance, (int, float)) and not isinstance(error.instance, bool):
+        suggestion = f'; write it in quotes: "{error.instance}"'  # YAML reads 4.2 as a number
+    elif kind == "type" and wants & {"integer", "number"} and isinstance(error.instance, str) and error.instance.strip().isdigit():
+        suggestion = f"; write it without quotes: {error.instance.strip()}"
+    if kind == "enum" and isinstance(error.instance, str):
+        hint = difflib.get_close_matches(error.instance, [str(v) for v in error.validator_value], n=1)
+        suggestion = f"; did you mean {hint[0]}?" if hint else ""
+    yield Problem(doc.shown, line, col, "MC012", f"{field} must {description} (found {_show(error.instance)}{suggestion})")
 
 
 def _rule_text(error: jsonschema.ValidationError) -> str:

@@ -128,7 +128,14 @@ def _env() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["front"] = _front_value
+    env.tests["typed_formula"] = _typed_formula
     return env
+
+
+def _typed_formula(alias: object) -> bool:
+    """An alias that is a formula as typed (x^T A x, X^{-T}, d(X^{-1})) rather than words: shown
+    in code type, so a reader sees a spelling to search for, not mathematics left untypeset."""
+    return bool(re.search(r"[\^_{}()'|/*@=]", str(alias)))
 
 
 def _render(name: str, **context: Any) -> str:
@@ -540,9 +547,14 @@ def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:
     forms = []
     for layout in _rule_layouts(rule):
         tex = f"{latex['derivative']} = {latex[layout]}"
-        copy = str(standalone.get(layout)) if standalone and standalone.get(layout) else tex
-        where = _where(rule)
-        if where and not (standalone and standalone.get(layout)):
+        # the copied formula carries its where lines: without them P, dP, x̂ ... are undefined on a slide
+        if standalone and standalone.get(layout):
+            copy = str(standalone[layout])
+            where = [f"{w['name']} = {w['value']}" for w in standalone.get("where") or []
+                     if isinstance(w, Mapping) and w.get("name")]
+        else:
+            copy, where = tex, _where(rule)
+        if where:
             copy += " \\quad \\text{where } " + ", ".join(where)
         forms.append(
             {
@@ -581,7 +593,7 @@ def _symbols(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, str]]:
 #: How a condition written in words says what an `assume` property says (so it is not repeated).
 _ASSUME_WORDS = {
     "positive": ("> 0", "positive", "> 0"),
-    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0"),
+    "nonzero": ("≠ 0", "!= 0", "nonzero", "non-zero", "≠0", " is 0", "not 0"),
     "invertible": ("invertible", "nonsingular", "non-singular"),
     "spd": ("positive definite", "spd"),
     "symmetric": ("symmetric", "spd"),
@@ -598,12 +610,31 @@ def _conditions(rule: Mapping[str, Any]) -> list[str]:
         parts.append(str(conditions))
     said = " ".join(parts)
     for sym, props in (rule.get("assume") or {}).items():
+        # a symbol is named by its identifier (epsilon), as it prints (ε) or as a word (lambda for lam)
+        shown = _symbol_text(rule, str(sym))
+        names = {str(sym), shown, _SPELLED.get(str(sym), str(sym))}
+        named = any(re.search(rf"(?<![A-Za-z_]){re.escape(n)}(?![A-Za-z_])", said) for n in names if n)
         missing = [str(p) for p in props
-                   if not (re.search(rf"(?<![A-Za-z_]){re.escape(str(sym))}(?![A-Za-z_])", said)
-                           and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
+                   if not (named and any(w in said for w in _ASSUME_WORDS.get(str(p), (str(p),))))]
         if missing:
-            parts.append(f"{sym} {', '.join(missing)}")
+            parts.append(f"{shown} {', '.join(missing)}")
     return parts
+
+
+#: Identifiers that the rule language spells otherwise than a writer does (lambda is a Python keyword).
+_SPELLED = {"lam": "lambda"}
+
+
+def _symbol_text(rule: Mapping[str, Any], sym: str) -> str:
+    """The symbol as it prints, in plain text (epsilon -> ε, sigma_q -> σ_q); its identifier when unknown."""
+    decl = (rule.get("symbols") or {}).get(sym)
+    tex = decl.get("latex") if isinstance(decl, Mapping) else None
+    if not tex:
+        return sym
+    try:
+        return tex_to_text(str(tex), {}) or sym
+    except Exception:  # noqa: BLE001 - only a nicer name; the identifier always reads
+        return sym
 
 
 def _rule_view(ctx: _Ctx, rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -998,6 +1029,8 @@ def search_documents(export: Mapping[str, Any]) -> dict[str, Any]:
                     "pw": where,
                     "o": redirects.get(rid, []),
                     "r": rank,
+                    # a second derivative: the search prefers first-order rules unless asked
+                    **({"d": 2} if rule.get("order") == 2 else {}),
                 }
             )
             rank += 1

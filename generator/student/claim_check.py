@@ -220,3 +220,27 @@ def run_claim_documents(docs: list[Document], args: Any, out: TextIO | None = No
         print_judgement(j, sc, out)
         verdicts[sc.label] = verdict_of(j)
     return problems, verdicts
+
+
+# ------------------------------------------------------------------ a refuted rule of a corpus
+
+def rule_refutation_hints(rule: Any) -> tuple[tuple[str, ...], list[str]]:
+    """For a refuted rule: the path of the field to fix (("expect",), or ("example", "expect") when the rule's
+    own claim holds and its worked example does not), and the "probably: ..." lines of the usual slips
+    (layout, transpose, symmetric-only shortcut, factor 2, sign, swapped factors) that the exact all-sizes
+    check confirms, in the words a claim file gets. Help on top of the verdict: any failure gives no lines."""
+    from generator.student.claim_deciders import EngineChecker
+
+    data = rule.doc.data if isinstance(rule.doc.data, dict) else {}
+    fields = {k: v for k, v in data.items() if k in CLAIM_FIELDS}
+    try:
+        sc, problems = build_claim(fields, file_locator(rule.doc), label=rule.id)
+        if sc is None or problems:
+            return ("expect",), []
+        j = judge(sc, EngineChecker(), "file")
+    except Exception:  # noqa: BLE001 - the hints are help; the verdict stands without them
+        return ("expect",), []
+    if j.status == "verified" and isinstance(data.get("example"), dict):
+        return ("example", "expect"), []
+    lines = [line for line in j.lines() if line.startswith("probably: ")]
+    return ("expect",), lines

@@ -129,3 +129,12 @@ def test_a_claim_in_the_address_is_checked_on_arrival(page: Any, base_url: str) 
     page.goto(base_url + "check/#" + urlencode(fields))
     page.wait_for_function("document.querySelector('.mc-check-result').getAttribute('data-mc-status') === 'verified'", timeout=120_000)
     assert page.input_value("#mc-expect") == "2 * x"
+
+
+def test_the_first_verdict_is_typeset_at_once(page: Any, base_url: str) -> None:
+    """KaTeX loads while the runtime loads: the first verdict's formula is typeset when it appears, not shown as raw
+    TeX until KaTeX arrives."""
+    open_checker(page, base_url)
+    page.wait_for_function("typeof katex !== 'undefined'", timeout=30_000)
+    check(page, ROWS[0])
+    assert page.evaluate("document.querySelector('.mc-check-result .mc-check-claim .katex') !== null")

@@ -180,6 +180,8 @@
       status("The checker could not start: " + (event.message || "an error in the worker") + ". The command line gives the same answer: see below.");
     };
     worker.postMessage({ type: "boot", base: assetsBase });
+    // KaTeX loads beside the runtime, so the first verdict is typeset at once, never shown as raw TeX
+    loadKatex().catch(function () { /* without KaTeX the TeX stays as text */ });
   }
 
   function onMessage(event) {

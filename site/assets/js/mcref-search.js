@@ -98,6 +98,26 @@
     }
   }
 
+  /** Formula words as students say them, in the query only: "x transpose A x" is xᵀAx,
+   * "X inverse" X⁻¹, "x squared" x², and a trailing "wrt W" / "with respect to W" / "by W"
+   * names the variable as d/dW does. Only between a single letter (or a bracket) and the
+   * end, an operator or another single letter: "a transpose with respect to a scalar" and
+   * "x squared norm" stay words. */
+  function spoken(query) {
+    var s = String(query);
+    var by = s.match(/^(.*\S)\s+(?:wrt|w\.r\.t\.?|with respect to|by)\s+([A-Za-z](?:_?\d)?)\s*$/i);
+    if (by && !/(^|[^A-Za-z])d\s*\/\s*d\s*[A-Za-z]/.test(by[1])) s = "d/d" + by[2] + " " + by[1];
+    var SPOKEN = { transpose: "^T", inverse: "^-1", squared: "^2", cubed: "^3" };
+    return s.replace(/((?:^|[^A-Za-z])[A-Za-z]|\))\s+(transpose|inverse|squared|cubed)(?=\s*$|\s*[^A-Za-z\s]|\s+[A-Za-z](?![A-Za-z]))/g,
+      function (all, what, word) { return what + SPOKEN[word]; });
+  }
+
+  /** A formula spelling with its constant letters unified (A, B, C, M, W; a, b, c): tr(XᵀBX) and tr(XᵀAX), Wx and Ax, bᵀx and
+   * aᵀx, are the same rule to a student who names constants differently. */
+  function constantsUnified(text) {
+    return String(text).replace(/(^|[^A-Za-z\\])[BCMW](?![A-Za-z])/g, "$1A").replace(/(^|[^A-Za-z\\])[bc](?![A-Za-z])/g, "$1a");
+  }
+
   /** A function of one variable written without its argument: u(x)ᵀv(x) as uᵀv, U(t)⁻¹ as
    * U⁻¹ (people drop the argument; the rules write it). */
   function dropArgs(text) {
@@ -277,8 +297,10 @@
       doc.key = i;
       doc.names = [doc.t].concat(doc.a || []).map(phrase).filter(Boolean);
       doc.keys = [];
+      doc.unified = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
         formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0) doc.keys.push(k); });
+        formulaKeys(constantsUnified(f)).forEach(function (k) { if (doc.unified.indexOf(k) < 0) doc.unified.push(k); });
       });
       byKey[i] = doc;
     });
@@ -287,6 +309,8 @@
     function search(query, limit) {
       var q = String(query || "").trim();
       if (!q) return [];
+      var typed = q.toLowerCase();
+      q = spoken(q);
       var lower = q.toLowerCase();
       var scores = {};
       var words = wordQuery(q);
@@ -316,6 +340,11 @@
                   inverseOf ? formulaKey("(" + formulaPart(inverseOf[1]) + ")^-1") : ""].filter(function (k, i, all) {
         return k.length >= 2 && all.indexOf(k) === i;
       });
+      var unifiedKeys = keys.map(function (k, i) {
+        return formulaKey(constantsUnified([q, formulaPart(q), dropArgs(formulaPart(q))][i] || ""));
+      }).filter(function (k) { return k.length >= 2; });
+      // a Hessian or second differential answers a formula only when the query asks for one
+      var secondAsked = /(^|[^a-z])(second|hessians?|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
       // a query of plain words (each of three letters or more) is not a formula spelling
       var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
       var wrt = wrtOf(q);
@@ -324,7 +353,7 @@
       docs.forEach(function (doc) {
         var bonus = 0;
         if (doc.k === "r") {
-          if (doc.id === lower) bonus += 1000;
+          if (doc.id === lower || doc.id === typed) bonus += 1000;
           else if (said.indexOf(phrase(doc.id)) >= 0) bonus += 50;  // the id with spaces: "attention v"
           else if ((doc.o || []).indexOf(lower) >= 0) bonus += 900;
           else if (lower.indexOf("-") > 0 && doc.id.indexOf(lower) === 0) bonus += 6;
@@ -338,6 +367,8 @@
               else if (k.length >= 4 && dk.indexOf(k) > 0) bonus = Math.max(bonus, 4);
             });
           });
+          if (bonus < 36 && unifiedKeys.some(function (k) { return doc.unified.indexOf(k) >= 0; })) bonus = 36;
+          if (doc.d === 2 && !secondAsked && bonus > 0 && bonus < 900) bonus = bonus / 2;
           if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
           if (wrt && doc.w) {
             if (doc.w === wrt) bonus += 3;
@@ -348,6 +379,8 @@
         }
         if (bonus > 0 || scores[doc.key] !== undefined) {
           scores[doc.key] = (scores[doc.key] || 0) + bonus;
+          // in words too: "softmax cross entropy logits gradient" asks for the gradient, not its Hessian
+          if (doc.d === 2 && !secondAsked && bonus === 0) scores[doc.key] *= 0.6;
         }
       });
       var out = Object.keys(scores).map(function (key) {
@@ -562,5 +595,6 @@
     win.mcrefOpenSearch = open;
   }
 
-  return { createSearch: createSearch, formulaKey: formulaKey, tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
+  return { createSearch: createSearch, formulaKey: formulaKey, spoken: spoken, constantsUnified: constantsUnified,
+           tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
 });
