@@ -442,3 +442,48 @@ def test_the_precise_point_witness_refutes_a_claim_of_the_wrong_shape() -> None:
     claim = claim_from({"x": ["n"], "A": ["m", "n"]}, "A @ x", "x", "A")  # denominator layout wants A^T (n x m)
     with pytest.raises(verify.Refuted, match="3x2"):
         verify.precise_point_check(claim, {"m": 2, "n": 3})
+
+
+@pytest.mark.parametrize("beside", ["exp(x)", "log(x)"])
+def test_a_tiny_trap_beside_a_generic_function_is_refuted(beside: str) -> None:
+    """D(f, x) + 10^-30 e4(B) exp(x): the model keeps f and exp generic and differs from n = 4 on ("nonzero"); the
+    precise witness used to give up on generic functions ("no value at a point"), so the claim was "verified at n = 2
+    and 3". It now takes f as one fixed smooth function with seeded coefficients: a claim about every f must hold for it."""
+    from test_allsizes_holes import e4
+
+    claim = claim_from({"x": ["n"], "B": ["n", "n"]}, "sum(f(x))", "x", f"D(f, x) + (1 / 10**30) * ({e4('B')}) * {beside}",
+                       functions={"f": {"args": [[]], "to": []}}, assume={"x": ("positive",)})
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted" and "n=5" in verdict.detail, verdict.detail
+
+
+def test_true_claims_with_generic_functions_agree_with_the_precise_witness() -> None:
+    functions = {"f": {"args": [[]], "to": []}, "g": {"args": [[]], "to": []}, "F": {"args": [["n"]], "to": ["m"]}}
+    symbols = {"x": ["n"], "A": ["n", "n"]}
+    for of, expect, layout in [("f(g(x))", "diag(D(f, g(x)) * D(g, x))", "numerator"),
+                               ("F(A @ x)", "D(F, A @ x) @ A", "numerator"),
+                               ("F(A @ x)", "A.T @ D(F, A @ x).T", "denominator")]:
+        verify.precise_point_check(claim_from(symbols, of, "x", expect, layout=layout, functions=functions), {"n": 3, "m": 4})
+
+
+def test_a_trap_beyond_three_hundred_unknowns_is_refuted() -> None:
+    """exp(X) + 10^-30 (n - 2)(n - 3)...(n - 12) log(X), X and Y square: zero for n <= 12; the engine names n = 15
+    (450 unknowns), beyond the 300 the witness took; it now takes up to 1000 (a few seconds)."""
+    trap = " * ".join(f"(n - {k})" for k in range(2, 13))
+    claim = claim_from({"X": ["n", "n"], "Y": ["n", "n"]}, "sum(exp(X)) + trace(Y)", "X", f"exp(X) + (1 / 10**30) * {trap} * log(X)",
+                       assume={"X": ("positive",)})
+    verdict = check_claim(claim)
+    assert verdict.status == "refuted" and "n=15" in verdict.detail, verdict.detail
+
+
+def test_seeded_functions_depend_on_every_input() -> None:
+    """A seeded function with a coefficient 0 on an input is constant in it: D(f) = 0 and every claim about D(f) agrees
+    (one seed in 361 for a scalar function; it hid a wrong chain rule from both the numeric and the precise witness)."""
+    from generator.engine.rule import build_scope
+
+    scope = build_scope({"x": []}, {"f": {"args": [[]], "to": []}}, "derivative", "x")
+    for seed in range(1500):
+        us, (comp,) = verify.Evaluator(scope, {}, {}, concrete_functions=True, seed=seed).components("f")
+        assert verify.sp.diff(comp, us[0]).subs(us[0], 0) != 0 or verify.sp.diff(comp, us[0], 2) != 0, seed
+        a, c = verify.NumericEvaluator(scope, {}, {}, seed).coeffs("f")
+        assert np.all(a != 0) and np.all(c != 0), seed

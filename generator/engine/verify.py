@@ -85,8 +85,8 @@ class Evaluator:
             rng = np.random.default_rng(_stable_seed(f"{self.seed}:{fname}"))
             comps = []
             for _ in range(n_out):
-                a = [sp.Rational(int(v), 10) for v in rng.integers(-9, 10, len(us))]
-                c = [sp.Rational(int(v), 10) for v in rng.integers(-9, 10, len(us))]
+                a = [sp.Rational(int(v), 10) for v in _nonzero_coefficients(rng, len(us))]
+                c = [sp.Rational(int(v), 10) for v in _nonzero_coefficients(rng, len(us))]
                 lin = sum((ai * u for ai, u in zip(a, us)), sp.Integer(0))
                 quad = sum((ci * u for ci, u in zip(c, us)), sp.Integer(0))
                 comps.append(sp.sin(lin + sp.Rational(1, 3)) + quad**2 / 4 + quad)
@@ -278,6 +278,12 @@ def _elementwise(op: str, a: sp.Matrix, b: sp.Matrix) -> sp.Matrix:
         s = b[0, 0]
         return a.applyfunc(lambda v: fn(v, s))
     return sp.Matrix(a.shape[0], a.shape[1], lambda i, j: fn(a[i, j], b[i, j]))
+
+
+def _nonzero_coefficients(rng: np.random.Generator, size: Any) -> np.ndarray:
+    """Integers in -9..-1, 1..9: a function made from them depends on every input (with a coefficient 0 for each, a
+    seeded f(u) = sin(a u + 1/3) + ... is a constant, its derivative 0, and every claim about D(f) agrees with it)."""
+    return rng.integers(1, 10, size) * rng.choice([-1, 1], size)
 
 
 def _stable_seed(text: str) -> int:
@@ -568,7 +574,7 @@ def _compare(claim: Claim, truth: sp.Matrix, claimed: sp.Matrix, sizes: dict[str
 PRECISE_DIGITS = 60  # digits of the comparison: a difference above 1e-40 (relative) refutes
 PRECISE_WORK = 200  # digits of the arithmetic
 PRECISE_STEPS = ("1e-50", "1e-55")  # two steps of the central differences; they must agree (see precise_point_check)
-PRECISE_ENTRIES = 300  # scalar unknowns of a claim at one size, at most, for the precise point check
+PRECISE_ENTRIES = 1000  # scalar unknowns of a claim at one size, at most, for the precise point check (a few seconds)
 PRECISE_SIZES = 3  # probe sizes (where the model differed, then the corners) checked in high precision
 
 
@@ -603,8 +609,9 @@ def precise_point_check(claim: Claim, sizes: dict[str, int], points: int = 2) ->
     verdict). The claim is the claimed derivative applied to V. A second derivative is the mixed
     d2/ds dt of(W + s U + t V) against U^T H V, with two independent directions (one direction alone, V^T H V, cannot see
     an antisymmetric error); a second derivative by a scalar and a second differential are d2/dt2 along V; a
-    differential is the claim with d(wrt) = V. Raises Refuted on a difference above 1e-40 (relative), Undecided where it
-    cannot tell (generic functions, a point outside the domain, too many unknowns).
+    differential is the claim with d(wrt) = V. A generic function is a fixed smooth function with seeded coefficients
+    (a claim about every function must hold for it), as in the numeric check. Raises Refuted on a difference above
+    1e-40 (relative), Undecided where it cannot tell (a point outside the domain, too many unknowns).
 
     A witness for the sizes the all-sizes engine names where its model drops relations ("nonzero", "outside"): finite
     differences in double precision cannot see a difference of 1e-12 there, SymPy's simplification at the listed sizes
@@ -613,8 +620,6 @@ def precise_point_check(claim: Claim, sizes: dict[str, int], points: int = 2) ->
     PRECISE_ENTRIES unknowns are cheap."""
     if _unknowns(claim, sizes) > PRECISE_ENTRIES:
         raise Undecided(f"too many unknowns at {show_sizes(sizes)} for the precise point check")
-    if any(e.op in ("apply", "D", "DD") for root in (claim.of, claim.expect) for e in walk(root)):
-        raise Undecided("generic functions have no value at a point")
     seed = _stable_seed(claim.content()) + 2
     rng = np.random.default_rng(seed)
     order = getattr(claim, "order", 1)
@@ -641,8 +646,12 @@ def precise_point_check(claim: Claim, sizes: dict[str, int], points: int = 2) ->
         V = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: number(rng.normal()))
         U = sp.Matrix(W.shape[0], W.shape[1], lambda i, j: number(rng.normal())) if mixed else V
 
+        def evaluator(values: dict[str, sp.Matrix]) -> _PreciseEvaluator:
+            # a generic function is one fixed smooth function (seeded): a claim about every function holds for this one
+            return _PreciseEvaluator(claim.scope, sizes, values, concrete_functions=True, seed=seed)
+
         def of_at(shift: sp.Matrix | None) -> sp.Matrix:
-            return _PreciseEvaluator(claim.scope, sizes, {**env, claim.wrt: W + shift} if shift is not None else env).ev(claim.of)
+            return evaluator({**env, claim.wrt: W + shift} if shift is not None else env).ev(claim.of)
 
         def along(step: str) -> sp.Matrix:
             h = sp.Float(step, PRECISE_WORK)
@@ -657,10 +666,10 @@ def precise_point_check(claim: Claim, sizes: dict[str, int], points: int = 2) ->
             if no_value(truth):
                 raise Undecided("generic functions have no value at a point")
             if claim.kind == "differential":
-                pairs = [("differential", _PreciseEvaluator(claim.scope, sizes, {**env, f"d({claim.wrt})": V}).ev(claim.expect))]
+                pairs = [("differential", evaluator({**env, f"d({claim.wrt})": V}).ev(claim.expect))]
             else:
-                evaluator = _PreciseEvaluator(claim.scope, sizes, env)
-                pairs = [(layout, _applied(claim, evaluator.ev(expr), layout, U, V, truth.shape, sizes))
+                at_point = evaluator(env)
+                pairs = [(layout, _applied(claim, at_point.ev(expr), layout, U, V, truth.shape, sizes))
                          for layout, expr in ((claim.layout, claim.expect), (claim.other_layout, claim.other()))]
         except (TypeError, ValueError, ZeroDivisionError, NotImplementedError, ArithmeticError, sp.PolynomialError):
             raise Undecided(f"no value at a point at {show_sizes(sizes)}") from None
@@ -766,8 +775,8 @@ class NumericEvaluator:
             n_in = sum(self.dim(s[0]) * self.dim(s[1]) for s in sig.args)
             n_out = self.dim(sig.to[0]) * self.dim(sig.to[1])
             rng = np.random.default_rng(_stable_seed(f"{self.seed}:{fname}"))
-            a = rng.integers(-9, 10, (n_out, n_in)) / 10
-            c = rng.integers(-9, 10, (n_out, n_in)) / 10
+            a = _nonzero_coefficients(rng, (n_out, n_in)) / 10
+            c = _nonzero_coefficients(rng, (n_out, n_in)) / 10
             self.coefficients[fname] = (a, c)
         return self.coefficients[fname]
 
