@@ -119,3 +119,15 @@ def test_student_spellings_find_the_first_order_rule_first(real_documents: dict,
     """A formula typed with the textbook's letter for the constant matrix finds the rule that names it otherwise, and
     a query that does not ask for a Hessian or a second differential gets the gradient before the second derivative."""
     assert run_node(real_documents, [query])["results"][0][0] == first
+
+
+@pytest.mark.parametrize("query,first", [
+    ("hessain of x^T A x", "hessian-quad-form"),
+    ("hesian of x^T A x", "hessian-quad-form"),
+    ("derivitive of x^T A x", "quad-form-xax"),
+    ("gradeint of tr(AXB)", "trace-axb"),
+])
+def test_a_misspelt_generic_word_does_not_hide_the_formula(real_documents: dict, query: str, first: str) -> None:
+    """A generic word typed in a hurry (hessain, derivitive, gradeint) is not read as part of the formula, and a
+    misspelt Hessian still asks for the second derivative."""
+    assert run_node(real_documents, [query])["results"][0][0] == first

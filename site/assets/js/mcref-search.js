@@ -246,9 +246,13 @@
   function formulaPart(query) {
     return fold(query).split(/\s+/).filter(function (w) {
       var lw = w.toLowerCase();
-      return !((lw.length > 1 && STOP[lw]) || GENERIC.test(lw));
+      return !((lw.length > 1 && STOP[lw]) || GENERIC.test(lw) || MISSPELT_GENERIC.test(lw));
     }).join(" ");
   }
+
+  /** The generic words as typed in a hurry (gradeint, derivitive, jacobain, hessain): not part of
+   * a formula either, so "hessain of x^T A x" still reads the formula xᵀAx. */
+  var MISSPELT_GENERIC = /^(gra?d[a-z]{3,}|deri[a-z]{3,}|jac[a-z]{4,}|hes[a-z]{3,}s?)$/;
 
   /** Words that say "a derivative" without saying of what. */
   var GENERIC = /^(gradients?|derivatives?|deriv|grad|jacobians?|hessians?|differentials?|partials?|d\/d\w+)$/;
@@ -344,7 +348,7 @@
         return formulaKey(constantsUnified([q, formulaPart(q), dropArgs(formulaPart(q))][i] || ""));
       }).filter(function (k) { return k.length >= 2; });
       // a Hessian or second differential answers a formula only when the query asks for one
-      var secondAsked = /(^|[^a-z])(second|hessians?|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
+      var secondAsked = /(^|[^a-z])(second|hes+[ia][a-z]*|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
       // a query of plain words (each of three letters or more) is not a formula spelling
       var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
       var wrt = wrtOf(q);
