@@ -298,3 +298,21 @@ def test_mcref_pdf_sheet_prints_the_minimal_file(tmp_path: Path, capsys: pytest.
     assert "Week 3 handout" in text and "Backpropagation" in text and "Denominator layout" in text
     found = [m.start() for rid in ("trace-axb", "det-log", "softmax-jacobian") for m in [re.search(re.escape(rid), text)] if m]
     assert len(found) == 3 and found == sorted(found)
+
+
+def test_a_sheet_longer_than_its_pages_is_a_sheet_problem_and_writes_no_pdf(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`mcref pdf --sheet` of a sheet that takes more pages than `pages` allows exits 2 (a problem of the sheet
+    file, MS022) and leaves the PDF already at --out as it was: an over-long handout never replaces a good one."""
+    import argparse
+
+    path = tmp_path / "long.yaml"
+    path.write_text("title: Long\npages: 1\nfont_size: 12\ncolumns: 1\nsections: [traces, determinants]\n", encoding="utf-8")
+    out = tmp_path / "long.pdf"
+    out.write_bytes(b"%PDF- the last good handout")
+    parser = argparse.ArgumentParser()
+    pdf.add_arguments(parser)
+    assert pdf.run(parser.parse_args(["--sheet", str(path), "--out", str(out)]), real_export()) == 2
+    err = capsys.readouterr().err
+    assert "the sheet file has problems" in err and "long.yaml:2:8: MS022 the sheet must fit on 1 page(s)" in err
+    assert out.read_bytes() == b"%PDF- the last good handout"
