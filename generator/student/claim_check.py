@@ -243,4 +243,8 @@ def rule_refutation_hints(rule: Any) -> tuple[tuple[str, ...], list[str]]:
     if j.status == "verified" and isinstance(data.get("example"), dict):
         return ("example", "expect"), []
     lines = [line for line in j.lines() if line.startswith("probably: ")]
+    wrt = data.get("wrt")
+    if not lines and data.get("kind") == "differential" and isinstance(wrt, str) and f"d({wrt})" not in str(data.get("expect", "")).replace(" ", ""):
+        lines = [f"probably: a differential is linear in d({wrt}): expect must hold d({wrt}) "
+                 f"(e.g. d(inv(X)) = -inv(X) @ d(X) @ inv(X)); without it, it is not a differential"]
     return ("expect",), lines
