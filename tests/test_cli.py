@@ -329,3 +329,13 @@ def test_an_invalid_expression_field_is_not_parsed(tmp_path: Path, monkeypatch, 
     run = run_inprocess(["check", "bad-layout.yaml"], tmp_path, monkeypatch, capsys)
     assert run.code == 2
     assert [line.split(": ")[1].split()[0] for line in run.lines[:-2]] == ["MC012"]
+
+
+def test_a_differential_without_d_of_wrt_says_so(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A kind: differential rule whose expect holds no d(X) is refuted with the reason: a differential is linear in
+    d(X)."""
+    write_rule(tmp_path, "no-dx", "title: Differential of the inverse\nsection: inverses\nkind: differential\n"
+               "symbols: {X: [n, n]}\nassume: {X: [invertible]}\nof: inv(X)\nwrt: X\nexpect: -inv(X) @ inv(X)\n")
+    run = run_inprocess(["check", "no-dx.yaml"], tmp_path, monkeypatch, capsys)
+    assert run.code == 1
+    assert run.lines[2].strip().startswith("probably: a differential is linear in d(X): expect must hold d(X)")

@@ -46,6 +46,9 @@ def tex(text: str) -> str:
     ("sum(x) / n", r"\frac{\sumop\left(\mathbf{x}\right)}{n}"),
     ("1 / (2 * sqrt(s))", r"\frac{1}{2 \sqrt{s}}"),
     ("s ** 2", "s^{2}"),
+    ("(-1) / s ** 2", r"-\frac{1}{s^{2}}"),
+    ("(-2 * t) / s", r"-\frac{2 t}{s}"),
+    ("t + (-1) / s", r"t + \left(-\frac{1}{s}\right)"),
     # transposes and inverses
     ("A.T", r"\mathbf{A}^{\top}"),
     ("inv(X)", r"\mathbf{X}^{-1}"),

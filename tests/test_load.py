@@ -184,7 +184,10 @@ def test_unreadable_file_is_mc001(tmp_path: Path) -> None:
     ("id: a\nsymbols:\n\tA: [n, n]\n", "symbols", "indent with spaces, not tabs (line 3 starts with a tab)"),
     ("id: a\ntitle: Gradient: of x\n", "title", 'a value that holds ": " must be quoted: write it between double quotes'),
     ("id: a\ntitle: \"Gradient of x\nof: x\n", "title", "close the quote opened at line 2, column 8"),
-], ids=["bracket", "bracket-in-text", "indent-more", "indent-less", "tab", "colon-in-value", "open-quote"])
+    ("id: a\nfunctions:\n  f: [n] -> []\nof: x\n", "functions",
+     "line 3 goes on after its value at column 10: put the whole value between double quotes, "
+     "or start the next entry on its own line"),
+], ids=["bracket", "bracket-in-text", "indent-more", "indent-less", "tab", "colon-in-value", "open-quote", "value-goes-on"])
 @pytest.mark.parametrize("loader", ["libyaml", "pyyaml"])
 def test_yaml_syntax_error_names_the_field_and_the_fix(text: str, field: str, fix: str, loader: str,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -298,3 +298,54 @@ def test_mcref_pdf_sheet_prints_the_minimal_file(tmp_path: Path, capsys: pytest.
     assert "Week 3 handout" in text and "Backpropagation" in text and "Denominator layout" in text
     found = [m.start() for rid in ("trace-axb", "det-log", "softmax-jacobian") for m in [re.search(re.escape(rid), text)] if m]
     assert len(found) == 3 and found == sorted(found)
+
+
+def test_a_sheet_longer_than_its_pages_is_a_sheet_problem_and_writes_no_pdf(tmp_path: Path,
+                                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`mcref pdf --sheet` of a sheet that takes more pages than `pages` allows exits 2 (a problem of the sheet
+    file, MS022) and leaves the PDF already at --out as it was: an over-long handout never replaces a good one."""
+    import argparse
+
+    path = tmp_path / "long.yaml"
+    path.write_text("title: Long\npages: 1\nfont_size: 12\ncolumns: 1\nsections: [traces, determinants]\n", encoding="utf-8")
+    out = tmp_path / "long.pdf"
+    out.write_bytes(b"%PDF- the last good handout")
+    parser = argparse.ArgumentParser()
+    pdf.add_arguments(parser)
+    assert pdf.run(parser.parse_args(["--sheet", str(path), "--out", str(out)]), real_export()) == 2
+    err = capsys.readouterr().err
+    assert "the sheet file has problems" in err and "long.yaml:2:8: MS022 the sheet must fit on 1 page(s)" in err
+    assert out.read_bytes() == b"%PDF- the last good handout"
+
+
+def _words(path: Path) -> list[tuple[float, float, float, float, str]]:
+    """The words of page 1 with their boxes (xMin, yMin, xMax, yMax), from pdftotext -bbox."""
+    html = poppler("pdftotext", "-bbox", "-f", "1", "-l", "1", str(path), "-")
+    return [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in
+            re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+
+
+@needs_latex
+@needs_poppler
+@pytest.mark.parametrize("style", ["cards", "table"])
+def test_a_long_course_title_wraps_instead_of_running_into_its_neighbours(tmp_path: Path, style: str) -> None:
+    """A long title and subtitle on a portrait sheet: no two words of the page overlap (the footer's title wraps in
+    its own third instead of printing over the middle text), and the layout stays on the title's first line."""
+    import argparse
+
+    path = tmp_path / "long.yaml"
+    path.write_text(f"title: Matrix calculus for deep learning, part 2, traces and determinants\n"
+                    f"subtitle: CS 4780 Machine Learning for Intelligent Systems, Fall 2026\n"
+                    f"style: {style}\norientation: portrait\nrules: [trace-x, det-log]\n", encoding="utf-8")
+    out = tmp_path / "long.pdf"
+    parser = argparse.ArgumentParser()
+    pdf.add_arguments(parser)
+    assert pdf.run(parser.parse_args(["--sheet", str(path), "--out", str(out)]), real_export()) == 0
+    words = _words(out)
+    # two words on one line whose boxes cross (the lines of a wrapped title may touch; words of one line never do)
+    overlaps = [(a[4], b[4]) for i, a in enumerate(words) for b in words[i + 1:]
+                if abs(a[1] - b[1]) < 2 and a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5]
+    assert overlaps == []
+    first = next(w for w in words if w[4] == "Matrix")
+    layout = next(w for w in words if w[4] == "Numerator" and w[1] < first[3])
+    assert abs(layout[1] - first[1]) < 4 and layout[0] > first[0]

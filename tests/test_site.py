@@ -205,7 +205,7 @@ def test_listed_sizes_badge_never_claims_every_size(pages: dict[str, str]) -> No
     assert "Proved for every size" not in page
     assert "m = 2, n = 3, p = 4; m = 3, n = 4, p = 2" in page
     assert "<dt>Numeric points</dt><dd>3</dd>" in page
-    assert "mcref 0.1.0, SymPy 1.14.0" in page
+    assert "verification engine 0.1.0, SymPy 1.14.0" in page
     assert "not a proof for every size" in VERIFIED_STATEMENT
 
 
@@ -631,3 +631,14 @@ def test_copy_latex_keeps_the_where_lines() -> None:
     for layout in ("numerator", "denominator"):
         copy = rule["latex"]["standalone"][layout] + " \\quad \\text{where } \\mathbf{P} = \\operatorname{softmax}\\left(\\mathbf{S}\\right)"
         assert f'data-latex="{html.escape(copy)}"' in page
+
+
+def test_the_engine_version_is_not_shown_as_a_version_of_mcref() -> None:
+    """A rule page and the report name the verification engine's version as the engine's, so it does not read as a
+    second version of mcref beside the version the citation gives."""
+    export = sample_export()
+    engine = next(r for r in export["rules"] if r["id"] == "trace-axb")["verification"]["engine"]
+    pages = render_pages(export, [])
+    for page in (_rule_page(pages, "trace-axb"), pages["verification.md"]):
+        assert f"verification engine {engine}" in page
+        assert f"mcref {engine}" not in page

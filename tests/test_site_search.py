@@ -119,3 +119,24 @@ def test_student_spellings_find_the_first_order_rule_first(real_documents: dict,
     """A formula typed with the textbook's letter for the constant matrix finds the rule that names it otherwise, and
     a query that does not ask for a Hessian or a second differential gets the gradient before the second derivative."""
     assert run_node(real_documents, [query])["results"][0][0] == first
+
+
+@pytest.mark.parametrize("query,first", [
+    ("hessain of x^T A x", "hessian-quad-form"),
+    ("hesian of x^T A x", "hessian-quad-form"),
+    ("derivitive of x^T A x", "quad-form-xax"),
+    ("gradeint of tr(AXB)", "trace-axb"),
+])
+def test_a_misspelt_generic_word_does_not_hide_the_formula(real_documents: dict, query: str, first: str) -> None:
+    """A generic word typed in a hurry (hessain, derivitive, gradeint) is not read as part of the formula, and a
+    misspelt Hessian still asks for the second derivative."""
+    assert run_node(real_documents, [query])["results"][0][0] == first
+
+
+def test_a_formula_with_other_letters_never_finds_nothing(real_documents: dict) -> None:
+    """A formula typed with letters no rule uses (yᵀAx, where the rules write xᵀAy) still answers with rules of
+    the same form (a weak match on the formula with its letters blanked), and plain words are not read that way."""
+    results = run_node(real_documents, ["y^T A x", "p^T W q", "mish"])["results"]
+    assert "bilinear-xay-x" in results[0][:8]
+    assert "bilinear-xay-x" in results[1][:8]
+    assert results[2][0] == "mish-scalar"

@@ -145,6 +145,9 @@ def yaml_error_hint(text: str, err: yaml.YAMLError) -> tuple[str, str]:
     if "mapping values are not allowed" in problem:
         return field, 'a value that holds ": " must be quoted: write it between double quotes'
     if "expected key" in problem or "<block end>" in problem or "block mapping" in problem:
+        if mark is not None and mark.column > indent(at):  # the parser stopped in the middle of the line
+            return field, (f"line {at + 1} goes on after its value at column {mark.column + 1}: put the whole value "
+                           f"between double quotes, or start the next entry on its own line")
         above = next((i for i in range(at - 1, -1, -1) if lines[i].strip() and not lines[i].lstrip().startswith("#")), -1)
         if above >= 0 and indent(above) != indent(at):
             return field, (f"line {at + 1} is indented {_spaces(indent(at))} and line {above + 1} {_spaces(indent(above))}: "

@@ -110,6 +110,9 @@ class Printer:
         if op == "div":
             num, den = e.args
             if den.is_scalar:
+                positive = _without_leading_minus(num)
+                if positive is not None:  # -1 / x^2 prints as -\frac{1}{x^2}, the minus before the fraction
+                    return f"-\\frac{{{self._print(positive)[0]}}}{{{self._print(den)[0]}}}", NEG
                 return f"\\frac{{{self._print(num)[0]}}}{{{self._print(den)[0]}}}", ATOM
             return f"{self._hadamard_side(num)} \\oslash {self._hadamard_side(den)}", PROD
         if op == "pow":

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -107,6 +107,10 @@ _LEGEND_SCOPE = (
 
 class PdfError(Exception):
     """A sheet cannot be rendered or compiled; the message says why and what to do."""
+
+
+class PageLimitError(PdfError):
+    """The compiled sheet takes more pages than its sheet file allows (MS022): a problem of the sheet file."""
 
 
 class Tex(str):
@@ -581,13 +585,14 @@ def _explain(log: str, tex: str) -> list[str]:
     return found
 
 
-def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> int:
+def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int, accept: Callable[[int], None] | None = None) -> int:
     """Typeset `tex` with latexmk (pdfLaTeX) into `out_pdf`, keep the source beside it, and
     return the number of pages.
 
     Runs in a temporary folder with shell escape off. On a LaTeX error raises PdfError
     showing the error line(s) and the rule they came from; the .tex and .log are kept
-    next to `out_pdf` for inspection.
+    next to `out_pdf` for inspection. `accept(pages)` may refuse the result by raising before the
+    PDF is written (a sheet longer than it allows leaves the last good PDF in place).
     """
     latexmk = shutil.which("latexmk")
     if latexmk is None or shutil.which("pdflatex") is None:
@@ -635,16 +640,19 @@ def compile_pdf(tex: str, out_pdf: Path, *, source_date_epoch: int) -> int:
                 + "\n".join(errors)
                 + (f"\n  full log: {log_copy}" if log else "")
             )
+        found = _PAGES.findall(log)
+        pages = int(found[-1]) if found else 0
+        if accept is not None:
+            accept(pages)
         shutil.copyfile(pdf, out_pdf)
-    pages = _PAGES.findall(log)
-    return int(pages[-1]) if pages else 0
+    return pages
 
 
 def check_pages(sheet: Sheet, pages: int) -> None:
     """PdfError (with the sheet file's line) when the sheet takes more pages than it allows."""
     if sheet.pages is not None and pages > sheet.pages:
         line, col = sheet.pages_at
-        raise PdfError(
+        raise PageLimitError(
             f"{sheet.source}:{line}:{col}: MS022 the sheet must fit on {sheet.pages} page(s) (found {pages}): "
             "remove rules, make groups compact, or raise pages"
         )
@@ -730,9 +738,9 @@ def run(args: argparse.Namespace, export: Mapping[str, Any]) -> int:
         sheet, name = sheet_for(args, export)
         out = args.out or Path("build") / "pdf" / name
         tex = render_sheet(export, sheet)
-        pages = compile_pdf(tex, out, source_date_epoch=epoch_of(str(export.get("build_date"))))
-        check_pages(sheet, pages)
-    except SheetError as err:
+        pages = compile_pdf(tex, out, source_date_epoch=epoch_of(str(export.get("build_date"))),
+                            accept=lambda pages: check_pages(sheet, pages))
+    except (SheetError, PageLimitError) as err:
         print(f"mcref pdf: the sheet file has problems:\n{err}", file=sys.stderr)
         return 2
     except PdfError as err:

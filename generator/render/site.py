@@ -509,7 +509,9 @@ def _verification_view(rule: Mapping[str, Any]) -> dict[str, Any]:
         rows.append(("Numeric points", str(v["numeric_points"])))
     if v.get("max_rel_error") not in (None, ""):
         rows.append(("Largest relative error", str(v["max_rel_error"])))
-    engine = f"mcref {v.get('engine', '')}"
+    # the engine's own version (part of the verdict cache key), not mcref's: "mcref 0.5.0" beside a
+    # citation of "mcref version 0.1.0" read as two versions of mcref
+    engine = f"verification engine {v.get('engine', '')}"
     if v.get("sympy"):
         engine += f", SymPy {v['sympy']}"
     rows.append(("Engine", engine))

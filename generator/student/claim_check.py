@@ -232,6 +232,12 @@ def rule_refutation_hints(rule: Any) -> tuple[tuple[str, ...], list[str]]:
     from generator.student.claim_deciders import EngineChecker
 
     data = rule.doc.data if isinstance(rule.doc.data, dict) else {}
+    wrt = data.get("wrt")
+    written = str(data.get("expect", "")) + " ".join(str(v) for v in (data.get("where") or {}).values()) \
+        if isinstance(data.get("where") or {}, dict) else str(data.get("expect", ""))
+    if data.get("kind") == "differential" and isinstance(wrt, str) and f"d({wrt})" not in written.replace(" ", ""):
+        return ("expect",), [f"probably: a differential is linear in d({wrt}): expect must hold d({wrt}) "
+                             f"(e.g. d(inv(X)) = -inv(X) @ d(X) @ inv(X)); without it, it is not a differential"]
     fields = {k: v for k, v in data.items() if k in CLAIM_FIELDS}
     try:
         sc, problems = build_claim(fields, file_locator(rule.doc), label=rule.id)
@@ -242,5 +248,4 @@ def rule_refutation_hints(rule: Any) -> tuple[tuple[str, ...], list[str]]:
         return ("expect",), []
     if j.status == "verified" and isinstance(data.get("example"), dict):
         return ("example", "expect"), []
-    lines = [line for line in j.lines() if line.startswith("probably: ")]
-    return ("expect",), lines
+    return ("expect",), [line for line in j.lines() if line.startswith("probably: ")]

@@ -118,6 +118,12 @@
     return String(text).replace(/(^|[^A-Za-z\\])[BCMW](?![A-Za-z])/g, "$1A").replace(/(^|[^A-Za-z\\])[bc](?![A-Za-z])/g, "$1a");
   }
 
+  /** A formula key with its letters blanked (the transpose mark t, digits and + - / kept): "ytax" and
+   * "xtay" both read "?t??". Only a weak hint: it ignores which letter is which. */
+  function skeleton(key) {
+    return String(key).replace(/[a-su-z]/g, "?");
+  }
+
   /** A function of one variable written without its argument: u(x)ᵀv(x) as uᵀv, U(t)⁻¹ as
    * U⁻¹ (people drop the argument; the rules write it). */
   function dropArgs(text) {
@@ -246,9 +252,13 @@
   function formulaPart(query) {
     return fold(query).split(/\s+/).filter(function (w) {
       var lw = w.toLowerCase();
-      return !((lw.length > 1 && STOP[lw]) || GENERIC.test(lw));
+      return !((lw.length > 1 && STOP[lw]) || GENERIC.test(lw) || MISSPELT_GENERIC.test(lw));
     }).join(" ");
   }
+
+  /** The generic words as typed in a hurry (gradeint, derivitive, jacobain, hessain): not part of
+   * a formula either, so "hessain of x^T A x" still reads the formula xᵀAx. */
+  var MISSPELT_GENERIC = /^(gra?d[a-z]{3,}|deri[a-z]{3,}|jac[a-z]{4,}|hes[a-z]{3,}s?)$/;
 
   /** Words that say "a derivative" without saying of what. */
   var GENERIC = /^(gradients?|derivatives?|deriv|grad|jacobians?|hessians?|differentials?|partials?|d\/d\w+)$/;
@@ -298,9 +308,11 @@
       doc.names = [doc.t].concat(doc.a || []).map(phrase).filter(Boolean);
       doc.keys = [];
       doc.unified = [];
+      doc.skeletons = [];
       (doc.f || []).concat((doc.a || []).filter(looksLikeFormula)).forEach(function (f) {
         formulaKeys(f).forEach(function (k) { if (doc.keys.indexOf(k) < 0) doc.keys.push(k); });
         formulaKeys(constantsUnified(f)).forEach(function (k) { if (doc.unified.indexOf(k) < 0) doc.unified.push(k); });
+        formulaKeys(f).forEach(function (k) { var sk = skeleton(k); if (doc.skeletons.indexOf(sk) < 0) doc.skeletons.push(sk); });
       });
       byKey[i] = doc;
     });
@@ -344,9 +356,12 @@
         return formulaKey(constantsUnified([q, formulaPart(q), dropArgs(formulaPart(q))][i] || ""));
       }).filter(function (k) { return k.length >= 2; });
       // a Hessian or second differential answers a formula only when the query asks for one
-      var secondAsked = /(^|[^a-z])(second|hessians?|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
+      var secondAsked = /(^|[^a-z])(second|hes+[ia][a-z]*|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
       // a query of plain words (each of three letters or more) is not a formula spelling
       var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
+      // the formula's form with every letter a blank (yᵀAx and xᵀAy, xᵀy and aᵀx): a weak match,
+      // so a formula typed with other letters never finds nothing
+      var skeletons = wordsOnly ? [] : keys.map(skeleton).filter(function (k) { return k.length >= 3 && /[^?]/.test(k); });
       var wrt = wrtOf(q);
       // the query is a rule's name (its title or an alias), word for word
       var said = [phrase(q), phrase(words)].filter(function (p, i, all) { return p && all.indexOf(p) === i; });
@@ -368,6 +383,7 @@
             });
           });
           if (bonus < 36 && unifiedKeys.some(function (k) { return doc.unified.indexOf(k) >= 0; })) bonus = 36;
+          if (bonus < 5 && skeletons.some(function (k) { return doc.skeletons.indexOf(k) >= 0; })) bonus = 5;
           if (doc.d === 2 && !secondAsked && bonus > 0 && bonus < 900) bonus = bonus / 2;
           if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
           if (wrt && doc.w) {
