@@ -16,7 +16,7 @@ import yaml
 
 from generator.engine.parse import walk
 from generator.pipeline import DEFAULT_RULES, load_and_parse
-from generator.engine.style import notation_problems, title_problems
+from generator.engine.style import conditions_problems, notation_problems, title_problems
 from generator.engine.validate import PAPER_SECTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -243,3 +243,23 @@ def test_conditions_are_plain_text(corpus, section: str) -> None:
     bad = [(r.id, str(r.data.get("conditions"))) for r in rules_of(corpus, section)
            if re.search(r"[\^_*@]|\.T\b", str(r.data.get("conditions", "")))]
     assert bad == []
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_conditions_name_greek_symbols_as_they_print(corpus, section: str) -> None:
+    """Σ symmetric positive definite, λ > 0: the letter the formula shows, never its spelled name."""
+    problems = [p.format() for r in rules_of(corpus, section) for p in conditions_problems(r.doc)]
+    assert problems == []
+
+
+def test_spelled_greek_in_conditions_is_a_problem(tmp_path: Path) -> None:
+    """The check can fail: a declared Sigma named 'Sigma' in the conditions, and lam named 'lam'."""
+    from generator.engine.load import read_yaml
+    rule = tmp_path / "gauss.yaml"
+    rule.write_text("conditions: Sigma symmetric positive definite; lam > 0; sigmoid differentiable\n"
+                    "symbols: {Sigma: [n, n], lam: [], x: [n]}\n", encoding="utf-8")
+    doc, problems = read_yaml(rule)
+    assert doc is not None and problems == []
+    got = [p.message for p in conditions_problems(doc)]
+    assert any("name Sigma as it prints, Σ" in m for m in got) and any("name lam as it prints, λ" in m for m in got)
+    assert len(got) == 2, got  # "sigmoid" is not the symbol sigma

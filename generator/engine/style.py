@@ -10,7 +10,8 @@ tests/test_corpus_style.py runs them on every section of the corpus.
   the ones vector carries its size (`\\mathbf{1}_n`, `\\mathbf{1}_{m\\times n}`);
 - Hadamard is `\\odot`: `\\otimes` (Kronecker) never appears in a display, and in notes only
   where they speak of the paper's notation or of the Kronecker product;
-- a vector or matrix symbol of the rule prints bold in hand-written math.
+- a vector or matrix symbol of the rule prints bold in hand-written math;
+- conditions name a Greek symbol or function of the rule as it prints (Σ, λ), not spelled out.
 """
 
 from __future__ import annotations
@@ -102,6 +103,27 @@ def notation_problems(doc: Document) -> Iterable[Problem]:
                 yield Problem(doc.shown, line, col, "MC041", message)
 
 
+# The letters a Greek name prints as (`lam` is how rules spell lambda, a Python keyword).
+_GREEK_LETTERS = dict(zip(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon phi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega lam".split(),
+    "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩλ"))
+
+
+def conditions_problems(doc: Document) -> Iterable[Problem]:
+    """Conditions print as text beside formulas that show Σ, λ, ...: a symbol of the rule is named as it prints."""
+    conditions = doc.data.get("conditions")
+    if not isinstance(conditions, str):
+        return
+    names = set(doc.data.get("symbols") or {}) | set(doc.data.get("functions") or {})
+    line, col = doc.at("conditions")
+    for name in sorted(names):
+        letter = _GREEK_LETTERS.get(name)
+        if letter and re.search(rf"(?<![A-Za-z_]){name}(?![A-Za-z_0-9])", conditions):
+            yield Problem(doc.shown, line, col, "MC041",
+                          f"conditions must name {name} as it prints, {letter} (found the word {name!r})")
+
+
 def _kind(data: dict[str, Any], name: str) -> str:
     shape = (data.get("symbols") or {}).get(name)
     return "matrix" if isinstance(shape, list) and len(shape) == 2 else "vector"
@@ -130,4 +152,4 @@ def presentation_problems(doc: Document) -> list[Problem]:
     """Every presentation problem of one rule document."""
     if not isinstance(doc.data, dict):
         return []
-    return list(title_problems(doc)) + list(notation_problems(doc))
+    return list(title_problems(doc)) + list(notation_problems(doc)) + list(conditions_problems(doc))
