@@ -83,3 +83,19 @@ def test_every_expression_of_the_corpus_prints_back_to_itself() -> None:
             if back != tree and not same_value(claim, inline(back, where), inline(tree, where)):
                 failures.append((rule.id, text, "a different value"))
     assert failures == []
+
+
+def test_the_checks_run_line_names_the_200_digit_witness_where_it_ran() -> None:
+    """A claim outside the all-sizes theory says where the 200-digit witness agreed; the sizes survive the cache."""
+    from types import SimpleNamespace
+
+    from generator.engine.claims import Verdict
+    from generator.student.claim_check import decision_from_verdict
+
+    claim = SimpleNamespace(sizes=[{"m": 2, "n": 3}, {"m": 4, "n": 2}])
+    ran = Verdict("verified", ({"m": 2, "n": 3},), ("denominator", "numerator"), 3, precise_sizes=({"m": 5, "n": 2},))
+    checks = decision_from_verdict(Verdict.from_json(ran.to_json()), claim).checks
+    assert checks[-1] == "200-digit arithmetic: the claim against the derivative along random directions at m = 5, n = 2"
+    not_ran = Verdict("verified", ({"m": 2, "n": 3},), ("denominator", "numerator"), 3)
+    assert "precise_sizes" not in not_ran.to_json()
+    assert not any("200-digit" in c for c in decision_from_verdict(not_ran, claim).checks)

@@ -113,6 +113,7 @@ class Verdict:
     statement: str = ""
     all_sizes: dict[str, Any] | None = None
     reason: str = ""
+    precise_sizes: tuple[dict[str, int], ...] = ()  # where the 200-digit witness agreed (rules not proved)
 
     def __post_init__(self) -> None:
         if not self.statement:  # every verdict has a sentence to print
@@ -132,6 +133,8 @@ class Verdict:
             "all_sizes": _canonical(self.all_sizes),  # keys sorted, as the cache stores them: same bytes cached or fresh
             "reason": self.reason,
         }
+        if self.precise_sizes:  # only where that witness ran: other rules' entries keep their bytes
+            data["precise_sizes"] = [_canonical(s) for s in self.precise_sizes]
         if self.example is not None:
             data["example"] = self.example.to_json()
         return data
@@ -141,7 +144,8 @@ class Verdict:
         example = Verdict.from_json(data["example"]) if data.get("example") else None
         return Verdict(data["status"], tuple(data["sizes"]), tuple(data["layouts"]), data["numeric_points"],
                        data["max_rel_error"], data["seconds"], data["detail"], example,
-                       data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""))
+                       data.get("scope", "listed-sizes"), data.get("statement", ""), data.get("all_sizes"), data.get("reason", ""),
+                       tuple(data.get("precise_sizes") or ()))
 
 
 # ---------------------------------------------------------------- sizes and layouts, shared by every check

@@ -1373,7 +1373,7 @@ def check_claim(claim: Claim) -> Verdict:
         detail += f"; exact randomized equality (modulo 2^61 - 1) at {show_size_list(exact)}"
     detail += f". Not proved for every size: {reason}"
     return Verdict("verified", tuple(_unique(symbolic_sizes + exact)), layouts, NUMERIC_POINTS, worst, seconds, detail,
-                   scope="listed-sizes", statement=statement, reason=reason)
+                   scope="listed-sizes", statement=statement, reason=reason, precise_sizes=tuple(precise_agrees))
 
 
 def _proved_verdict(claim: Claim, decision: allsizes.Decision, sizes: tuple[dict[str, int], ...], layouts: tuple[str, ...],

@@ -37,6 +37,9 @@ def decision_from_verdict(verdict: Verdict, claim: Claim) -> Decision:
     where = "" if scalars else f" at {at}"
     checks = (f"SymPy: exact symbolic equality{where}",
               f"NumPy: central finite differences at {verdict.numeric_points or 3} random points{'' if scalars else ' per size'}")
+    if verdict.precise_sizes:
+        checks += (f"200-digit arithmetic: the claim against the derivative along random directions at "
+                   f"{_plural_sizes([dict(s) for s in verdict.precise_sizes])}",)
     if verdict.status == "verified":
         statement = ("Verified (exact symbolic check and finite differences)" if scalars else
                      f"Verified at {at} (exact symbolic check and finite differences); not a proof for every size")
