@@ -94,6 +94,8 @@ def test_a_false_claim_shows_its_counterexample_and_hint(page: Any, base_url: st
     assert "Counterexample at n = 2" in shown["text"] and "Entries are numbered from 1" in shown["text"]
     assert "Probably: it holds only when A is symmetric" in shown["text"]
     page.wait_for_selector(".mc-check-result .katex", state="attached")
+    # each symbol's value is its own block (x and A): a line break never sets one matrix under another
+    assert page.locator(".mc-check-cx .mc-check-point .mc-check-value").count() == 2
     page.screenshot(path=str(screenshots / "check-refuted.png"), full_page=True)
     page.evaluate("document.querySelector('.mc-check-result').setAttribute('data-mc-run', 'pending')")
     page.click(".mc-check-repair .mc-check-try")

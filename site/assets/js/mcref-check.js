@@ -308,15 +308,14 @@
     var wrap = el("div", { class: "mc-check-cx" });
     var sizes = Object.keys(cx.sizes).map(function (k) { return k + " = " + cx.sizes[k]; }).join(", ");
     var head = el("p", {}, [el("strong", { text: "Counterexample" }), sizes ? " at " + sizes : ""]);
-    if (cx.show_point) {
-      head.appendChild(document.createTextNode(" with "));
-      Object.keys(cx.point).forEach(function (name, i) {
-        if (i) head.appendChild(document.createTextNode(", "));
-        head.appendChild(math((names[name] || name) + " = " + texMatrix(cx.point[name]), false));
-      });
-    }
-    head.appendChild(document.createTextNode(":"));
+    head.appendChild(document.createTextNode(cx.show_point ? " with" : ":"));
     wrap.appendChild(head);
+    if (cx.show_point) {
+      // one block per symbol, so a line break never sets one matrix under another as if they were one
+      wrap.appendChild(el("div", { class: "mc-check-point" }, Object.keys(cx.point).map(function (name) {
+        return el("span", { class: "mc-check-value" }, [math((names[name] || name) + " = " + texMatrix(cx.point[name]), false)]);
+      })));
+    }
     var what = cx.what || "the derivative (" + cx.layout + " layout)";
     var t = cx.truth[cx.row - 1][cx.col - 1], c = cx.claimed[cx.row - 1][cx.col - 1];
     wrap.appendChild(el("p", {}, [entryWords(cx) + " of " + what + " is ", math(texNumber(t)), ", the claim gives ", math(texNumber(c)),
