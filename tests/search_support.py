@@ -25,7 +25,8 @@ const engine = core.createSearch(MiniSearch, input.documents);
 const out = {results: input.queries.map(q => engine.search(q, 10).map(r => r.doc.id)),
              keys: input.keys.map(k => core.formulaKey(k)),
              spoken: (input.spoken || []).map(q => core.spoken(q)),
-             unified: (input.unified || []).map(k => core.formulaKey(core.constantsUnified(k)))};
+             unified: (input.unified || []).map(k => core.formulaKey(core.constantsUnified(k))),
+             renamed: (input.renamed || []).map(([t, w]) => core.formulaKey(core.lettersRenamed(t, w).text))};
 process.stdout.write(JSON.stringify(out));
 """
 
@@ -35,12 +36,12 @@ def load_queries(path: Path = QUERIES) -> list[dict[str, Any]]:
 
 
 def run_node(documents: dict[str, Any], queries: list[str], keys: list[str] = (), spoken: list[str] = (),
-             unified: list[str] = ()) -> dict[str, Any]:
+             unified: list[str] = (), renamed: list[tuple[str, str]] = ()) -> dict[str, Any]:
     node = shutil.which("node")
     if node is None:
         raise RuntimeError("node is needed to run the site's search")
     payload = json.dumps({"documents": documents, "queries": queries, "keys": list(keys), "spoken": list(spoken),
-                          "unified": list(unified)})
+                          "unified": list(unified), "renamed": [list(r) for r in renamed]})
     proc = subprocess.run([node, "-e", _RUNNER, str(ROOT)], input=payload, capture_output=True, text=True, check=False, timeout=120)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr)

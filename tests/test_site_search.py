@@ -71,6 +71,18 @@ def test_constant_letters_are_unified_but_variables_are_not() -> None:
     assert len({keys[0], keys[2], keys[4], keys[5]}) == 4, keys
 
 
+def test_formulas_with_other_letters_meet_and_the_variable_is_marked() -> None:
+    """||Xw - y||^2 and norm(A @ x - b)**2 meet with the letters renamed; with the variable marked they meet only when
+    the variable is the same letter position (d/dw of the first against d/dx of the second), not d/dy against d/dx."""
+    got = run_node({"docs": []}, [], renamed=[
+        ("||Xw - y||^2", ""), ("norm(A @ x - b)**2", ""),
+        ("||Xw - y||^2", "w"), ("norm(A @ x - b)**2", "x"), ("||Xw - y||^2", "y"),
+        ("theta^T A theta", ""), ("x.T @ A @ x", ""), ("tr(W^T A W)", ""), ("trace(X.T @ B @ X)", ""),
+    ])["renamed"]
+    assert got[0] == got[1] and got[2] == got[3] and got[5] == got[6] and got[7] == got[8], got
+    assert got[4] != got[3], got
+
+
 def test_operator_queries_answer_without_error() -> None:
     """Queries of operator characters never fail; a formula spelling finds its rule."""
     docs = search_documents(hostile_export())

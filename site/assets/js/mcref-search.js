@@ -118,6 +118,36 @@
     return String(text).replace(/(^|[^A-Za-z\\])[BCMW](?![A-Za-z])/g, "$1A").replace(/(^|[^A-Za-z\\])[bc](?![A-Za-z])/g, "$1a");
   }
 
+  /** Words of a formula that are not letters of it: functions and operators people type. */
+  var FORMULA_WORDS = {};
+  ("tr trace det log ln exp sqrt norm sum diag inv softmax sigmoid tanh relu max min abs sign ones eye zeros " +
+   "logdet logsumexp mean var cos sin kron vec top left right mathbf mathrm operatorname frac partial nabla").split(" ")
+    .forEach(function (w) { FORMULA_WORDS[w] = true; });
+  var GREEK_NAME = /^(alpha|beta|gamma|delta|epsilon|eta|theta|lambda|lam|mu|nu|rho|sigma|tau|phi|psi|omega|Gamma|Delta|Theta|Lambda|Sigma|Phi|Psi|Omega)$/;
+
+  /** A formula with its letters renamed in order of first use (capitals A, B, C ...; small a, b, c ...;
+   * the variable differentiated by, when known, as V or v): ||Xw - y||² and ||Ax - b||², θᵀAθ and xᵀAx,
+   * tr(WᵀAW) and tr(XᵀBX) read the same. {text, letters}: letters counts the letters renamed. */
+  function lettersRenamed(text, wrt) {
+    var s = fold(text).replace(/(^|[^a-z])d\s*\/\s*d\s*[A-Za-z][A-Za-z0-9_]*/g, "$1 ");
+    var names = {}, small = 0, capital = 0, letters = 0;
+    var SMALL = "abcdefghijklmnopqrsuwxyz", CAPITAL = "ABCDEFGHIJKLMNOPQRSUWXYZ";  // no t/T (a transpose), no v/V
+    function rename(name) {
+      if (!(name in names)) {
+        var cap = /^[A-Z]/.test(name);
+        names[name] = wrt && name === wrt ? (cap ? "V" : "v") : cap ? CAPITAL[capital++ % 24] : SMALL[small++ % 24];
+        letters++;
+      }
+      return names[name];
+    }
+    var out = s.replace(/(^|[^A-Za-z\\^._{])([A-Za-z]+)/g, function (all, before, run) {
+      if (FORMULA_WORDS[run.toLowerCase()]) return all;
+      if (GREEK_NAME.test(run)) return before + rename(run);
+      return before + run.split("").map(rename).join(" ");
+    });
+    return { text: out, letters: letters };
+  }
+
   /** A formula key with its letters blanked (the transpose mark t, digits and + - / kept): "ytax" and
    * "xtay" both read "?t??". Only a weak hint: it ignores which letter is which. */
   function skeleton(key) {
@@ -314,6 +344,9 @@
         formulaKeys(constantsUnified(f)).forEach(function (k) { if (doc.unified.indexOf(k) < 0) doc.unified.push(k); });
         formulaKeys(f).forEach(function (k) { var sk = skeleton(k); if (doc.skeletons.indexOf(sk) < 0) doc.skeletons.push(sk); });
       });
+      // the rule's own formula (not its aliases) with its letters renamed, plain and with the variable marked
+      doc.renamed = (doc.f || []).slice(0, 1).map(function (f) { return formulaKey(lettersRenamed(f, "").text); });
+      doc.renamedWrt = (doc.f || []).slice(0, 1).map(function (f) { return formulaKey(lettersRenamed(f, doc.w || "").text); });
       byKey[i] = doc;
     });
     index.addAll(docs);
@@ -363,6 +396,9 @@
       // so a formula typed with other letters never finds nothing
       var skeletons = wordsOnly ? [] : keys.map(skeleton).filter(function (k) { return k.length >= 3 && /[^?]/.test(k); });
       var wrt = wrtOf(q);
+      // the formula typed with other letters (||Xw - y||² for ||Ax - b||²): the variable marked when the query names it
+      var renamed = wordsOnly ? null : lettersRenamed(formulaPart(q), wrt);
+      var renamedKey = renamed && renamed.letters >= 1 ? formulaKey(renamed.text) : "";
       // the query is a rule's name (its title or an alias), word for word
       var said = [phrase(q), phrase(words)].filter(function (p, i, all) { return p && all.indexOf(p) === i; });
       docs.forEach(function (doc) {
@@ -383,6 +419,7 @@
             });
           });
           if (bonus < 36 && unifiedKeys.some(function (k) { return doc.unified.indexOf(k) >= 0; })) bonus = 36;
+          if (bonus < 30 && renamedKey.length >= 3 && (wrt ? doc.renamedWrt : doc.renamed).indexOf(renamedKey) >= 0) bonus = wrt ? 30 : 26;
           if (bonus < 5 && skeletons.some(function (k) { return doc.skeletons.indexOf(k) >= 0; })) bonus = 5;
           if (doc.d === 2 && !secondAsked && bonus > 0 && bonus < 900) bonus = bonus / 2;
           if (said.some(function (p) { return doc.names.indexOf(p) >= 0; })) bonus += 3;
@@ -612,5 +649,6 @@
   }
 
   return { createSearch: createSearch, formulaKey: formulaKey, spoken: spoken, constantsUnified: constantsUnified,
+           lettersRenamed: lettersRenamed,
            tokenize: tokenize, processTerm: processTerm, attachUi: attachUi };
 });
