@@ -391,7 +391,10 @@
       // a Hessian or second differential answers a formula only when the query asks for one
       var secondAsked = /(^|[^a-z])(second|hes+[ia][a-z]*|curvature|2nd|d2|d\^2)([^a-z]|$)|²/i.test(q);
       // a query of plain words (each of three letters or more) is not a formula spelling
-      var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q));
+      // (a Greek name beside a formula word is a letter: "log det Sigma" is log det Σ)
+      var wordsOnly = /^\s*[A-Za-z]{3,}(\s+[A-Za-z]{3,})*\s*$/.test(formulaPart(q).split(/\s+/).map(function (w) {
+        return GREEK_NAME.test(w) && /(^|\s)(log|det|tr|trace|inv|exp|sqrt|norm|logdet)(\s|$)/i.test(formulaPart(q)) ? "x" : w;
+      }).join(" "));
       // the formula's form with every letter a blank (yᵀAx and xᵀAy, xᵀy and aᵀx): a weak match,
       // so a formula typed with other letters never finds nothing
       var skeletons = wordsOnly ? [] : keys.map(skeleton).filter(function (k) { return k.length >= 3 && /[^?]/.test(k); });
