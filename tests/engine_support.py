@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -84,3 +86,20 @@ def claim_from(symbols: dict[str, list], of: str, wrt: str, expect: str, layout:
     if sizes is None:
         sizes = default_sizes(dims_in_order(symbols, functions))
     return Claim(label, kind, layout, scope, of_expr, wrt, expect_expr, dict(assume or {}), sizes)
+
+
+def elementary(k: int) -> dict[tuple[int, ...], Fraction]:
+    """k! e_k as a polynomial in the power sums p_1..p_k (Newton's identities): exponent tuple -> coefficient.
+
+    The trap families of the verifier's tests: k! e_k is 0 for every size below k and not 0 from k
+    (written with traces of matrix powers, or with power sums of a vector's entries)."""
+    e: list[dict[tuple[int, ...], Fraction]] = [{(0,) * k: Fraction(1)}]
+    for j in range(1, k + 1):
+        new: dict[tuple[int, ...], Fraction] = {}
+        for i in range(1, j + 1):
+            for mono, c in e[j - i].items():
+                m = list(mono)
+                m[i - 1] += 1
+                new[tuple(m)] = new.get(tuple(m), 0) + Fraction((-1) ** (i - 1), j) * c
+        e.append(new)
+    return {m: c * math.factorial(k) for m, c in e[k].items() if c}

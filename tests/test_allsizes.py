@@ -19,21 +19,7 @@ from generator.engine.allsizes import P61, P62, decide, claimed_value, test_cand
 from generator.engine.allsizes.model import Outside
 from generator.engine.parse import parse_expression
 
-from engine_support import claim_from
-
-
-def elementary(k: int) -> dict[tuple[int, ...], Fraction]:
-    """k! e_k as a polynomial in the power sums p_1..p_k (Newton's identities): exponent tuple -> coefficient."""
-    e: list[dict[tuple[int, ...], Fraction]] = [{(0,) * k: Fraction(1)}]
-    for j in range(1, k + 1):
-        new: dict[tuple[int, ...], Fraction] = {}
-        for i in range(1, j + 1):
-            for mono, c in e[j - i].items():
-                m = list(mono)
-                m[i - 1] += 1
-                new[tuple(m)] = new.get(tuple(m), 0) + Fraction((-1) ** (i - 1), j) * c
-        e.append(new)
-    return {m: c * math.factorial(k) for m, c in e[k].items() if c}
+from engine_support import claim_from, elementary
 
 
 def polynomial_text(poly: dict[tuple[int, ...], Fraction], power_sum) -> str:

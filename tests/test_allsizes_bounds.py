@@ -107,7 +107,7 @@ def test_a_square_root_counts_half_its_argument() -> None:
 
 def e6_of_squares_split_by_p1() -> tuple[str, str]:
     """720 e6(y_1^2, ..., y_m^2) (zero for m <= 5) as p1 Q + R in the power sums p_k = sum(y**(2k)), p1 = y^T y."""
-    from test_allsizes import elementary
+    from engine_support import elementary
 
     def text(mono, c, drop) -> str:
         mono = list(mono)

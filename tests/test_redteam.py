@@ -22,36 +22,20 @@ entries written with power sums (zero for n < k).
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
-from engine_support import run_inprocess
+from engine_support import elementary, run_inprocess
 
 
 # ---------------------------------------------------------------- trap building blocks
 
-def _elementary(k: int) -> dict[tuple[int, ...], Fraction]:
-    """k! e_k as a polynomial in the power sums p_1..p_k (Newton's identities): exponents -> coefficient."""
-    e: list[dict[tuple[int, ...], Fraction]] = [{(0,) * k: Fraction(1)}]
-    for j in range(1, k + 1):
-        new: dict[tuple[int, ...], Fraction] = {}
-        for i in range(1, j + 1):
-            for mono, c in e[j - i].items():
-                m = list(mono)
-                m[i - 1] += 1
-                new[tuple(m)] = new.get(tuple(m), 0) + Fraction((-1) ** (i - 1), j) * c
-        e.append(new)
-    return {m: c * math.factorial(k) for m, c in e[k].items() if c}
-
-
 def _poly(k: int, power_sum) -> str:
     terms = []
-    for mono, c in sorted(_elementary(k).items()):
+    for mono, c in sorted(elementary(k).items()):
         factors = [f"{power_sum(i + 1)}**{a}" if a > 1 else power_sum(i + 1) for i, a in enumerate(mono) if a]
         terms.append(f"({int(c)}) * " + " * ".join(factors))
     return "(" + " + ".join(terms) + ")"
