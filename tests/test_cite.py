@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from generator.render.cite import bib_file, example_tex, reference_cite, rule_cite, rule_tex, standalone, sty_file
+from generator.render.cite import bib_file, example_tex, reference_cite, rule_cite, rule_tex, standalone, sty_file, with_where_tex
 from generator.render.texescape import TexError, expand_macros
 
 from sheets_support import needs_latex, pdflatex, real_export
@@ -162,6 +162,30 @@ def test_every_standalone_formula_compiles_with_amsmath_and_bm_alone(tmp_path: P
     (tmp_path / "all.tex").write_text(_document("\\usepackage{amsmath,bm}", bodies), encoding="utf-8")
     proc = pdflatex(tmp_path, "all")
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+@needs_latex
+def test_where_lines_stay_inside_the_page_of_a_course_document(tmp_path: Path) -> None:
+    """A rule with named intermediates, pasted as its snippet or as its Copy LaTeX (gathered, inside \\[...\\]), compiles
+    with amsmath and bm, and its where lines stack one binding a line: layer normalisation's six bindings and
+    attention's three fit an article's text width (on one line they ran 200 pt off the page)."""
+    export = real_export()
+    with_where = [r for r in export["rules"] if r["latex"]["standalone"].get("where")]
+    assert len(with_where) > 100
+    bodies = []
+    for rule in with_where:
+        forms = rule["latex"]["standalone"]
+        bodies += [rule_tex(export, rule, "numerator"), f"\\[{with_where_tex(forms['denominator'], forms['where'])}\\]"]
+    (tmp_path / "all.tex").write_text(_document("\\usepackage{amsmath,bm}", bodies), encoding="utf-8")
+    assert pdflatex(tmp_path, "all").returncode == 0
+    by_id = {r["id"]: r for r in with_where}
+    for rid in ("layer-norm-backward", "attention-scores"):
+        forms = by_id[rid]["latex"]["standalone"]
+        (tmp_path / f"{rid}.tex").write_text(_document("\\usepackage{amsmath,bm}", [
+            rule_tex(export, by_id[rid], "numerator"), f"\\[{with_where_tex(forms['numerator'], forms['where'])}\\]"]), encoding="utf-8")
+        proc = pdflatex(tmp_path, rid)
+        assert proc.returncode == 0, proc.stdout[-2000:]
+        assert "Overfull \\hbox" not in (tmp_path / f"{rid}.log").read_text(encoding="utf-8", errors="replace"), rid
 
 
 @needs_latex

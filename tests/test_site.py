@@ -629,7 +629,8 @@ def test_copy_latex_keeps_the_where_lines() -> None:
     rule["latex"]["standalone"] = dict(rule["latex"]["standalone"], where=where)
     page = _rule_page(render_pages(export, []), "trace-axb")
     for layout in ("numerator", "denominator"):
-        copy = rule["latex"]["standalone"][layout] + " \\quad \\text{where } \\mathbf{P} = \\operatorname{softmax}\\left(\\mathbf{S}\\right)"
+        copy = ("\\begin{gathered} " + rule["latex"]["standalone"][layout] + " \\\\ \\begin{aligned} \\text{where } "
+                "\\mathbf{P} &= \\operatorname{softmax}\\left(\\mathbf{S}\\right) \\end{aligned} \\end{gathered}")
         assert f'data-latex="{html.escape(copy)}"' in page
 
 

@@ -216,14 +216,24 @@ def rule_tex(export: Mapping[str, Any], rule: Mapping[str, Any], layout: str, *,
         lines.append(f"% cite: {cite['text']}  (BibTeX key {cite.get('key')})")
     where = form.get("where") or []
     if where:
-        lines.append("\\begin{gather*}")
-        lines.append(f"  {equation} \\\\")
-        values = ",\\quad ".join(f"{w['name']} = {w['value']}" for w in where)
-        lines.append(f"  \\text{{where }} {values}")
-        lines.append("\\end{gather*}")
+        lines += ["\\begin{gather*}", f"  {equation} \\\\", f"  {where_tex(where)}", "\\end{gather*}"]
     else:
         lines += ["\\begin{equation*}", f"  {equation}", "\\end{equation*}"]
     return "\n".join(lines) + "\n"
+
+
+def where_tex(where: Sequence[Mapping[str, Any]]) -> str:
+    """The where lines under a formula, one binding a line, aligned at =: a row of six bindings runs off the page."""
+    # "where" inside the first row (not aligned[t], which KaTeX prints as the text "[t]" on a slide)
+    rows = " \\\\ ".join(("\\text{where } " if i == 0 else "") + f"{w['name']} &= {w['value']}" for i, w in enumerate(where))
+    return f"\\begin{{aligned}} {rows} \\end{{aligned}}"
+
+
+def with_where_tex(equation: str, where: Sequence[Mapping[str, Any]]) -> str:
+    """A formula and its where lines as one piece of display math (amsmath's gathered), to paste into $$...$$ or \\[...\\]."""
+    if not where:
+        return equation
+    return f"\\begin{{gathered}} {equation} \\\\ {where_tex(where)} \\end{{gathered}}"
 
 
 EXAMPLE_RULES = ("trace-axb", "softmax-jacobian", "det-log")

@@ -34,6 +34,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from generator.render.cite import with_where_tex
 from generator.render.plaintext import tex_to_text
 
 __all__ = [
@@ -551,13 +552,10 @@ def _forms(ctx: _Ctx, rule: Mapping[str, Any]) -> list[dict[str, Any]]:
         tex = f"{latex['derivative']} = {latex[layout]}"
         # the copied formula carries its where lines: without them P, dP, x̂ ... are undefined on a slide
         if standalone and standalone.get(layout):
-            copy = str(standalone[layout])
-            where = [f"{w['name']} = {w['value']}" for w in standalone.get("where") or []
-                     if isinstance(w, Mapping) and w.get("name")]
+            equation, where = str(standalone[layout]), standalone.get("where") or []
         else:
-            copy, where = tex, _where(rule)
-        if where:
-            copy += " \\quad \\text{where } " + ", ".join(where)
+            equation, where = tex, latex.get("where") or []
+        copy = with_where_tex(equation, [w for w in where if isinstance(w, Mapping) and w.get("name")])
         forms.append(
             {
                 "layout": layout,
